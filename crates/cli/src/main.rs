@@ -1,0 +1,2 @@
+//! The `lookout` binary.
+fn main() {}
