@@ -1,0 +1,189 @@
+//! Stable hashing, the per-block bloom filter and the message tokenizer.
+//!
+//! The hash and the tokenizer are part of the on-disk format: changing either changes what
+//! old segments' blooms mean, so both are frozen for format version 1.
+
+const K1: u64 = 0x9E37_79B9_7F4A_7C15;
+const K2: u64 = 0xC2B2_AE3D_27D4_EB4F;
+
+/// Domain separators so a token and a field value with the same bytes hash differently.
+pub(crate) const TOKEN_SEED: u64 = 0x746f_6b65_6e00_0001;
+pub(crate) const FIELD_SEED: u64 = 0x6669_656c_6400_0001;
+
+fn fmix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+pub(crate) fn hash64(data: &[u8], seed: u64) -> u64 {
+    let mut h = seed ^ (data.len() as u64).wrapping_mul(K1);
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(a).wrapping_mul(K2))
+            .rotate_left(29)
+            .wrapping_mul(K1);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut a = [0u8; 8];
+        a[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(a).wrapping_mul(K2))
+            .rotate_left(29)
+            .wrapping_mul(K1);
+    }
+    fmix(h)
+}
+
+pub(crate) fn token_hash(token: &str) -> u64 {
+    hash64(token.as_bytes(), TOKEN_SEED)
+}
+
+pub(crate) fn field_hash(path: &str, value: &str) -> u64 {
+    let h = hash64(path.as_bytes(), FIELD_SEED);
+    hash64(value.as_bytes(), h)
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+/// Splits a message into tokens: maximal runs of ASCII letters and digits (bytes of
+/// non-ASCII characters count as token bytes). This is the tokenizer the bloom filters and
+/// the `Token` predicate use.
+pub fn tokens(message: &str) -> impl Iterator<Item = &str> {
+    let bytes = message.as_bytes();
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        while pos < bytes.len() && !is_token_byte(bytes[pos]) {
+            pos += 1;
+        }
+        if pos >= bytes.len() {
+            return None;
+        }
+        let start = pos;
+        while pos < bytes.len() && is_token_byte(bytes[pos]) {
+            pos += 1;
+        }
+        // Boundaries fall on ASCII bytes, so both ends are character boundaries.
+        message.get(start..pos)
+    })
+}
+
+/// Tokens that any message containing `needle` as a substring must contain as whole
+/// tokens: the runs strictly inside the needle, bounded by non-token bytes on both sides.
+pub(crate) fn interior_tokens(needle: &str) -> Vec<&str> {
+    let bytes = needle.as_bytes();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        if is_token_byte(bytes[pos]) {
+            let start = pos;
+            while pos < bytes.len() && is_token_byte(bytes[pos]) {
+                pos += 1;
+            }
+            if start > 0
+                && pos < bytes.len()
+                && let Some(t) = needle.get(start..pos)
+            {
+                out.push(t);
+            }
+        } else {
+            pos += 1;
+        }
+    }
+    out
+}
+
+/// A bloom filter with `k` probes derived from one 64-bit hash (double hashing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bloom {
+    pub(crate) k: u8,
+    pub(crate) words: Vec<u64>,
+}
+
+impl Bloom {
+    /// Sizes the filter for `distinct` items at about ten bits each (~1% false positives).
+    pub(crate) fn build(hashes: &[u64]) -> Self {
+        let bits = (hashes.len().saturating_mul(10)).clamp(64, 1 << 26);
+        let words = bits.div_ceil(64);
+        let mut b = Self {
+            k: 6,
+            words: vec![0; words],
+        };
+        for &h in hashes {
+            b.insert(h);
+        }
+        b
+    }
+
+    fn probes(&self, h: u64) -> impl Iterator<Item = usize> {
+        let nbits = (self.words.len() as u64) * 64;
+        let h1 = h & 0xffff_ffff;
+        let h2 = (h >> 32) | 1;
+        (0..u64::from(self.k)).map(move |i| (h1.wrapping_add(i.wrapping_mul(h2)) % nbits) as usize)
+    }
+
+    fn insert(&mut self, h: u64) {
+        if self.words.is_empty() {
+            return;
+        }
+        let probes: Vec<usize> = self.probes(h).collect();
+        for bit in probes {
+            self.words[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    /// False means the item is certainly absent.
+    pub(crate) fn may_contain(&self, h: u64) -> bool {
+        if self.words.is_empty() {
+            return true;
+        }
+        self.probes(h).all(|bit| {
+            self.words
+                .get(bit / 64)
+                .is_some_and(|w| w & (1 << (bit % 64)) != 0)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokenizer() {
+        let t: Vec<&str> = tokens("START RequestId: 1a2b-3c END é-x").collect();
+        assert_eq!(t, ["START", "RequestId", "1a2b", "3c", "END", "é", "x"]);
+        assert_eq!(tokens("").count(), 0);
+        assert_eq!(tokens("--").count(), 0);
+        assert_eq!(interior_tokens("ab-cd-ef"), ["cd"]);
+        assert_eq!(interior_tokens(" ab "), ["ab"]);
+        assert!(interior_tokens("abc").is_empty());
+    }
+
+    #[test]
+    fn bloom_has_no_false_negatives_and_few_false_positives() {
+        let hashes: Vec<u64> = (0..5000u32)
+            .map(|i| token_hash(&format!("tok{i}")))
+            .collect();
+        let b = Bloom::build(&hashes);
+        assert!(hashes.iter().all(|&h| b.may_contain(h)));
+        let fp = (0..10000u32)
+            .filter(|i| b.may_contain(token_hash(&format!("other{i}"))))
+            .count();
+        assert!(fp < 300, "false positives {fp}");
+    }
+
+    #[test]
+    fn hash_is_frozen() {
+        // The hash is part of the on-disk format; these values must never change.
+        assert_eq!(hash64(b"", 0), fmix(0));
+        assert_ne!(token_hash("a"), field_hash("a", ""));
+        assert_eq!(token_hash("RequestId"), token_hash("RequestId"));
+    }
+}

@@ -1,0 +1,194 @@
+//! Byte-level encoding shared by the WAL and segments. Every read is bounds-checked because
+//! the bytes come from disk and are untrusted.
+
+use crate::error::StorageError;
+
+pub(crate) fn put_u8(out: &mut Vec<u8>, v: u8) {
+    out.push(v);
+}
+
+pub(crate) fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+pub(crate) fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+pub(crate) fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+pub(crate) fn put_ivarint(out: &mut Vec<u8>, v: i64) {
+    put_varint(out, zigzag(v));
+}
+
+pub(crate) fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// A cursor over untrusted bytes; every accessor fails instead of panicking.
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8], what: &'static str) -> Self {
+        Self { buf, pos: 0, what }
+    }
+
+    pub(crate) fn corrupt(&self, detail: &str) -> StorageError {
+        StorageError::Corrupt {
+            what: self.what,
+            detail: format!("{detail} at byte {}", self.pos),
+        }
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], StorageError> {
+        if n > self.remaining() {
+            return Err(self.corrupt("truncated"));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, StorageError> {
+        Ok(self.take(1)?[0])
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, StorageError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, StorageError> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    pub(crate) fn varint(&mut self) -> Result<u64, StorageError> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(self.corrupt("varint too long"))
+    }
+
+    pub(crate) fn ivarint(&mut self) -> Result<i64, StorageError> {
+        Ok(unzigzag(self.varint()?))
+    }
+
+    /// A varint used as a length or count, checked against what could possibly follow so a
+    /// corrupt value cannot trigger a huge allocation.
+    pub(crate) fn len(&mut self, min_item_bytes: usize) -> Result<usize, StorageError> {
+        let n = self.varint()?;
+        let n = usize::try_from(n).map_err(|_| self.corrupt("length overflows"))?;
+        if n.saturating_mul(min_item_bytes.max(1)) > self.remaining() && min_item_bytes > 0 {
+            return Err(self.corrupt("length exceeds input"));
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], StorageError> {
+        let n = self.len(1)?;
+        self.take(n)
+    }
+
+    pub(crate) fn str(&mut self) -> Result<&'a str, StorageError> {
+        let b = self.bytes()?;
+        std::str::from_utf8(b).map_err(|_| self.corrupt("invalid utf-8"))
+    }
+}
+
+/// Decompresses zstd bytes, refusing outputs larger than `max` so a forged frame cannot
+/// exhaust memory.
+pub(crate) fn unzstd(data: &[u8], max: usize, what: &'static str) -> Result<Vec<u8>, StorageError> {
+    use std::io::Read;
+    let dec = zstd::stream::read::Decoder::new(data).map_err(|e| StorageError::Corrupt {
+        what,
+        detail: format!("zstd: {e}"),
+    })?;
+    let mut out = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    dec.take(limit)
+        .read_to_end(&mut out)
+        .map_err(|e| StorageError::Corrupt {
+            what,
+            detail: format!("zstd: {e}"),
+        })?;
+    if out.len() > max {
+        return Err(StorageError::Corrupt {
+            what,
+            detail: "decompressed size exceeds header".into(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn varints_round_trip(vals in proptest::collection::vec(any::<i64>(), 0..50)) {
+            let mut out = Vec::new();
+            for &v in &vals { put_ivarint(&mut out, v); put_varint(&mut out, v as u64); }
+            let mut r = Reader::new(&out, "test");
+            for &v in &vals {
+                prop_assert_eq!(r.ivarint().unwrap(), v);
+                prop_assert_eq!(r.varint().unwrap(), v as u64);
+            }
+            prop_assert!(r.is_empty());
+        }
+
+        #[test]
+        fn reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut r = Reader::new(&bytes, "test");
+            while !r.is_empty() {
+                if r.bytes().is_err() { break; }
+            }
+        }
+    }
+
+    #[test]
+    fn lengths_beyond_input_are_refused() {
+        let mut out = Vec::new();
+        put_varint(&mut out, 1 << 40);
+        assert!(Reader::new(&out, "t").bytes().is_err());
+        let mut long = vec![0xffu8; 11];
+        long.push(0);
+        assert!(Reader::new(&long, "t").varint().is_err());
+    }
+}

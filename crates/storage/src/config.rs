@@ -1,0 +1,58 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::metastore::Metastore;
+
+/// How a [`Store`](crate::Store) is laid out and when it flushes, compacts and expires.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Data directory: `wal/`, `meta.db` and (by default) `objects/` live here.
+    pub dir: PathBuf,
+    /// Segment object store; `None` means a local directory `dir/objects` with fsync.
+    pub object_store: Option<Arc<dyn object_store::ObjectStore>>,
+    /// Metastore; `None` means SQLite at `dir/meta.db`.
+    pub metastore: Option<Arc<dyn Metastore>>,
+    /// Flush the memtable once it holds this many bytes.
+    pub flush_bytes: usize,
+    /// Flush a non-empty memtable once it is this old.
+    pub flush_age: Duration,
+    /// Width of a segment's time window in milliseconds.
+    pub window_ms: i64,
+    /// Most events in one block.
+    pub block_events: usize,
+    /// Most message bytes in one block.
+    pub block_bytes: usize,
+    /// A time window of a group with at least this many segments is compacted.
+    pub compact_min_segments: usize,
+    /// Segments above this size are left alone by compaction.
+    pub compact_max_bytes: u64,
+    /// Replaced segment objects are deleted after this grace period, so reads that listed
+    /// them just before the replacement still find them.
+    pub delete_grace: Duration,
+    /// Run flush, compaction and retention on a background thread.
+    pub background: bool,
+    /// Interval of the background retention sweep.
+    pub retention_interval: Duration,
+}
+
+impl StoreConfig {
+    /// Defaults for a data directory.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            object_store: None,
+            metastore: None,
+            flush_bytes: 64 << 20,
+            flush_age: Duration::from_secs(60),
+            window_ms: 3_600_000,
+            block_events: 8192,
+            block_bytes: 2 << 20,
+            compact_min_segments: 4,
+            compact_max_bytes: 256 << 20,
+            delete_grace: Duration::from_secs(30),
+            background: true,
+            retention_interval: Duration::from_secs(60),
+        }
+    }
+}

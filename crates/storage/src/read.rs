@@ -1,0 +1,854 @@
+//! Reads: one stream from a position in either direction (GetLogEvents), a group's streams
+//! interleaved by time (FilterLogEvents), and the pruning scan the query engine builds on.
+//! All of them see the memtable and the segments as one sequence.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use lookout_model::StoredEvent;
+
+use crate::bloom::{field_hash, interior_tokens, token_hash, tokens};
+use crate::error::StorageError;
+use crate::fields::{field_of, flatten};
+use crate::memtable::Row;
+use crate::metastore::{GroupRecord, SegmentRecord};
+use crate::segment::{self, BlockMeta, Decoded, FieldColumn, SegmentIndex, Want};
+use crate::store::{Inner, Store, now_ms, retention_cutoff};
+
+/// Which streams of a group a read covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamSelector {
+    /// Every stream.
+    All,
+    /// These streams (names that do not exist are ignored).
+    Names(Vec<String>),
+    /// Streams whose name starts with this prefix.
+    Prefix(String),
+}
+
+/// Reading direction from a position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Oldest first: the first `limit` events after the position.
+    Forward,
+    /// The last `limit` events before the position, still returned oldest first.
+    Backward,
+}
+
+/// A position in the (timestamp, sequence) order of events; bounds built from it are
+/// exclusive, so a page's last key continues a forward read and its first key a backward one.
+pub type Key = (i64, u64);
+
+/// A read of one stream (what GetLogEvents needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamRead {
+    /// Inclusive lower time bound.
+    pub start: Option<i64>,
+    /// Exclusive upper time bound.
+    pub end: Option<i64>,
+    /// Only events strictly after this key.
+    pub after: Option<Key>,
+    /// Only events strictly before this key.
+    pub before: Option<Key>,
+    /// Which end of the range to take `limit` events from.
+    pub direction: Direction,
+    /// Most events returned.
+    pub limit: usize,
+}
+
+/// A read across a group's streams, interleaved by (timestamp, sequence) (what
+/// FilterLogEvents needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRead {
+    /// Streams covered.
+    pub streams: StreamSelector,
+    /// Inclusive lower time bound.
+    pub start: Option<i64>,
+    /// Exclusive upper time bound (FilterLogEvents' inclusive `endTime` is `end + 1`).
+    pub end: Option<i64>,
+    /// Only events strictly after this key (the previous page's last key).
+    pub after: Option<Key>,
+    /// Most events returned.
+    pub limit: usize,
+}
+
+/// An event and the stream it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupEvent {
+    /// The stream's name.
+    pub stream: Arc<str>,
+    /// The event.
+    pub event: StoredEvent,
+}
+
+/// One page of a group read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupPage {
+    /// Events in (timestamp, sequence) order.
+    pub events: Vec<GroupEvent>,
+    /// Whether more matching events may follow the last one.
+    pub more: bool,
+}
+
+/// A predicate pushed down into a scan. Every predicate is exact: a scan returns precisely
+/// the events satisfying all of them; blooms and min/max only decide what to skip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Predicate {
+    /// The message contains this whole token (see [`tokens`](crate::tokens)).
+    Token(String),
+    /// The message contains this case-sensitive substring.
+    Contains(String),
+    /// The flattened JSON field `path` has exactly this value (strings unquoted, numbers as
+    /// written).
+    FieldEquals {
+        /// Field path such as `level` or `a.b.0`.
+        path: String,
+        /// Value as text.
+        value: String,
+    },
+}
+
+/// What a scan covers and returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// Streams covered.
+    pub streams: StreamSelector,
+    /// Inclusive lower time bound.
+    pub start: Option<i64>,
+    /// Exclusive upper time bound.
+    pub end: Option<i64>,
+    /// All must hold.
+    pub predicates: Vec<Predicate>,
+    /// Flattened fields to return as columns.
+    pub fields: Vec<String>,
+    /// Return raw messages.
+    pub messages: bool,
+    /// Return ingestion times.
+    pub ingestion_times: bool,
+}
+
+impl Scan {
+    /// A scan of every stream over all time returning only timestamps.
+    pub fn all() -> Self {
+        Self {
+            streams: StreamSelector::All,
+            start: None,
+            end: None,
+            predicates: Vec::new(),
+            fields: Vec::new(),
+            messages: false,
+            ingestion_times: false,
+        }
+    }
+}
+
+/// Matching events of one block (or of the memtable for one stream), column by column.
+/// Batches arrive in no particular order; rows within a batch are in key order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanBatch {
+    /// The stream's name.
+    pub stream: Arc<str>,
+    /// Event timestamps.
+    pub timestamps: Vec<i64>,
+    /// Sequence numbers.
+    pub seqs: Vec<u64>,
+    /// Ingestion times, when asked for.
+    pub ingestion_times: Vec<i64>,
+    /// Messages, when asked for.
+    pub messages: Option<Vec<String>>,
+    /// One column per requested field, in request order.
+    pub fields: Vec<FieldColumn>,
+}
+
+impl ScanBatch {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.timestamps.len()
+    }
+
+    /// Whether the batch has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.timestamps.is_empty()
+    }
+}
+
+/// Counters describing how much a scan could skip.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Segment blocks considered.
+    pub blocks: u64,
+    /// Blocks skipped by time range.
+    pub pruned_by_time: u64,
+    /// Blocks skipped by blooms, min/max or missing fields.
+    pub pruned_by_index: u64,
+    /// Blocks decoded.
+    pub decoded: u64,
+    /// Corrupt segments or blocks skipped (also listed in [`Store::problems`]).
+    pub corrupt: u64,
+    /// Events returned.
+    pub events: u64,
+}
+
+enum SrcKind {
+    Mem(Vec<Row>),
+    Block {
+        key: Arc<str>,
+        index: Arc<SegmentIndex>,
+        block: usize,
+    },
+}
+
+struct Src {
+    stream_id: u64,
+    min_key: Key,
+    max_key: Key,
+    kind: SrcKind,
+}
+
+struct Bounds {
+    start: i64,
+    end: i64,
+    after: Option<Key>,
+    before: Option<Key>,
+}
+
+impl Bounds {
+    fn admits(&self, k: Key) -> bool {
+        k.0 >= self.start
+            && k.0 < self.end
+            && self.after.is_none_or(|a| k > a)
+            && self.before.is_none_or(|b| k < b)
+    }
+
+    fn overlaps(&self, lo: Key, hi: Key) -> bool {
+        hi.0 >= self.start
+            && lo.0 < self.end
+            && self.after.is_none_or(|a| hi > a)
+            && self.before.is_none_or(|b| lo < b)
+    }
+}
+
+fn bounds(g: &GroupRecord, start: Option<i64>, end: Option<i64>) -> Bounds {
+    let cutoff = retention_cutoff(g, now_ms());
+    Bounds {
+        start: start.unwrap_or(i64::MIN).max(cutoff),
+        end: end.unwrap_or(i64::MAX),
+        after: None,
+        before: None,
+    }
+}
+
+impl Inner {
+    fn resolve(
+        &self,
+        g: &GroupRecord,
+        sel: &StreamSelector,
+    ) -> Result<HashMap<u64, Arc<str>>, StorageError> {
+        let mut out = HashMap::new();
+        match sel {
+            StreamSelector::All => {
+                for s in self.meta.list_streams(g.id, None, None, usize::MAX)? {
+                    out.insert(s.id, Arc::from(s.name));
+                }
+            }
+            StreamSelector::Prefix(p) => {
+                for s in self.meta.list_streams(g.id, Some(p), None, usize::MAX)? {
+                    out.insert(s.id, Arc::from(s.name));
+                }
+            }
+            StreamSelector::Names(names) => {
+                for n in names {
+                    if let Some(s) = self.meta.stream(g.id, n)? {
+                        out.insert(s.id, Arc::from(s.name));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn load_index(
+        &self,
+        seg: &SegmentRecord,
+    ) -> Result<Arc<SegmentIndex>, StorageError> {
+        if let Some(ix) = self.index_cache.lock().get(&seg.key) {
+            return Ok(ix.clone());
+        }
+        // The index region and the footer are adjacent: one range read fetches both.
+        let end = seg
+            .index_offset
+            .saturating_add(seg.index_len)
+            .saturating_add(segment::FOOTER_LEN as u64);
+        let bytes = self.objects.get_range(&seg.key, seg.index_offset..end)?;
+        let corrupt = |d: &str| StorageError::Corrupt {
+            what: "segment",
+            detail: d.into(),
+        };
+        let split = usize::try_from(seg.index_len).map_err(|_| corrupt("index too long"))?;
+        if bytes.len() != split + segment::FOOTER_LEN {
+            return Err(corrupt("short index read"));
+        }
+        let (off, len, crc) = segment::decode_footer(&bytes[split..])?;
+        if off != seg.index_offset || len != seg.index_len {
+            return Err(corrupt("footer disagrees with catalogue"));
+        }
+        let ix = Arc::new(segment::decode_index(&bytes[..split], Some(crc), off)?);
+        self.index_cache.lock().insert(seg.key.clone(), ix.clone());
+        Ok(ix)
+    }
+
+    fn report(&self, what: &str, e: &StorageError) {
+        tracing::warn!(what, error = %e, "skipping corrupt data");
+        let mut p = self.problems.lock();
+        if p.len() < 1000 {
+            p.push(format!("{what}: {e}"));
+        }
+    }
+
+    /// Memtable rows and segment blocks that may hold events of `streams` within `b`.
+    fn sources(
+        &self,
+        g: &GroupRecord,
+        streams: &HashMap<u64, Arc<str>>,
+        b: &Bounds,
+        stats: &mut ScanStats,
+    ) -> Result<Vec<Src>, StorageError> {
+        let mut out = Vec::new();
+        let segs;
+        {
+            let frozen = self.frozen.read();
+            {
+                let active = self.active.read();
+                for m in frozen.iter().map(|f| &**f).chain(std::iter::once(&*active)) {
+                    for (&sid, s) in &m.streams {
+                        if s.group_id != g.id || !streams.contains_key(&sid) {
+                            continue;
+                        }
+                        let lo = s.rows.partition_point(|r| r.ts < b.start);
+                        let hi = s.rows.partition_point(|r| r.ts < b.end);
+                        let rows: Vec<Row> = s.rows[lo..hi.max(lo)]
+                            .iter()
+                            .filter(|r| b.admits(r.key()))
+                            .cloned()
+                            .collect();
+                        if let (Some(f), Some(l)) = (rows.first(), rows.last()) {
+                            let (min_key, max_key) = (f.key(), l.key());
+                            out.push(Src {
+                                stream_id: sid,
+                                min_key,
+                                max_key,
+                                kind: SrcKind::Mem(rows),
+                            });
+                        }
+                    }
+                }
+            }
+            segs = self.meta.segments(g.id, b.start, b.end.saturating_sub(1))?;
+        }
+        for seg in &segs {
+            let index = match self.load_index(seg) {
+                Ok(ix) => ix,
+                Err(e) => {
+                    stats.corrupt += 1;
+                    self.report(&format!("segment {}", seg.key), &e);
+                    continue;
+                }
+            };
+            let key: Arc<str> = Arc::from(seg.key.as_str());
+            for (i, blk) in index.blocks.iter().enumerate() {
+                if !streams.contains_key(&blk.stream_id) {
+                    continue;
+                }
+                stats.blocks += 1;
+                if !b.overlaps(blk.min_key(), blk.max_key()) {
+                    stats.pruned_by_time += 1;
+                    continue;
+                }
+                out.push(Src {
+                    stream_id: blk.stream_id,
+                    min_key: blk.min_key(),
+                    max_key: blk.max_key(),
+                    kind: SrcKind::Block {
+                        key: key.clone(),
+                        index: index.clone(),
+                        block: i,
+                    },
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn decode(&self, key: &str, blk: &BlockMeta, want: &Want<'_>) -> Result<Decoded, StorageError> {
+        let (lo, hi) = segment::block_range(blk, want);
+        let data = self.objects.get_range(key, lo..hi)?;
+        segment::decode_block(blk, &data, lo, want)
+    }
+
+    /// Rows of a source within the bounds that satisfy `keep`.
+    fn rows_of(
+        &self,
+        src: Src,
+        b: &Bounds,
+        keep: &dyn Fn(&str) -> bool,
+        stats: &mut ScanStats,
+    ) -> Vec<Row> {
+        match src.kind {
+            SrcKind::Mem(rows) => rows.into_iter().filter(|r| keep(&r.msg)).collect(),
+            SrcKind::Block { key, index, block } => {
+                let Some(blk) = index.blocks.get(block) else {
+                    return Vec::new();
+                };
+                let want = Want {
+                    ingest: true,
+                    messages: true,
+                    fields: &[],
+                };
+                stats.decoded += 1;
+                match self.decode(&key, blk, &want) {
+                    Ok(d) => {
+                        let msgs = d.messages.unwrap_or_default();
+                        let mut out = Vec::new();
+                        for (i, m) in msgs.into_iter().enumerate() {
+                            let (Some(&ts), Some(&seq), Some(&ingest)) =
+                                (d.ts.get(i), d.seq.get(i), d.ingest.get(i))
+                            else {
+                                break;
+                            };
+                            if b.admits((ts, seq)) && keep(&m) {
+                                out.push(Row {
+                                    ts,
+                                    ingest,
+                                    seq,
+                                    msg: m.into_boxed_str(),
+                                });
+                            }
+                        }
+                        out
+                    }
+                    Err(e) => {
+                        stats.corrupt += 1;
+                        self.report(&format!("segment {key} block {block}"), &e);
+                        Vec::new()
+                    }
+                }
+            }
+        }
+    }
+
+    /// The `limit` smallest (forward) or largest (backward) matching events, visiting
+    /// sources in key order and stopping once no unvisited source can contribute.
+    fn ordered(
+        &self,
+        mut srcs: Vec<Src>,
+        b: &Bounds,
+        dir: Direction,
+        limit: usize,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> (Vec<(u64, Row)>, bool) {
+        let mut stats = ScanStats::default();
+        match dir {
+            Direction::Forward => srcs.sort_by_key(|s| s.min_key),
+            Direction::Backward => srcs.sort_by_key(|s| std::cmp::Reverse(s.max_key)),
+        }
+        let mut got: Vec<(u64, Row)> = Vec::new();
+        let mut more = false;
+        let n = srcs.len();
+        for (i, src) in srcs.into_iter().enumerate() {
+            if limit > 0 && got.len() >= limit {
+                let kth = got[limit - 1].1.key();
+                let beyond = match dir {
+                    Direction::Forward => src.min_key > kth,
+                    Direction::Backward => src.max_key < kth,
+                };
+                if beyond {
+                    more = i < n;
+                    break;
+                }
+            }
+            if limit == 0 {
+                more = true;
+                break;
+            }
+            let sid = src.stream_id;
+            got.extend(
+                self.rows_of(src, b, keep, &mut stats)
+                    .into_iter()
+                    .map(|r| (sid, r)),
+            );
+            if got.len() >= limit {
+                match dir {
+                    Direction::Forward => got.sort_unstable_by_key(|(_, r)| r.key()),
+                    Direction::Backward => {
+                        got.sort_unstable_by_key(|(_, r)| std::cmp::Reverse(r.key()))
+                    }
+                }
+                if got.len() > limit {
+                    more = true;
+                    got.truncate(limit);
+                }
+            }
+        }
+        match dir {
+            Direction::Forward => got.sort_unstable_by_key(|(_, r)| r.key()),
+            Direction::Backward => {
+                got.sort_unstable_by_key(|(_, r)| std::cmp::Reverse(r.key()));
+                got.truncate(limit);
+                got.reverse();
+            }
+        }
+        got.truncate(limit);
+        (got, more)
+    }
+}
+
+fn stored(r: Row) -> StoredEvent {
+    StoredEvent {
+        timestamp: r.ts,
+        ingestion_time: r.ingest,
+        seq: r.seq,
+        message: r.msg.into_string(),
+    }
+}
+
+/// All rows of a segment per stream, for compaction.
+pub(crate) fn read_all_rows(
+    inner: &Inner,
+    seg: &SegmentRecord,
+) -> Result<Vec<(u64, Vec<Row>)>, StorageError> {
+    let index = inner.load_index(seg)?;
+    let want = Want {
+        ingest: true,
+        messages: true,
+        fields: &[],
+    };
+    let mut out = Vec::with_capacity(index.blocks.len());
+    for blk in &index.blocks {
+        let d = inner.decode(&seg.key, blk, &want)?;
+        let msgs = d.messages.unwrap_or_default();
+        let rows = msgs
+            .into_iter()
+            .zip(d.ts.iter().zip(d.seq.iter().zip(d.ingest.iter())))
+            .map(|(m, (&ts, (&seq, &ingest)))| Row {
+                ts,
+                ingest,
+                seq,
+                msg: m.into_boxed_str(),
+            })
+            .collect();
+        out.push((blk.stream_id, rows));
+    }
+    Ok(out)
+}
+
+/// How a block can be skipped without decoding it, given the predicates.
+fn block_may_match(blk: &BlockMeta, preds: &[Predicate]) -> bool {
+    preds.iter().all(|p| match p {
+        Predicate::Token(t) => blk.bloom.may_contain(token_hash(t)),
+        Predicate::Contains(s) => interior_tokens(s)
+            .iter()
+            .all(|t| blk.bloom.may_contain(token_hash(t))),
+        Predicate::FieldEquals { path, value } => {
+            let Some(f) = blk.field(path) else {
+                return false;
+            };
+            if let (Some((lo, hi)), Ok(v)) = (f.numeric, value.parse::<f64>())
+                && (v < lo || v > hi)
+            {
+                return false;
+            }
+            blk.bloom.may_contain(field_hash(path, value))
+        }
+    })
+}
+
+fn needs_messages(preds: &[Predicate]) -> bool {
+    preds
+        .iter()
+        .any(|p| matches!(p, Predicate::Token(_) | Predicate::Contains(_)))
+}
+
+fn row_matches(
+    preds: &[Predicate],
+    msg: Option<&str>,
+    field: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    preds.iter().all(|p| match p {
+        Predicate::Token(t) => msg.is_some_and(|m| tokens(m).any(|x| x == t)),
+        Predicate::Contains(s) => {
+            msg.is_some_and(|m| memchr::memmem::find(m.as_bytes(), s.as_bytes()).is_some())
+        }
+        Predicate::FieldEquals { path, value } => field(path).as_deref() == Some(value.as_str()),
+    })
+}
+
+fn column_from_messages(msgs: &[&str], path: &str) -> FieldColumn {
+    let mut col = FieldColumn {
+        dict: Vec::new(),
+        codes: Vec::with_capacity(msgs.len()),
+    };
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut flat = Vec::new();
+    for m in msgs {
+        flatten(m, &mut flat);
+        match flat.iter().find(|(p, _, _)| p == path) {
+            Some((_, v, _)) => {
+                let next = col.dict.len() as u32 + 1;
+                let code = *seen.entry(v.clone()).or_insert_with(|| {
+                    col.dict.push(v.clone());
+                    next
+                });
+                col.codes.push(code);
+            }
+            None => col.codes.push(0),
+        }
+    }
+    col
+}
+
+fn select(col: &FieldColumn, rows: &[usize]) -> FieldColumn {
+    FieldColumn {
+        dict: col.dict.clone(),
+        codes: rows
+            .iter()
+            .map(|&i| col.codes.get(i).copied().unwrap_or(0))
+            .collect(),
+    }
+}
+
+impl Store {
+    fn group_record(&self, group: &str) -> Result<GroupRecord, StorageError> {
+        self.inner
+            .meta
+            .group(group)?
+            .ok_or(StorageError::GroupNotFound)
+    }
+
+    /// Events of one stream within bounds, `limit` from the start (forward) or from the end
+    /// (backward) of the range, always returned oldest first.
+    pub fn read_stream(
+        &self,
+        group: &str,
+        stream: &str,
+        r: &StreamRead,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        let g = self.group_record(group)?;
+        let s = self
+            .inner
+            .meta
+            .stream(g.id, stream)?
+            .ok_or(StorageError::StreamNotFound)?;
+        let mut b = bounds(&g, r.start, r.end);
+        b.after = r.after;
+        b.before = r.before;
+        let streams = HashMap::from([(s.id, Arc::<str>::from(s.name))]);
+        let mut stats = ScanStats::default();
+        let srcs = self.inner.sources(&g, &streams, &b, &mut stats)?;
+        let (rows, _) = self
+            .inner
+            .ordered(srcs, &b, r.direction, r.limit, &|_| true);
+        Ok(rows.into_iter().map(|(_, r)| stored(r)).collect())
+    }
+
+    /// Events of a group's selected streams interleaved in (timestamp, sequence) order,
+    /// those after `r.after` whose message satisfies `matches`, at most `r.limit`.
+    pub fn read_group(
+        &self,
+        group: &str,
+        r: &GroupRead,
+        matches: &dyn Fn(&str) -> bool,
+    ) -> Result<GroupPage, StorageError> {
+        let g = self.group_record(group)?;
+        let streams = self.inner.resolve(&g, &r.streams)?;
+        let mut b = bounds(&g, r.start, r.end);
+        b.after = r.after;
+        let mut stats = ScanStats::default();
+        let srcs = self.inner.sources(&g, &streams, &b, &mut stats)?;
+        let (rows, more) = self
+            .inner
+            .ordered(srcs, &b, Direction::Forward, r.limit, matches);
+        let events = rows
+            .into_iter()
+            .map(|(sid, row)| GroupEvent {
+                stream: streams.get(&sid).cloned().unwrap_or_else(|| Arc::from("")),
+                event: stored(row),
+            })
+            .collect();
+        Ok(GroupPage { events, more })
+    }
+
+    /// Scans a group, skipping blocks by time, stream, blooms and min/max before decoding,
+    /// and hands each block's matching rows to `sink` until it breaks.
+    pub fn scan(
+        &self,
+        group: &str,
+        scan: &Scan,
+        sink: &mut dyn FnMut(ScanBatch) -> ControlFlow<()>,
+    ) -> Result<ScanStats, StorageError> {
+        let g = self.group_record(group)?;
+        let streams = self.inner.resolve(&g, &scan.streams)?;
+        let b = bounds(&g, scan.start, scan.end);
+        let mut stats = ScanStats::default();
+        let srcs = self.inner.sources(&g, &streams, &b, &mut stats)?;
+        let need_msgs = scan.messages || needs_messages(&scan.predicates);
+        // Field columns needed to evaluate FieldEquals without the message.
+        let mut wanted: Vec<String> = scan.fields.clone();
+        for p in &scan.predicates {
+            if let Predicate::FieldEquals { path, .. } = p
+                && !wanted.contains(path)
+            {
+                wanted.push(path.clone());
+            }
+        }
+        for src in srcs {
+            let Some(name) = streams.get(&src.stream_id).cloned() else {
+                continue;
+            };
+            let batch = match src.kind {
+                SrcKind::Mem(rows) => self.scan_rows(name, rows, scan, &wanted),
+                SrcKind::Block { key, index, block } => {
+                    let Some(blk) = index.blocks.get(block) else {
+                        continue;
+                    };
+                    if !block_may_match(blk, &scan.predicates) {
+                        stats.pruned_by_index += 1;
+                        continue;
+                    }
+                    stats.decoded += 1;
+                    match self.scan_block(name, &key, blk, &b, scan, &wanted, need_msgs) {
+                        Ok(batch) => batch,
+                        Err(e) => {
+                            stats.corrupt += 1;
+                            self.inner
+                                .report(&format!("segment {key} block {block}"), &e);
+                            continue;
+                        }
+                    }
+                }
+            };
+            if batch.is_empty() {
+                continue;
+            }
+            stats.events += batch.len() as u64;
+            if sink(batch).is_break() {
+                break;
+            }
+        }
+        Ok(stats)
+    }
+
+    fn scan_rows(
+        &self,
+        stream: Arc<str>,
+        rows: Vec<Row>,
+        scan: &Scan,
+        wanted: &[String],
+    ) -> ScanBatch {
+        let keep: Vec<Row> = rows
+            .into_iter()
+            .filter(|r| row_matches(&scan.predicates, Some(&r.msg), &|p| field_of(&r.msg, p)))
+            .collect();
+        let msgs: Vec<&str> = keep.iter().map(|r| &*r.msg).collect();
+        let fields = scan
+            .fields
+            .iter()
+            .map(|p| column_from_messages(&msgs, p))
+            .collect();
+        let _ = wanted;
+        ScanBatch {
+            stream,
+            timestamps: keep.iter().map(|r| r.ts).collect(),
+            seqs: keep.iter().map(|r| r.seq).collect(),
+            ingestion_times: if scan.ingestion_times {
+                keep.iter().map(|r| r.ingest).collect()
+            } else {
+                Vec::new()
+            },
+            messages: scan
+                .messages
+                .then(|| keep.iter().map(|r| r.msg.to_string()).collect()),
+            fields,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn scan_block(
+        &self,
+        stream: Arc<str>,
+        key: &str,
+        blk: &BlockMeta,
+        b: &Bounds,
+        scan: &Scan,
+        wanted: &[String],
+        need_msgs: bool,
+    ) -> Result<ScanBatch, StorageError> {
+        // Fields the block has but did not columnize come from the messages.
+        let from_msgs = wanted
+            .iter()
+            .any(|p| blk.field(p).is_some_and(|f| f.chunk.is_none()));
+        let want = Want {
+            ingest: scan.ingestion_times,
+            messages: need_msgs || from_msgs,
+            fields: wanted,
+        };
+        let d = self.inner.decode(key, blk, &want)?;
+        let msgs: Vec<&str> = d.messages.iter().flatten().map(String::as_str).collect();
+        let mut cols: Vec<FieldColumn> = Vec::with_capacity(wanted.len());
+        for (i, p) in wanted.iter().enumerate() {
+            let col = match d.fields.get(i).cloned().flatten() {
+                Some(c) => c,
+                None if blk.field(p).is_some() => column_from_messages(&msgs, p),
+                None => FieldColumn {
+                    dict: Vec::new(),
+                    codes: vec![0; d.ts.len()],
+                },
+            };
+            cols.push(col);
+        }
+        let mut rows = Vec::new();
+        for i in 0..d.ts.len() {
+            let (Some(&ts), Some(&seq)) = (d.ts.get(i), d.seq.get(i)) else {
+                break;
+            };
+            if !b.admits((ts, seq)) {
+                continue;
+            }
+            let field = |p: &str| {
+                wanted
+                    .iter()
+                    .position(|w| w == p)
+                    .and_then(|j| cols[j].get(i).map(str::to_owned))
+            };
+            if row_matches(&scan.predicates, msgs.get(i).copied(), &field) {
+                rows.push(i);
+            }
+        }
+        Ok(ScanBatch {
+            stream,
+            timestamps: rows.iter().map(|&i| d.ts[i]).collect(),
+            seqs: rows.iter().map(|&i| d.seq[i]).collect(),
+            ingestion_times: if scan.ingestion_times {
+                rows.iter()
+                    .filter_map(|&i| d.ingest.get(i).copied())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            messages: if scan.messages {
+                Some(
+                    rows.iter()
+                        .filter_map(|&i| msgs.get(i).map(|m| (*m).to_owned()))
+                        .collect(),
+                )
+            } else {
+                None
+            },
+            fields: cols
+                .iter()
+                .take(scan.fields.len())
+                .map(|c| select(c, &rows))
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,910 @@
+//! The engine: WAL group commit, memtables, flush to segments, recovery, retention and
+//! compaction, plus the catalogue operations.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use lookout_model::{InputEvent, LogGroupName, LogStreamName, RetentionDays};
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use crate::config::StoreConfig;
+use crate::error::StorageError;
+use crate::memtable::{Memtable, Row, StreamDelta};
+use crate::metastore::{
+    GroupRecord, Metastore, NewGroup, Publish, SegmentRecord, SqliteMetastore, StreamRecord,
+    StreamStats,
+};
+use crate::objects::{Objects, SEGMENT_PREFIX};
+use crate::segment::{self, BlockLimits, SegmentIndex};
+use crate::wal::{self, WalBatch, WalWriter};
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// What the store confirms for an appended batch: it is durable and visible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendAck {
+    /// Sequence number of the batch's first event (in timestamp order).
+    pub first_seq: u64,
+    /// Number of events stored.
+    pub count: usize,
+    /// Ingestion time given to every event of the batch.
+    pub ingestion_time: i64,
+}
+
+/// Options for creating a log group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupOptions {
+    /// KMS key id to store and echo.
+    pub kms_key_id: Option<String>,
+    /// Initial tags.
+    pub tags: BTreeMap<String, String>,
+    /// Log group class; empty means `STANDARD`.
+    pub class: String,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+}
+
+/// What recovery found when the store was opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// WAL files read.
+    pub wal_files: usize,
+    /// Batches replayed into the memtable (newer than the checkpoint).
+    pub batches_replayed: usize,
+    /// Events replayed.
+    pub events_replayed: usize,
+    /// Torn tails and corruption found, one message each; the rest was recovered.
+    pub problems: Vec<String>,
+    /// Segment objects not in the catalogue (from an interrupted flush), deleted.
+    pub orphans_removed: usize,
+}
+
+enum Cmd {
+    Append {
+        group_id: u64,
+        stream_id: u64,
+        events: Vec<InputEvent>,
+        reply: SyncSender<Result<AppendAck, StorageError>>,
+    },
+    Rotate {
+        reply: SyncSender<Result<Vec<u64>, StorageError>>,
+    },
+}
+
+pub(crate) struct Inner {
+    pub(crate) cfg: StoreConfig,
+    pub(crate) meta: Arc<dyn Metastore>,
+    pub(crate) objects: Objects,
+    wal_dir: PathBuf,
+    tx: Mutex<Option<Sender<Cmd>>>,
+    /// Lock order: `frozen` before `active`, everywhere.
+    pub(crate) active: RwLock<Memtable>,
+    pub(crate) frozen: RwLock<Option<Arc<Memtable>>>,
+    flush_lock: Mutex<()>,
+    pub(crate) index_cache: Mutex<HashMap<String, Arc<SegmentIndex>>>,
+    pub(crate) problems: Mutex<Vec<String>>,
+    doomed: Mutex<Vec<(Instant, String)>>,
+    stop: Mutex<bool>,
+    wake: Condvar,
+    unique: std::sync::atomic::AtomicU64,
+}
+
+/// The storage engine. Blocking API: async callers use `spawn_blocking`.
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+    recovery: RecoveryReport,
+    writer: Option<JoinHandle<()>>,
+    background: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.inner.cfg.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) a store, replaying the WAL into the memtable.
+    pub fn open(cfg: StoreConfig) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(&cfg.dir)?;
+        let wal_dir = cfg.dir.join("wal");
+        std::fs::create_dir_all(&wal_dir)?;
+        let meta: Arc<dyn Metastore> = match &cfg.metastore {
+            Some(m) => m.clone(),
+            None => Arc::new(SqliteMetastore::open(&cfg.dir.join("meta.db"))?),
+        };
+        let store: Arc<dyn object_store::ObjectStore> = match &cfg.object_store {
+            Some(s) => s.clone(),
+            None => {
+                let dir = cfg.dir.join("objects");
+                std::fs::create_dir_all(&dir)?;
+                Arc::new(
+                    object_store::local::LocalFileSystem::new_with_prefix(&dir)?.with_fsync(true),
+                )
+            }
+        };
+        let objects = Objects::new(store);
+        let mut report = RecoveryReport::default();
+
+        let checkpoint = meta.checkpoint()?;
+        let files = wal::list_files(&wal_dir)?;
+        let mut active = Memtable::new();
+        let mut max_seq = checkpoint;
+        for &n in &files {
+            report.wal_files += 1;
+            let bytes = std::fs::read(wal::file_path(&wal_dir, n))?;
+            let (batches, err) = wal::decode_file(&bytes);
+            if let Some(e) = err {
+                tracing::warn!(file = n, error = %e, "wal file ends early; replaying what precedes");
+                report.problems.push(format!("wal file {n}: {e}"));
+            }
+            for b in batches {
+                if b.events.is_empty() || b.first_seq <= checkpoint {
+                    continue;
+                }
+                max_seq = max_seq.max(b.last_seq());
+                report.batches_replayed += 1;
+                report.events_replayed += b.events.len();
+                let rows = rows_of(&b);
+                active.insert(b.group_id, b.stream_id, rows);
+            }
+        }
+        let known: HashSet<String> = meta.all_segment_keys()?.into_iter().collect();
+        for key in objects.list_segments()? {
+            if !known.contains(&key) {
+                objects.delete(&key)?;
+                report.orphans_removed += 1;
+            }
+        }
+        let number = files.last().copied().unwrap_or(0) + 1;
+        let writer_file = WalWriter::create(&wal_dir, number)?;
+        let (tx, rx) = mpsc::channel();
+        let inner = Arc::new(Inner {
+            cfg,
+            meta,
+            objects,
+            wal_dir,
+            tx: Mutex::new(Some(tx)),
+            active: RwLock::new(active),
+            frozen: RwLock::new(None),
+            flush_lock: Mutex::new(()),
+            index_cache: Mutex::new(HashMap::new()),
+            problems: Mutex::new(report.problems.clone()),
+            doomed: Mutex::new(Vec::new()),
+            stop: Mutex::new(false),
+            wake: Condvar::new(),
+            unique: std::sync::atomic::AtomicU64::new(0),
+        });
+        let w_inner = inner.clone();
+        let writer = std::thread::Builder::new()
+            .name("lookout-wal".into())
+            .spawn(move || writer_loop(&w_inner, rx, writer_file, max_seq + 1))?;
+        let background = if inner.cfg.background {
+            let b_inner = inner.clone();
+            Some(
+                std::thread::Builder::new()
+                    .name("lookout-maintenance".into())
+                    .spawn(move || background_loop(&b_inner))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            inner,
+            recovery: report,
+            writer: Some(writer),
+            background,
+        })
+    }
+
+    /// What recovery found when this store was opened.
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.recovery
+    }
+
+    /// Corruption met since opening (WAL tails, segments skipped by reads).
+    pub fn problems(&self) -> Vec<String> {
+        self.inner.problems.lock().clone()
+    }
+
+    /// The metastore this store uses.
+    pub fn metastore(&self) -> &Arc<dyn Metastore> {
+        &self.inner.meta
+    }
+
+    // ---- catalogue -------------------------------------------------------------------
+
+    /// Creates a log group.
+    pub fn create_group(
+        &self,
+        name: &LogGroupName,
+        opts: GroupOptions,
+        now_ms: i64,
+    ) -> Result<GroupRecord, StorageError> {
+        self.inner.meta.create_group(&NewGroup {
+            name: name.as_str().to_owned(),
+            creation_time: now_ms,
+            kms_key_id: opts.kms_key_id,
+            tags: opts.tags,
+            class: opts.class,
+            deletion_protection: opts.deletion_protection,
+        })
+    }
+
+    /// A log group with its stored bytes including unflushed events.
+    pub fn group(&self, name: &str) -> Result<GroupRecord, StorageError> {
+        let mut g = self
+            .inner
+            .meta
+            .group(name)?
+            .ok_or(StorageError::GroupNotFound)?;
+        g.stored_bytes += self.inner.unflushed_group_bytes(g.id);
+        Ok(g)
+    }
+
+    /// Log groups in byte order of name after `after`, with an optional prefix.
+    pub fn list_groups(
+        &self,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<GroupRecord>, StorageError> {
+        let mut groups = self.inner.meta.list_groups(prefix, after, limit)?;
+        for g in &mut groups {
+            g.stored_bytes += self.inner.unflushed_group_bytes(g.id);
+        }
+        Ok(groups)
+    }
+
+    /// Deletes a group, its streams and all their events.
+    pub fn delete_group(&self, name: &str) -> Result<(), StorageError> {
+        let (group, keys) = self.inner.meta.delete_group(name)?;
+        self.inner.active.write().remove_group(group.id);
+        self.inner.doom(keys);
+        Ok(())
+    }
+
+    /// Sets (`Some`) or removes (`None`) a group's retention policy.
+    pub fn set_retention(
+        &self,
+        name: &str,
+        days: Option<RetentionDays>,
+    ) -> Result<(), StorageError> {
+        self.inner
+            .meta
+            .set_retention(name, days.map(RetentionDays::days))
+    }
+
+    /// Replaces a group's tags.
+    pub fn set_tags(
+        &self,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), StorageError> {
+        self.inner.meta.set_tags(name, tags)
+    }
+
+    /// Creates a log stream in an existing group.
+    pub fn create_stream(
+        &self,
+        group: &str,
+        stream: &LogStreamName,
+        now_ms: i64,
+    ) -> Result<StreamRecord, StorageError> {
+        let g = self
+            .inner
+            .meta
+            .group(group)?
+            .ok_or(StorageError::GroupNotFound)?;
+        self.inner.meta.create_stream(g.id, stream.as_str(), now_ms)
+    }
+
+    /// A log stream with statistics including unflushed events.
+    pub fn stream(&self, group: &str, stream: &str) -> Result<StreamRecord, StorageError> {
+        let g = self
+            .inner
+            .meta
+            .group(group)?
+            .ok_or(StorageError::GroupNotFound)?;
+        let mut s = self
+            .inner
+            .meta
+            .stream(g.id, stream)?
+            .ok_or(StorageError::StreamNotFound)?;
+        self.inner.merge_unflushed(&mut s);
+        Ok(s)
+    }
+
+    /// Streams of a group in byte order of name after `after`, with an optional prefix,
+    /// statistics including unflushed events.
+    pub fn list_streams(
+        &self,
+        group: &str,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StreamRecord>, StorageError> {
+        let g = self
+            .inner
+            .meta
+            .group(group)?
+            .ok_or(StorageError::GroupNotFound)?;
+        let mut streams = self.inner.meta.list_streams(g.id, prefix, after, limit)?;
+        for s in &mut streams {
+            self.inner.merge_unflushed(s);
+        }
+        Ok(streams)
+    }
+
+    /// Deletes a stream and its events.
+    pub fn delete_stream(&self, group: &str, stream: &str) -> Result<(), StorageError> {
+        let g = self
+            .inner
+            .meta
+            .group(group)?
+            .ok_or(StorageError::GroupNotFound)?;
+        let s = self.inner.meta.delete_stream(g.id, stream)?;
+        self.inner.active.write().remove_stream(s.id);
+        // Flushed blocks of the stream become unreachable (reads resolve stream ids through
+        // the metastore) and are dropped by the next compaction of their window.
+        Ok(())
+    }
+
+    // ---- write path --------------------------------------------------------------------
+
+    /// Appends a batch to a stream. Returns once the batch is fsynced in the WAL (shared
+    /// with concurrent writers: one fsync per group commit) and visible to reads.
+    /// Events are stored in timestamp order; the caller enforces PutLogEvents' rules.
+    pub fn append(
+        &self,
+        group: &str,
+        stream: &str,
+        events: Vec<InputEvent>,
+    ) -> Result<AppendAck, StorageError> {
+        if events.is_empty() {
+            return Err(StorageError::Invalid(
+                "a batch needs at least one event".into(),
+            ));
+        }
+        let g = self
+            .inner
+            .meta
+            .group(group)?
+            .ok_or(StorageError::GroupNotFound)?;
+        let s = self
+            .inner
+            .meta
+            .stream(g.id, stream)?
+            .ok_or(StorageError::StreamNotFound)?;
+        let (reply, rx) = mpsc::sync_channel(1);
+        self.inner.send(Cmd::Append {
+            group_id: g.id,
+            stream_id: s.id,
+            events,
+            reply,
+        })?;
+        rx.recv().map_err(|_| StorageError::Closed)?
+    }
+
+    /// Flushes the memtable to segments now (no-op when empty).
+    pub fn flush(&self) -> Result<(), StorageError> {
+        self.inner.flush()
+    }
+
+    /// Merges small segments of each group's time windows. Returns segments replaced.
+    pub fn compact(&self) -> Result<usize, StorageError> {
+        self.inner.compact()
+    }
+
+    /// Drops segments entirely past their group's retention at `now_ms`. Returns how many.
+    pub fn enforce_retention(&self, now_ms: i64) -> Result<usize, StorageError> {
+        self.inner.enforce_retention(now_ms)
+    }
+
+    /// Deletes replaced segment objects whose grace period is over (`force`: all of them).
+    pub fn collect_garbage(&self, force: bool) -> Result<usize, StorageError> {
+        self.inner.collect_garbage(force)
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        *self.inner.stop.lock() = true;
+        self.inner.wake.notify_all();
+        self.inner.tx.lock().take();
+        if let Some(h) = self.background.take() {
+            let _ = h.join();
+        }
+        if let Some(h) = self.writer.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn rows_of(b: &WalBatch) -> Vec<Row> {
+    b.events
+        .iter()
+        .enumerate()
+        .map(|(i, (ts, msg))| Row {
+            ts: *ts,
+            ingest: b.ingest,
+            seq: b.first_seq + i as u64,
+            msg: msg.as_str().into(),
+        })
+        .collect()
+}
+
+struct Pending {
+    group_id: u64,
+    stream_id: u64,
+    rows: Vec<Row>,
+    ack: AppendAck,
+    reply: SyncSender<Result<AppendAck, StorageError>>,
+}
+
+fn writer_loop(inner: &Inner, rx: Receiver<Cmd>, mut file: WalWriter, mut next_seq: u64) {
+    let mut last_ingest = 0i64;
+    let mut buf = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut failed = false;
+    while let Ok(first) = rx.recv() {
+        let mut cmds = vec![first];
+        while cmds.len() < 4096 {
+            match rx.try_recv() {
+                Ok(c) => cmds.push(c),
+                Err(_) => break,
+            }
+        }
+        for cmd in cmds {
+            match cmd {
+                Cmd::Append {
+                    group_id,
+                    stream_id,
+                    mut events,
+                    reply,
+                } => {
+                    if failed {
+                        let _ = reply.send(Err(StorageError::Closed));
+                        continue;
+                    }
+                    events.sort_by_key(|e| e.timestamp);
+                    last_ingest = last_ingest.max(now_ms());
+                    let batch = WalBatch {
+                        group_id,
+                        stream_id,
+                        first_seq: next_seq,
+                        ingest: last_ingest,
+                        events: events
+                            .into_iter()
+                            .map(|e| (e.timestamp, e.message))
+                            .collect(),
+                    };
+                    next_seq += batch.events.len() as u64;
+                    wal::encode_record(&batch, &mut buf);
+                    let ack = AppendAck {
+                        first_seq: batch.first_seq,
+                        count: batch.events.len(),
+                        ingestion_time: batch.ingest,
+                    };
+                    let rows = rows_of(&batch);
+                    pending.push(Pending {
+                        group_id,
+                        stream_id,
+                        rows,
+                        ack,
+                        reply,
+                    });
+                }
+                Cmd::Rotate { reply } => {
+                    failed |= !commit(inner, &mut file, &mut buf, &mut pending);
+                    let res = if failed {
+                        Err(StorageError::Closed)
+                    } else {
+                        rotate(inner, &mut file)
+                    };
+                    let _ = reply.send(res);
+                }
+            }
+        }
+        failed |= !commit(inner, &mut file, &mut buf, &mut pending);
+    }
+    commit(inner, &mut file, &mut buf, &mut pending);
+}
+
+/// Writes and fsyncs the group, then makes it visible and acknowledges it. Returns false
+/// when the WAL failed; the file's tail is then unknown, so the writer refuses further
+/// appends rather than risk acknowledging records replay could not reach.
+fn commit(
+    inner: &Inner,
+    file: &mut WalWriter,
+    buf: &mut Vec<u8>,
+    pending: &mut Vec<Pending>,
+) -> bool {
+    if pending.is_empty() {
+        return true;
+    }
+    match file.append_durable(buf) {
+        Ok(()) => {
+            {
+                let mut active = inner.active.write();
+                for p in pending.iter_mut() {
+                    active.insert(p.group_id, p.stream_id, std::mem::take(&mut p.rows));
+                }
+            }
+            for p in pending.drain(..) {
+                let _ = p.reply.send(Ok(p.ack));
+            }
+            buf.clear();
+            true
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "wal write failed; refusing further appends");
+            let msg = e.to_string();
+            for p in pending.drain(..) {
+                let _ = p
+                    .reply
+                    .send(Err(StorageError::Io(std::io::Error::other(msg.clone()))));
+            }
+            buf.clear();
+            false
+        }
+    }
+}
+
+/// Starts a new WAL file and freezes the memtable; returns the numbers of the WAL files
+/// whose records are all in the frozen memtable (or older segments).
+fn rotate(inner: &Inner, file: &mut WalWriter) -> Result<Vec<u64>, StorageError> {
+    let next = WalWriter::create(&inner.wal_dir, file.number + 1)?;
+    *file = next;
+    let mut frozen = inner.frozen.write();
+    let mut active = inner.active.write();
+    let old = std::mem::replace(&mut *active, Memtable::new());
+    *frozen = Some(Arc::new(old));
+    let files = wal::list_files(&inner.wal_dir)?;
+    Ok(files.into_iter().filter(|&n| n < file.number).collect())
+}
+
+fn background_loop(inner: &Inner) {
+    let mut last_retention = Instant::now();
+    loop {
+        {
+            let mut stop = inner.stop.lock();
+            if *stop {
+                return;
+            }
+            inner.wake.wait_for(&mut stop, Duration::from_millis(200));
+            if *stop {
+                return;
+            }
+        }
+        let due = {
+            let a = inner.active.read();
+            !a.is_empty()
+                && (a.bytes >= inner.cfg.flush_bytes || a.created.elapsed() >= inner.cfg.flush_age)
+        };
+        if due && let Err(e) = inner.flush().and_then(|()| inner.compact().map(drop)) {
+            tracing::error!(error = %e, "background flush failed");
+        }
+        if last_retention.elapsed() >= inner.cfg.retention_interval {
+            last_retention = Instant::now();
+            if let Err(e) = inner.enforce_retention(now_ms()) {
+                tracing::error!(error = %e, "retention sweep failed");
+            }
+        }
+        if let Err(e) = inner.collect_garbage(false) {
+            tracing::warn!(error = %e, "segment garbage collection failed");
+        }
+    }
+}
+
+impl Inner {
+    fn send(&self, cmd: Cmd) -> Result<(), StorageError> {
+        let tx = self.tx.lock();
+        tx.as_ref()
+            .ok_or(StorageError::Closed)?
+            .send(cmd)
+            .map_err(|_| StorageError::Closed)
+    }
+
+    fn unflushed_group_bytes(&self, group_id: u64) -> u64 {
+        let frozen = self.frozen.read();
+        let active = self.active.read();
+        let mut total = 0;
+        for m in frozen.iter().map(|f| &**f).chain(std::iter::once(&*active)) {
+            total += m
+                .streams
+                .values()
+                .filter(|s| s.group_id == group_id)
+                .map(|s| s.delta.bytes)
+                .sum::<u64>();
+        }
+        total
+    }
+
+    fn merge_unflushed(&self, s: &mut StreamRecord) {
+        let frozen = self.frozen.read();
+        let active = self.active.read();
+        for m in frozen.iter().map(|f| &**f).chain(std::iter::once(&*active)) {
+            if let Some(rows) = m.streams.get(&s.id) {
+                let d: StreamDelta = rows.delta;
+                s.first_event = Some(s.first_event.map_or(d.first_ts, |v| v.min(d.first_ts)));
+                s.last_event = Some(s.last_event.map_or(d.last_ts, |v| v.max(d.last_ts)));
+                s.last_ingestion = Some(
+                    s.last_ingestion
+                        .map_or(d.last_ingest, |v| v.max(d.last_ingest)),
+                );
+                s.stored_bytes += d.bytes;
+            }
+        }
+    }
+
+    fn doom(&self, keys: Vec<String>) {
+        let at = Instant::now() + self.cfg.delete_grace;
+        let mut cache = self.index_cache.lock();
+        let mut doomed = self.doomed.lock();
+        for k in keys {
+            cache.remove(&k);
+            doomed.push((at, k));
+        }
+    }
+
+    fn collect_garbage(&self, force: bool) -> Result<usize, StorageError> {
+        let now = Instant::now();
+        let due: Vec<String> = {
+            let mut doomed = self.doomed.lock();
+            let (due, keep): (Vec<_>, Vec<_>) =
+                doomed.drain(..).partition(|(at, _)| force || *at <= now);
+            *doomed = keep;
+            due.into_iter().map(|(_, k)| k).collect()
+        };
+        for k in &due {
+            self.objects.delete(k)?;
+        }
+        Ok(due.len())
+    }
+
+    fn segment_key(&self, group_id: u64, window: i64) -> String {
+        let n = self
+            .unique
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!("{SEGMENT_PREFIX}/g{group_id}-w{window}-{nanos:x}-{n}.seg")
+    }
+
+    fn limits(&self) -> BlockLimits {
+        BlockLimits {
+            max_events: self.cfg.block_events.max(1),
+            max_bytes: self.cfg.block_bytes.max(1),
+        }
+    }
+
+    /// Writes one segment and returns its catalogue record.
+    fn write_segment(
+        &self,
+        group_id: u64,
+        window: i64,
+        streams: &[(u64, &[Row])],
+    ) -> Result<SegmentRecord, StorageError> {
+        let built = segment::build(group_id, streams, self.limits())?;
+        let key = self.segment_key(group_id, window);
+        let size = built.bytes.len() as u64;
+        self.objects.put(&key, built.bytes)?;
+        let rec = SegmentRecord {
+            id: 0,
+            key: key.clone(),
+            group_id,
+            min_ts: built.index.min_ts,
+            max_ts: built.index.max_ts,
+            events: built.index.events,
+            raw_bytes: built.index.raw_bytes,
+            size,
+            index_offset: built.index_offset,
+            index_len: built.index_len,
+        };
+        self.index_cache.lock().insert(key, Arc::new(built.index));
+        Ok(rec)
+    }
+
+    fn flush(&self) -> Result<(), StorageError> {
+        let _guard = self.flush_lock.lock();
+        let (reply, rx) = mpsc::sync_channel(1);
+        self.send(Cmd::Rotate { reply })?;
+        let old_files = rx.recv().map_err(|_| StorageError::Closed)??;
+        let Some(frozen) = self.frozen.read().clone() else {
+            return Ok(());
+        };
+        let mut publish = Publish::default();
+        if !frozen.is_empty() {
+            // Only streams still in the catalogue are written; deleted ones are dropped here.
+            let mut by_group: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+            for (&sid, s) in &frozen.streams {
+                by_group.entry(s.group_id).or_default().push(sid);
+            }
+            let window_ms = self.cfg.window_ms.max(1);
+            for (gid, mut sids) in by_group {
+                let Some(group) = self.meta.group_by_id(gid)? else {
+                    continue;
+                };
+                let live: HashSet<u64> = self
+                    .meta
+                    .list_streams(gid, None, None, usize::MAX)?
+                    .into_iter()
+                    .map(|s| s.id)
+                    .collect();
+                sids.retain(|s| live.contains(s));
+                sids.sort_unstable();
+                let cutoff = retention_cutoff(&group, now_ms());
+                let mut windows: BTreeMap<i64, Vec<(u64, &[Row])>> = BTreeMap::new();
+                for sid in sids {
+                    let Some(s) = frozen.streams.get(&sid) else {
+                        continue;
+                    };
+                    let rows = &s.rows[s.rows.partition_point(|r| r.ts < cutoff)..];
+                    let mut start = 0;
+                    while start < rows.len() {
+                        let w = rows[start].ts.div_euclid(window_ms);
+                        let end = start
+                            + rows[start..].partition_point(|r| r.ts.div_euclid(window_ms) == w);
+                        windows.entry(w).or_default().push((sid, &rows[start..end]));
+                        start = end;
+                    }
+                    let d = s.delta;
+                    publish.stats.push(StreamStats {
+                        stream_id: sid,
+                        first_event: d.first_ts,
+                        last_event: d.last_ts,
+                        last_ingestion: d.last_ingest,
+                        bytes: d.bytes,
+                    });
+                }
+                for (w, streams) in windows {
+                    publish.add.push(self.write_segment(gid, w, &streams)?);
+                }
+            }
+            publish.checkpoint = Some(frozen.max_seq);
+        }
+        {
+            // Readers hold `frozen` while listing segments, so they see the memtable or its
+            // segments, never both and never neither.
+            let mut slot = self.frozen.write();
+            self.meta.publish(&publish)?;
+            *slot = None;
+        }
+        for n in old_files {
+            std::fs::remove_file(wal::file_path(&self.wal_dir, n))?;
+        }
+        Ok(())
+    }
+
+    fn enforce_retention(&self, now: i64) -> Result<usize, StorageError> {
+        let _guard = self.flush_lock.lock();
+        let expired = self.meta.expired_segments(now)?;
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        let mut shrink: HashMap<u64, u64> = HashMap::new();
+        for s in &expired {
+            *shrink.entry(s.group_id).or_default() += s.raw_bytes;
+        }
+        self.meta.publish(&Publish {
+            remove: expired.iter().map(|s| s.id).collect(),
+            shrink: shrink.into_iter().collect(),
+            ..Publish::default()
+        })?;
+        let n = expired.len();
+        self.doom(expired.into_iter().map(|s| s.key).collect());
+        Ok(n)
+    }
+
+    fn compact(&self) -> Result<usize, StorageError> {
+        let _guard = self.flush_lock.lock();
+        let mut replaced = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let groups = self.meta.list_groups(None, after.as_deref(), 1000)?;
+            let Some(last) = groups.last() else { break };
+            after = Some(last.name.clone());
+            for g in &groups {
+                replaced += self.compact_group(g)?;
+            }
+        }
+        Ok(replaced)
+    }
+
+    fn compact_group(&self, g: &GroupRecord) -> Result<usize, StorageError> {
+        let window_ms = self.cfg.window_ms.max(1);
+        let segs = self.meta.segments(g.id, i64::MIN, i64::MAX)?;
+        let mut by_window: BTreeMap<i64, Vec<SegmentRecord>> = BTreeMap::new();
+        for s in segs {
+            if s.size <= self.cfg.compact_max_bytes
+                && s.min_ts.div_euclid(window_ms) == s.max_ts.div_euclid(window_ms)
+            {
+                by_window
+                    .entry(s.min_ts.div_euclid(window_ms))
+                    .or_default()
+                    .push(s);
+            }
+        }
+        let live: HashSet<u64> = self
+            .meta
+            .list_streams(g.id, None, None, usize::MAX)?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        let mut replaced = 0;
+        for (w, segs) in by_window {
+            if segs.len() < self.cfg.compact_min_segments.max(2) {
+                continue;
+            }
+            let mut per_stream: BTreeMap<u64, Vec<Row>> = BTreeMap::new();
+            let mut readable = Vec::new();
+            let mut dropped_bytes = 0u64;
+            for s in &segs {
+                match crate::read::read_all_rows(self, s) {
+                    Ok(rows) => {
+                        for (sid, r) in rows {
+                            if live.contains(&sid) {
+                                per_stream.entry(sid).or_default().extend(r);
+                            } else {
+                                dropped_bytes += r.iter().map(|x| x.msg.len() as u64).sum::<u64>();
+                            }
+                        }
+                        readable.push(s.clone());
+                    }
+                    Err(e) => {
+                        // A corrupt segment stays where it is (reads skip and report it).
+                        tracing::warn!(segment = %s.key, error = %e, "compaction skips a corrupt segment");
+                        self.problems.lock().push(format!("segment {}: {e}", s.key));
+                    }
+                }
+            }
+            if readable.len() < 2 {
+                continue;
+            }
+            for rows in per_stream.values_mut() {
+                rows.sort_unstable_by_key(Row::key);
+            }
+            let streams: Vec<(u64, &[Row])> = per_stream
+                .iter()
+                .filter(|(_, r)| !r.is_empty())
+                .map(|(s, r)| (*s, r.as_slice()))
+                .collect();
+            let mut publish = Publish {
+                remove: readable.iter().map(|s| s.id).collect(),
+                shrink: vec![(g.id, dropped_bytes)],
+                ..Publish::default()
+            };
+            if !streams.is_empty() {
+                publish.add.push(self.write_segment(g.id, w, &streams)?);
+            }
+            self.meta.publish(&publish)?;
+            replaced += readable.len();
+            self.doom(readable.into_iter().map(|s| s.key).collect());
+        }
+        Ok(replaced)
+    }
+}
+
+pub(crate) fn retention_cutoff(g: &GroupRecord, now: i64) -> i64 {
+    match g
+        .retention_days
+        .and_then(|d| RetentionDays::new(i64::from(d)).ok())
+    {
+        Some(r) => r.cutoff(now),
+        None => i64::MIN,
+    }
+}

@@ -1,0 +1,239 @@
+//! Catalogue operations, retention and deletion.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+use lookout_model::{InputEvent, RetentionDays};
+use lookout_storage::{ErrorKind, GroupOptions, Scan, StorageError, Store};
+
+use crate::common::{all_of_stream, group, small_config, stream};
+
+const DAY: i64 = 86_400_000;
+
+fn ev(ts: i64, m: &str) -> InputEvent {
+    InputEvent {
+        timestamp: ts,
+        message: m.into(),
+    }
+}
+
+#[test]
+fn groups_and_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(small_config(dir.path())).unwrap();
+    let tags = BTreeMap::from([("team".to_owned(), "core".to_owned())]);
+    let opts = GroupOptions {
+        kms_key_id: Some("arn:aws:kms:k".into()),
+        tags: tags.clone(),
+        ..Default::default()
+    };
+    let g = store.create_group(&group("b/group"), opts, 42).unwrap();
+    assert_eq!(
+        (g.creation_time, g.class.as_str(), g.tags.clone()),
+        (42, "STANDARD", tags)
+    );
+    store
+        .create_group(&group("a/group"), Default::default(), 1)
+        .unwrap();
+    store
+        .create_group(&group("c"), Default::default(), 1)
+        .unwrap();
+    let err = store
+        .create_group(&group("c"), Default::default(), 1)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    let names: Vec<String> = store
+        .list_groups(None, None, 50)
+        .unwrap()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(names, ["a/group", "b/group", "c"]);
+    let page: Vec<String> = store
+        .list_groups(None, Some("a/group"), 1)
+        .unwrap()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(page, ["b/group"]);
+    let pre: Vec<String> = store
+        .list_groups(Some("b/"), None, 50)
+        .unwrap()
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(pre, ["b/group"]);
+
+    store.create_stream("c", &stream("s2"), 5).unwrap();
+    store.create_stream("c", &stream("s1"), 5).unwrap();
+    assert_eq!(
+        store
+            .create_stream("c", &stream("s1"), 5)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::AlreadyExists
+    );
+    assert!(matches!(
+        store.create_stream("nope", &stream("s1"), 5),
+        Err(StorageError::GroupNotFound)
+    ));
+    assert!(matches!(
+        store.append("c", "s9", vec![ev(1, "x")]),
+        Err(StorageError::StreamNotFound)
+    ));
+    assert!(matches!(
+        store.append("c", "s1", vec![]),
+        Err(StorageError::Invalid(_))
+    ));
+    let names: Vec<String> = store
+        .list_streams("c", None, None, 50)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["s1", "s2"]);
+
+    store
+        .append("c", "s1", vec![ev(10, "abc"), ev(12, "de")])
+        .unwrap();
+    let s = store.stream("c", "s1").unwrap();
+    assert_eq!(
+        (s.first_event, s.last_event, s.stored_bytes),
+        (Some(10), Some(12), 5)
+    );
+    assert!(s.last_ingestion.is_some());
+    assert_eq!(store.group("c").unwrap().stored_bytes, 5);
+
+    store.set_tags("c", &BTreeMap::new()).unwrap();
+    store
+        .set_retention("c", Some(RetentionDays::new(7).unwrap()))
+        .unwrap();
+    assert_eq!(store.group("c").unwrap().retention_days, Some(7));
+    store.set_retention("c", None).unwrap();
+    assert_eq!(store.group("c").unwrap().retention_days, None);
+    assert!(matches!(
+        store.set_retention("zz", None),
+        Err(StorageError::GroupNotFound)
+    ));
+}
+
+#[test]
+fn retention_hides_then_drops_expired_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(small_config(dir.path())).unwrap();
+    store
+        .create_group(&group("r"), Default::default(), 0)
+        .unwrap();
+    store.create_stream("r", &stream("s"), 0).unwrap();
+    let now = lookout_storage_now();
+    let old = now - 10 * DAY;
+    store
+        .append("r", "s", vec![ev(old, "old one"), ev(old + 1, "old two")])
+        .unwrap();
+    store.flush().unwrap();
+    store
+        .append("r", "s", vec![ev(now - 1000, "recent")])
+        .unwrap();
+    store
+        .append("r", "s", vec![ev(old + 5, "old in memtable")])
+        .unwrap();
+    assert_eq!(all_of_stream(&store, "r", "s").len(), 4);
+
+    store
+        .set_retention("r", Some(RetentionDays::new(7).unwrap()))
+        .unwrap();
+    let msgs: Vec<String> = all_of_stream(&store, "r", "s")
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
+    assert_eq!(msgs, ["recent"], "reads hide expired events at once");
+    let mut n = 0;
+    store
+        .scan("r", &Scan::all(), &mut |b| {
+            n += b.len();
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(n, 1);
+
+    assert_eq!(store.enforce_retention(now).unwrap(), 1);
+    assert_eq!(store.collect_garbage(true).unwrap(), 1);
+    let objects = std::fs::read_dir(dir.path().join("objects/segments"))
+        .unwrap()
+        .count();
+    assert_eq!(objects, 0, "the expired segment object is gone");
+    store.flush().unwrap();
+    // The expired event still in the memtable is not written to a segment.
+    store.set_retention("r", None).unwrap();
+    let msgs: Vec<String> = all_of_stream(&store, "r", "s")
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
+    assert_eq!(msgs, ["recent"]);
+}
+
+fn lookout_storage_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[test]
+fn deleting_streams_and_groups_removes_their_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small_config(dir.path());
+    {
+        let store = Store::open(cfg.clone()).unwrap();
+        store
+            .create_group(&group("d"), Default::default(), 0)
+            .unwrap();
+        for s in ["keep", "drop"] {
+            store.create_stream("d", &stream(s), 0).unwrap();
+            store
+                .append("d", s, vec![ev(1, &format!("{s} flushed"))])
+                .unwrap();
+        }
+        store.flush().unwrap();
+        for s in ["keep", "drop"] {
+            store
+                .append("d", s, vec![ev(2, &format!("{s} in memory"))])
+                .unwrap();
+        }
+        store.delete_stream("d", "drop").unwrap();
+        assert!(matches!(
+            store.stream("d", "drop"),
+            Err(StorageError::StreamNotFound)
+        ));
+        // Re-created under the same name, the stream starts empty.
+        store.create_stream("d", &stream("drop"), 0).unwrap();
+        assert!(all_of_stream(&store, "d", "drop").is_empty());
+        let mut n = 0;
+        store
+            .scan("d", &Scan::all(), &mut |b| {
+                n += b.len();
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(n, 2);
+        store.append("d", "keep", vec![ev(3, "third")]).unwrap();
+        store.flush().unwrap();
+        assert!(store.compact().unwrap() >= 2);
+        assert_eq!(all_of_stream(&store, "d", "keep").len(), 3);
+    }
+    let store = Store::open(cfg).unwrap();
+    assert!(all_of_stream(&store, "d", "drop").is_empty());
+    assert_eq!(all_of_stream(&store, "d", "keep").len(), 3);
+    store.delete_group("d").unwrap();
+    store.collect_garbage(true).unwrap();
+    assert!(matches!(store.group("d"), Err(StorageError::GroupNotFound)));
+    store
+        .create_group(&group("d"), Default::default(), 0)
+        .unwrap();
+    store.create_stream("d", &stream("keep"), 0).unwrap();
+    assert!(all_of_stream(&store, "d", "keep").is_empty());
+    let objects = std::fs::read_dir(dir.path().join("objects/segments"))
+        .unwrap()
+        .count();
+    assert_eq!(objects, 0);
+}
