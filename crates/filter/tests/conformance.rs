@@ -1,5 +1,6 @@
 //! Runs every case of `tests/conformance/data/filter-patterns.jsonl` (the shared CloudWatch
-//! filter-pattern corpus) and prints `N passed, N failed`.
+//! filter-pattern corpus) and prints `N passed, N failed`; then the same for
+//! `tests/data/spec-cases.jsonl` (this crate's cases for spec points the corpus leaves open).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -7,9 +8,8 @@ use std::path::PathBuf;
 use lookout_filter::Pattern;
 use serde_json::Value;
 
-fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/conformance/data/filter-patterns.jsonl")
+fn data(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
 /// Runs one case; `Err` describes the failure.
@@ -51,9 +51,9 @@ fn run_case(case: &Value) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn filter_pattern_conformance() {
-    let text = std::fs::read_to_string(corpus()).unwrap();
+/// Runs every case of a JSON-lines file, prints the tally and fails on any failed case.
+fn run_file(relative: &str) {
+    let text = std::fs::read_to_string(data(relative)).unwrap();
     let (mut passed, mut failed) = (0, 0);
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let case: Value = serde_json::from_str(line).unwrap();
@@ -67,5 +67,15 @@ fn filter_pattern_conformance() {
     }
     println!("{passed} passed, {failed} failed");
     assert!(passed > 0, "no cases found");
-    assert_eq!(failed, 0, "{failed} conformance cases failed");
+    assert_eq!(failed, 0, "{failed} cases of {relative} failed");
+}
+
+#[test]
+fn filter_pattern_conformance() {
+    run_file("../../tests/conformance/data/filter-patterns.jsonl");
+}
+
+#[test]
+fn spec_cases() {
+    run_file("tests/data/spec-cases.jsonl");
 }

@@ -128,6 +128,11 @@ fn value(
             if text.is_empty() {
                 return Err(lx.expected("a value"));
             }
+            // AWS refuses a bare null (spec §5.1); `IS NULL` is the way to test for it.
+            if text == "null" {
+                lx.pos = start;
+                return Err(lx.expected("a value other than null (use IS NULL)"));
+            }
             match text.parse::<f64>() {
                 Ok(n) if looks_numeric(text) => Value::Num(text.to_owned(), n),
                 _ => Value::Str(text.to_owned()),
