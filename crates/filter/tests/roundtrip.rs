@@ -95,7 +95,7 @@ fn step() -> impl Strategy<Value = Step> {
         4 => "[A-Za-z0-9_-]{1,6}".prop_map(Step::Key),
         1 => text()
             .prop_filter("key must be printable", |k| {
-                !k.is_empty() && !(k.contains('\'') && k.contains('"'))
+                !(k.is_empty() || k.contains('\'') && k.contains('"'))
             })
             .prop_map(Step::Key),
         2 => (0u32..1000).prop_map(Step::Index),
