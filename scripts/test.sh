@@ -11,15 +11,16 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 step "installing test dependencies"
-pip_flags=(--disable-pip-version-check --quiet)
-python3 -m pip install "${pip_flags[@]}" -r tests/requirements.txt
-if [ -s tests/debian-packages.txt ] && command -v apt-get >/dev/null; then
-  # shellcheck disable=SC2046
-  missing=$(grep -v '^#' tests/debian-packages.txt | xargs -r -n1 sh -c 'dpkg -s "$0" >/dev/null 2>&1 || echo "$0"')
-  if [ -n "$missing" ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-  fi
+python3 -m pip install --disable-pip-version-check --root-user-action=ignore --quiet \
+  -r tests/requirements.txt
+debian_packages=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' tests/debian-packages.txt)
+missing=()
+for pkg in $debian_packages; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 step "cargo fmt --check"
