@@ -1,0 +1,155 @@
+//! Cost of one Powertools-shaped record (10 context keys + 5 fields, the line Powertools
+//! Python's own benchmark emits) through lookout-logger to a discarding and to a buffered
+//! writer, the cost of a record suppressed by level, and tracing-subscriber's JSON formatter
+//! on the same event in the same run. Run with `cargo bench -p lookout-logger --bench logger`.
+
+#![allow(clippy::expect_used, reason = "a wrong record shape must abort the benchmark run")]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use lookout_logger::{
+    BufferedWriter, CaptureWriter, DiscardWriter, InvocationContext, PowertoolsLayer, RecordWriter,
+};
+use tracing_subscriber::layer::SubscriberExt;
+
+const REQUEST_ID: &str = "00000001-0000-4000-8000-000000000001";
+const ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:payment-fn";
+const TRACE: &str = "Root=1-6743a1b0-000000000000000000000001;Parent=0000000000000001;Sampled=1";
+
+fn invocation() -> tracing::Span {
+    InvocationContext::new(REQUEST_ID)
+        .function_name("payment-fn")
+        .memory_mb(512)
+        .function_arn(ARN)
+        .trace_header(TRACE)
+        .span()
+}
+
+fn emit() {
+    tracing::info!(
+        order_id = "ord-1001",
+        amount = 42.5,
+        currency = "EUR",
+        customer_tier = "gold",
+        attempt = 3,
+        "Collecting payment"
+    );
+}
+
+fn suppressed() {
+    tracing::debug!(
+        order_id = "ord-1001",
+        amount = 42.5,
+        currency = "EUR",
+        customer_tier = "gold",
+        attempt = 3,
+        "Collecting payment"
+    );
+}
+
+fn ours(writer: impl RecordWriter) -> impl tracing::Subscriber + Send + Sync {
+    let layer = PowertoolsLayer::builder()
+        .service("bench-probe")
+        .writer(writer)
+        .env_vars([("POWERTOOLS_LOG_LEVEL", "INFO")])
+        .build();
+    tracing_subscriber::registry().with(layer)
+}
+
+/// Checks the benchmarked record is the 16-key line Powertools prints, so the timing is of
+/// the right work.
+fn check_shape() {
+    let out = CaptureWriter::new();
+    tracing::subscriber::with_default(ours(out.clone()), || {
+        let span = invocation();
+        let _g = span.enter();
+        emit();
+        suppressed();
+    });
+    let lines = out.lines();
+    assert_eq!(lines.len(), 1, "suppressed record was written");
+    let v: serde_json::Value = serde_json::from_str(&lines[0]).expect("valid JSON");
+    let keys: Vec<&str> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = vec![
+        "level",
+        "location",
+        "message",
+        "timestamp",
+        "service",
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "order_id",
+        "amount",
+        "currency",
+        "customer_tier",
+        "attempt",
+        "xray_trace_id",
+    ];
+    let mut got = keys.clone();
+    got.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(got, expected, "{}", lines[0]);
+}
+
+fn bench(c: &mut Criterion) {
+    check_shape();
+    let mut g = c.benchmark_group("logger");
+    g.measurement_time(Duration::from_secs(4));
+    g.warm_up_time(Duration::from_secs(1));
+
+    {
+        let _d = tracing::subscriber::set_default(ours(DiscardWriter));
+        let span = invocation();
+        let _g = span.enter();
+        g.bench_function("lookout_record_discard", |b| b.iter(emit));
+        g.bench_function("lookout_suppressed_debug", |b| b.iter(suppressed));
+    }
+    {
+        let _d =
+            tracing::subscriber::set_default(ours(BufferedWriter::new(std::io::sink(), 64 * 1024)));
+        let span = invocation();
+        let _g = span.enter();
+        g.bench_function("lookout_record_buffered", |b| b.iter(emit));
+    }
+    {
+        let fmt = tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(std::io::sink);
+        let sub = tracing_subscriber::registry()
+            .with(fmt)
+            .with(tracing_subscriber::filter::LevelFilter::INFO);
+        let _d = tracing::subscriber::set_default(sub);
+        let span = tracing::info_span!(
+            "invocation",
+            service = "bench-probe",
+            cold_start = false,
+            function_name = "payment-fn",
+            function_memory_size = 512,
+            function_arn = ARN,
+            function_request_id = REQUEST_ID,
+            xray_trace_id = "1-6743a1b0-000000000000000000000001"
+        );
+        let _g = span.enter();
+        g.bench_function("tracing_subscriber_json_record", |b| b.iter(emit));
+        g.bench_function("tracing_subscriber_json_suppressed_debug", |b| {
+            b.iter(suppressed)
+        });
+    }
+    g.finish();
+    black_box(());
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

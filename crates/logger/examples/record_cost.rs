@@ -1,0 +1,95 @@
+//! Emits N Powertools-shaped records so an instruction counter (callgrind) can measure the
+//! per-record cost: run once with N=0 and once with N=2000 and divide the difference.
+//!
+//! `cargo run --release -p lookout-logger --example record_cost -- <lookout|suppressed|fmt> <N>`
+
+use lookout_logger::{DiscardWriter, InvocationContext, PowertoolsLayer};
+use tracing_subscriber::layer::SubscriberExt;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_else(|| "lookout".into());
+    let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let emit = || {
+        tracing::info!(
+            order_id = "ord-1001",
+            amount = 42.5,
+            currency = "EUR",
+            customer_tier = "gold",
+            attempt = 3,
+            "Collecting payment"
+        )
+    };
+    let debug = || {
+        tracing::debug!(
+            order_id = "ord-1001",
+            amount = 42.5,
+            currency = "EUR",
+            customer_tier = "gold",
+            attempt = 3,
+            "Collecting payment"
+        )
+    };
+    let run = |f: &dyn Fn()| {
+        // Warm-up so lazy initialisation is not counted.
+        for _ in 0..20 {
+            f();
+        }
+        for _ in 0..n {
+            f();
+        }
+    };
+    let ours = || {
+        let layer = PowertoolsLayer::builder()
+            .service("bench-probe")
+            .writer(DiscardWriter)
+            .env_vars([("POWERTOOLS_LOG_LEVEL", "INFO")])
+            .build();
+        tracing_subscriber::registry().with(layer)
+    };
+    let span = || {
+        InvocationContext::new("00000001-0000-4000-8000-000000000001")
+            .function_name("payment-fn")
+            .memory_mb(512)
+            .function_arn("arn:aws:lambda:eu-west-1:123456789012:function:payment-fn")
+            .trace_header(
+                "Root=1-6743a1b0-000000000000000000000001;Parent=0000000000000001;Sampled=1",
+            )
+            .span()
+    };
+    match mode.as_str() {
+        "lookout" | "suppressed" => tracing::subscriber::with_default(ours(), || {
+            let s = span();
+            let _g = s.enter();
+            if mode == "lookout" {
+                run(&emit)
+            } else {
+                run(&debug)
+            }
+        }),
+        _ => {
+            let fmt = tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_writer(std::io::sink);
+            let sub = tracing_subscriber::registry()
+                .with(fmt)
+                .with(tracing_subscriber::filter::LevelFilter::INFO);
+            tracing::subscriber::with_default(sub, || {
+                let s = tracing::info_span!(
+                    "invocation",
+                    service = "bench-probe",
+                    cold_start = false,
+                    function_name = "payment-fn",
+                    function_memory_size = 512,
+                    function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:payment-fn",
+                    function_request_id = "00000001-0000-4000-8000-000000000001",
+                    xray_trace_id = "1-6743a1b0-000000000000000000000001"
+                );
+                let _g = s.enter();
+                run(&emit)
+            })
+        }
+    }
+}

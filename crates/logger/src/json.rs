@@ -1,0 +1,433 @@
+//! Hand-written JSON encoding into reusable byte buffers.
+//!
+//! serde_json would allocate per value and cannot write `fmt::Arguments` straight into an
+//! escaped string; this module can, which is what keeps a record under the time budget.
+
+use std::fmt;
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Which bytes need escaping inside a JSON string: 0 = none, otherwise the escape letter,
+/// or `u` for a `\u00XX` escape.
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[0x7f] = b'u';
+    t
+};
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of the word is a control character, `"`, `\\` or DEL. Borrows can only
+/// create false positives after a true one, which is fine for an "any" test.
+#[inline]
+fn word_needs_escape(w: u64) -> bool {
+    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
+    (below_space
+        | has_zero(w ^ (LO * u64::from(b'"')))
+        | has_zero(w ^ (LO * u64::from(b'\\')))
+        | has_zero(w ^ (LO * 0x7f)))
+        != 0
+}
+
+/// Appends the escaped body of a JSON string (no surrounding quotes).
+pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    // Fast path: most keys and values need no escaping; test 8 bytes at a time.
+    let mut clean = 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        if word_needs_escape(w) {
+            break;
+        }
+        clean += 8;
+    }
+    if clean == bytes.len() - bytes.len() % 8
+        && chunks.remainder().iter().all(|&b| ESCAPE[b as usize] == 0)
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    out.extend_from_slice(&bytes[..clean]);
+    let mut start = clean;
+    for (i, &b) in bytes.iter().enumerate().skip(clean) {
+        let e = ESCAPE[b as usize];
+        if e == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        push_escape(out, b, e);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+fn push_escape(out: &mut Vec<u8>, b: u8, e: u8) {
+    if e == b'u' {
+        out.extend_from_slice(b"\\u00");
+        out.push(HEX[(b >> 4) as usize]);
+        out.push(HEX[(b & 0xf) as usize]);
+    } else {
+        out.push(b'\\');
+        out.push(e);
+    }
+}
+
+/// Appends a quoted, escaped JSON string.
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    escape_into(out, s);
+    out.push(b'"');
+}
+
+/// A `fmt::Write` sink that escapes everything written into it, so `Display`/`Debug` output
+/// goes straight into the record without an intermediate `String`.
+pub(crate) struct Escaper<'a>(pub(crate) &'a mut Vec<u8>);
+
+impl fmt::Write for Escaper<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        escape_into(self.0, s);
+        Ok(())
+    }
+}
+
+/// Appends `"` + escaped `Display`/`Debug` output + `"`.
+pub(crate) fn fmt_string(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
+    out.push(b'"');
+    if let Some(s) = args.as_str() {
+        escape_into(out, s);
+    } else {
+        // A Display impl that returns Err leaves partial text; the string stays well formed.
+        let _ = fmt::write(&mut Escaper(out), args);
+    }
+    out.push(b'"');
+}
+
+pub(crate) fn int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
+    let mut b = itoa::Buffer::new();
+    out.extend_from_slice(b.format(v).as_bytes());
+}
+
+/// Finite floats in shortest round-trip form; non-finite values as the strings the spec
+/// names, because bare `NaN` is not JSON.
+pub(crate) fn float(out: &mut Vec<u8>, v: f64) {
+    if v.is_finite() {
+        if !short_decimal(out, v) {
+            let mut b = ryu::Buffer::new();
+            out.extend_from_slice(b.format_finite(v).as_bytes());
+        }
+    } else if v.is_nan() {
+        out.extend_from_slice(b"\"NaN\"");
+    } else if v > 0.0 {
+        out.extend_from_slice(b"\"Infinity\"");
+    } else {
+        out.extend_from_slice(b"\"-Infinity\"");
+    }
+}
+
+/// Prints values such as `42.5` or `0.1` without ryu when they have at most 6 decimals.
+/// `m / 1e6` is correctly rounded, so `m / 1e6 == v` means `v` is the double nearest to
+/// the decimal `m / 10^6`; below 1e9 an ulp is smaller than 1e-6, so that decimal is the
+/// only (hence the shortest) round-tripping one with at most 6 decimals. Output matches ryu.
+fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
+    let m = v * 1e6;
+    // ryu switches to exponent notation below 1e-5.
+    if !(v.abs() < 1e9 && (v == 0.0 || v.abs() >= 1e-5) && m == m.trunc() && m / 1e6 == v) {
+        return false;
+    }
+    let a = (m as i64).unsigned_abs();
+    if v.is_sign_negative() {
+        out.push(b'-');
+    }
+    int(out, a / 1_000_000);
+    out.push(b'.');
+    let mut frac = a % 1_000_000;
+    if frac == 0 {
+        out.push(b'0');
+        return true;
+    }
+    let mut width = 6;
+    while frac.is_multiple_of(10) {
+        frac /= 10;
+        width -= 1;
+    }
+    let start = out.len();
+    out.resize(start + width, b'0');
+    for i in (0..width).rev() {
+        out[start + i] = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    true
+}
+
+pub(crate) fn bool(out: &mut Vec<u8>, v: bool) {
+    out.extend_from_slice(if v { b"true" } else { b"false" });
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Appends bytes as a quoted standard base64 string (with padding).
+pub(crate) fn base64(out: &mut Vec<u8>, data: &[u8]) {
+    out.push(b'"');
+    let mut chunks = data.chunks_exact(3);
+    for c in &mut chunks {
+        let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
+        out.push(B64[(n >> 18) as usize & 63]);
+        out.push(B64[(n >> 12) as usize & 63]);
+        out.push(B64[(n >> 6) as usize & 63]);
+        out.push(B64[n as usize & 63]);
+    }
+    let rem = chunks.remainder();
+    if !rem.is_empty() {
+        let b1 = rem.get(1).copied().unwrap_or(0);
+        let n = (u32::from(rem[0]) << 16) | (u32::from(b1) << 8);
+        out.push(B64[(n >> 18) as usize & 63]);
+        out.push(B64[(n >> 12) as usize & 63]);
+        if rem.len() == 2 {
+            out.push(B64[(n >> 6) as usize & 63]);
+        } else {
+            out.push(b'=');
+        }
+        out.push(b'=');
+    }
+    out.push(b'"');
+}
+
+/// Writes a `serde_json::Value` compactly (key order of the map as stored).
+pub(crate) fn value(out: &mut Vec<u8>, v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Null => out.extend_from_slice(b"null"),
+        serde_json::Value::Bool(b) => bool(out, *b),
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+                float(out, f);
+            } else {
+                out.extend_from_slice(n.to_string().as_bytes());
+            }
+        }
+        serde_json::Value::String(s) => string(out, s),
+        serde_json::Value::Array(a) => {
+            out.push(b'[');
+            for (i, item) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                value(out, item);
+            }
+            out.push(b']');
+        }
+        serde_json::Value::Object(m) => {
+            out.push(b'{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(out, k);
+                out.push(b':');
+                value(out, item);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// Re-indents one compact JSON document (as produced by this crate) with 4 spaces, for
+/// `POWERTOOLS_DEV`. Works on bytes and only tracks string state, so it cannot fail.
+pub(crate) fn pretty(src: &[u8], out: &mut Vec<u8>) {
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut i = 0;
+    while i < src.len() {
+        let b = src[i];
+        if in_str {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_str = true;
+                out.push(b);
+            }
+            b'{' | b'[' => {
+                let close = if b == b'{' { b'}' } else { b']' };
+                if src.get(i + 1) == Some(&close) {
+                    out.push(b);
+                    out.push(close);
+                    i += 2;
+                    continue;
+                }
+                depth += 1;
+                out.push(b);
+                newline(out, depth);
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(out, depth);
+                out.push(b);
+            }
+            b',' => {
+                out.push(b);
+                newline(out, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            b'\n' => {}
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    out.push(b'\n');
+}
+
+fn newline(out: &mut Vec<u8>, depth: usize) {
+    out.push(b'\n');
+    for _ in 0..depth {
+        out.extend_from_slice(b"    ");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut v = Vec::new();
+        f(&mut v);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn escapes_controls_quotes_and_backslash() {
+        let out = s(|o| string(o, "a\"b\\c\nd\te\u{1}\u{7f}é✓"));
+        assert_eq!(out, r#""a\"b\\c\nd\te\u0001\u007fé✓""#);
+        let back: String = serde_json::from_str(&out).unwrap();
+        assert_eq!(back, "a\"b\\c\nd\te\u{1}\u{7f}é✓");
+    }
+
+    #[test]
+    fn non_finite_floats_are_strings() {
+        assert_eq!(s(|o| float(o, f64::NAN)), "\"NaN\"");
+        assert_eq!(s(|o| float(o, f64::INFINITY)), "\"Infinity\"");
+        assert_eq!(s(|o| float(o, f64::NEG_INFINITY)), "\"-Infinity\"");
+        assert_eq!(s(|o| float(o, 42.5)), "42.5");
+        assert_eq!(s(|o| float(o, 1e300)), "1e300");
+    }
+
+    #[test]
+    fn short_decimals_match_ryu() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            42.5,
+            0.1,
+            0.3,
+            -1.25,
+            3.0,
+            123456.789,
+            999_999_999.5,
+            1e-6,
+            1e-7,
+            0.000123,
+            1e9,
+            2.5e-3,
+        ];
+        let mut x: u64 = 12345;
+        for _ in 0..20_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let m = (x >> 20) as i64 % 2_000_000_000_000 - 1_000_000_000_000;
+            values.push(m as f64 / 1e6);
+            values.push(m as f64 / 1e3);
+            values.push(f64::from_bits(x >> 2));
+        }
+        for v in values {
+            if !v.is_finite() {
+                continue;
+            }
+            let mut ours = Vec::new();
+            float(&mut ours, v);
+            let mut b = ryu::Buffer::new();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                b.format_finite(v),
+                "{v:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn escaping_agrees_with_serde_json_on_all_positions() {
+        let specials = [
+            '"', '\\', '\n', '\u{1}', '\u{1f}', '\u{7f}', 'é', '✓', ' ', 'a',
+        ];
+        for len in 0..20 {
+            for pos in 0..len.max(1) {
+                for &sp in &specials {
+                    let text: String = (0..len).map(|i| if i == pos { sp } else { 'x' }).collect();
+                    let mut out = Vec::new();
+                    string(&mut out, &text);
+                    let back: String = serde_json::from_slice(&out).unwrap();
+                    assert_eq!(back, text);
+                    assert!(!out[1..out.len() - 1].iter().any(|&b| b < 0x20), "{text:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn big_integers_are_exact() {
+        assert_eq!(s(|o| int(o, u128::MAX)), u128::MAX.to_string());
+        assert_eq!(s(|o| int(o, i64::MIN)), i64::MIN.to_string());
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"", ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"fooba", "Zm9vYmE="),
+            (b"foobar", "Zm9vYmFy"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(s(|o| base64(o, input)), format!("\"{want}\""));
+        }
+    }
+
+    #[test]
+    fn pretty_indents_four_spaces_and_keeps_strings() {
+        let src = br#"{"a":1,"b":{"c":"x,{y}:"},"d":[],"e":[1,2]}"#;
+        let out = s(|o| pretty(src, o));
+        assert_eq!(
+            out,
+            "{\n    \"a\": 1,\n    \"b\": {\n        \"c\": \"x,{y}:\"\n    },\n    \"d\": [],\n    \"e\": [\n        1,\n        2\n    ]\n}\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["b"]["c"], "x,{y}:");
+    }
+}

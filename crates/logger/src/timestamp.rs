@@ -1,0 +1,226 @@
+//! Timestamp formatting without a date library: the date part is cached per second in a
+//! thread-local so a record only formats the sub-second digits.
+
+use std::cell::RefCell;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How the `timestamp` key is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TimestampFormat {
+    /// RFC 3339 UTC with milliseconds: `2026-11-23T19:40:40.883Z` (default).
+    #[default]
+    Rfc3339Millis,
+    /// RFC 3339 UTC with microseconds: `2026-11-23T19:40:40.883123Z`.
+    Rfc3339Micros,
+    /// Powertools Python's default shape, `2026-11-23 19:40:40,883+0000`, always in UTC.
+    Python,
+}
+
+/// Where record times come from; tests use a fixed clock to assert exact lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Clock {
+    /// The system clock.
+    #[default]
+    System,
+    /// Always this many microseconds since the Unix epoch.
+    FixedMicros(i64),
+}
+
+impl Clock {
+    pub(crate) fn now_micros(self) -> i64 {
+        match self {
+            Clock::System => match SystemTime::now().duration_since(UNIX_EPOCH) {
+                Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+                Err(e) => -i64::try_from(e.duration().as_micros()).unwrap_or(i64::MAX),
+            },
+            Clock::FixedMicros(us) => us,
+        }
+    }
+}
+
+struct Cache {
+    second: i64,
+    format: TimestampFormat,
+    /// Date and time up to and including the seconds digits.
+    prefix: [u8; 19],
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = const {
+        RefCell::new(Cache { second: i64::MIN, format: TimestampFormat::Rfc3339Millis, prefix: [0; 19] })
+    };
+}
+
+/// Appends the quoted timestamp for `micros` since the epoch.
+pub(crate) fn write(out: &mut Vec<u8>, micros: i64, format: TimestampFormat) {
+    let second = micros.div_euclid(1_000_000);
+    let sub = micros.rem_euclid(1_000_000) as u32;
+    out.push(b'"');
+    let cached = CACHE.try_with(|c| {
+        let Ok(mut c) = c.try_borrow_mut() else {
+            return false;
+        };
+        if c.second != second || c.format != format {
+            c.prefix = prefix(second, format);
+            c.second = second;
+            c.format = format;
+        }
+        out.extend_from_slice(&c.prefix);
+        true
+    });
+    if cached != Ok(true) {
+        out.extend_from_slice(&prefix(second, format));
+    }
+    match format {
+        TimestampFormat::Rfc3339Millis => {
+            out.push(b'.');
+            digits(out, sub / 1000, 3);
+            out.push(b'Z');
+        }
+        TimestampFormat::Rfc3339Micros => {
+            out.push(b'.');
+            digits(out, sub, 6);
+            out.push(b'Z');
+        }
+        TimestampFormat::Python => {
+            out.push(b',');
+            digits(out, sub / 1000, 3);
+            out.extend_from_slice(b"+0000");
+        }
+    }
+    out.push(b'"');
+}
+
+fn digits(out: &mut Vec<u8>, mut v: u32, n: usize) {
+    let start = out.len();
+    out.resize(start + n, b'0');
+    for i in (0..n).rev() {
+        out[start + i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+fn prefix(second: i64, format: TimestampFormat) -> [u8; 19] {
+    let days = second.div_euclid(86_400);
+    let secs = second.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mut p = *b"0000-00-00T00:00:00";
+    if format == TimestampFormat::Python {
+        p[10] = b' ';
+    }
+    let y = y.clamp(0, 9999) as u32;
+    put(&mut p[0..4], y);
+    put(&mut p[5..7], m);
+    put(&mut p[8..10], d);
+    put(&mut p[11..13], (secs / 3600) as u32);
+    put(&mut p[14..16], (secs / 60 % 60) as u32);
+    put(&mut p[17..19], (secs % 60) as u32);
+    p
+}
+
+fn put(dst: &mut [u8], mut v: u32) {
+    for b in dst.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(us: i64, f: TimestampFormat) -> String {
+        let mut v = Vec::new();
+        write(&mut v, us, f);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn formats_known_instants() {
+        // 2026-11-23T19:40:40.883123Z
+        let us = 1_795_462_840_883_123;
+        assert_eq!(
+            fmt(us, TimestampFormat::Rfc3339Millis),
+            "\"2026-11-23T19:40:40.883Z\""
+        );
+        assert_eq!(
+            fmt(us, TimestampFormat::Rfc3339Micros),
+            "\"2026-11-23T19:40:40.883123Z\""
+        );
+        assert_eq!(
+            fmt(us, TimestampFormat::Python),
+            "\"2026-11-23 19:40:40,883+0000\""
+        );
+        assert_eq!(
+            fmt(0, TimestampFormat::Rfc3339Millis),
+            "\"1970-01-01T00:00:00.000Z\""
+        );
+        assert_eq!(
+            fmt(951_782_400_000_000, TimestampFormat::Rfc3339Millis),
+            "\"2000-02-29T00:00:00.000Z\""
+        );
+        assert_eq!(
+            fmt(-1, TimestampFormat::Rfc3339Micros),
+            "\"1969-12-31T23:59:59.999999Z\""
+        );
+    }
+
+    #[test]
+    fn cache_follows_second_and_format_changes() {
+        let a = fmt(1_000_000, TimestampFormat::Rfc3339Millis);
+        let b = fmt(1_000_000, TimestampFormat::Python);
+        let c = fmt(2_000_000, TimestampFormat::Python);
+        assert_eq!(a, "\"1970-01-01T00:00:01.000Z\"");
+        assert_eq!(b, "\"1970-01-01 00:00:01,000+0000\"");
+        assert_eq!(c, "\"1970-01-01 00:00:02,000+0000\"");
+    }
+
+    #[test]
+    fn civil_matches_system_formatting_for_many_days() {
+        // Cross-check against a naive day-by-day walk from the epoch.
+        let mut y = 1970i64;
+        let mut m = 1u32;
+        let mut d = 1u32;
+        for day in 0..40_000i64 {
+            assert_eq!(civil_from_days(day), (y, m, d), "day {day}");
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let len = [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ][(m - 1) as usize];
+            d += 1;
+            if d > len {
+                d = 1;
+                m += 1;
+                if m > 12 {
+                    m = 1;
+                    y += 1;
+                }
+            }
+        }
+    }
+}
