@@ -82,7 +82,9 @@ pub(crate) struct Shared {
     sampling_piece: Option<Vec<u8>>,
     persistent: RwLock<Vec<(String, Vec<u8>)>>,
     has_persistent: AtomicBool,
-    cold: AtomicBool,
+    /// Request id of the first invocation (the cold start). Keyed by request id because
+    /// the runtime's own span and ours may both describe that invocation.
+    cold_owner: Mutex<Option<String>>,
     sampler: Mutex<Sampler>,
     warned: Mutex<Vec<String>>,
     /// Lowest level rank any event could be emitted (or buffered) at.
@@ -222,7 +224,7 @@ impl PowertoolsLayer {
         let shared = Shared {
             has_persistent: AtomicBool::new(!persistent.is_empty()),
             persistent: RwLock::new(persistent),
-            cold: AtomicBool::new(!cfg.no_cold_start),
+            cold_owner: Mutex::new(None),
             sampler: Mutex::new(Sampler {
                 kind: cfg.sampler.clone(),
                 state: seed,
@@ -713,7 +715,17 @@ impl PowertoolsLayer {
     fn new_invocation(&self, init: InvocationInit) -> Invocation {
         let sh = &*self.shared;
         let lambda = init.function_name.is_some() || init.function_arn.is_some();
-        let cold = lambda && sh.cold.swap(false, Ordering::AcqRel);
+        let cold = lambda && !sh.cfg.no_cold_start && {
+            let mut owner = sh.cold_owner.lock().unwrap_or_else(PoisonError::into_inner);
+            match (&*owner, &init.request_id) {
+                (None, id) => {
+                    *owner = Some(id.clone().unwrap_or_default());
+                    true
+                }
+                (Some(first), Some(id)) => first == id,
+                (Some(_), None) => false,
+            }
+        };
         let root = init
             .trace_header
             .as_deref()
