@@ -410,9 +410,13 @@ pub(crate) fn resolve(b: LoggerBuilder) -> Resolved {
 
     // Advanced Logging Controls: a floor nothing may go below.
     let mut floor = 0u8;
+    let mut alc_set = false;
     if let Some(raw) = var("AWS_LAMBDA_LOG_LEVEL") {
         match level::parse_rank(&raw) {
-            Some(r) => floor = r,
+            Some(r) => {
+                floor = r;
+                alc_set = true;
+            }
             None => warnings.push((
                 invalid("AWS_LAMBDA_LOG_LEVEL"),
                 "AWS_LAMBDA_LOG_LEVEL".into(),
@@ -433,7 +437,7 @@ pub(crate) fn resolve(b: LoggerBuilder) -> Resolved {
         }
     }
     let (asked_rank, source) = asked.unwrap_or((Level::Info.rank(), "default"));
-    if asked_rank < floor {
+    if alc_set && asked_rank < floor && source != "default" {
         warnings.push((
             format!(
                 "log level {} from {source} is below the AWS Lambda Advanced Logging Controls level {}; records below {} are dropped",
@@ -445,7 +449,9 @@ pub(crate) fn resolve(b: LoggerBuilder) -> Resolved {
             level::rank_name(floor).into(),
         ));
     }
-    let level = asked_rank.max(floor);
+    // With ALC set its level is the level (Powertools does the same); the code and
+    // environment settings only apply without it.
+    let level = if alc_set { floor } else { asked_rank };
 
     let mut rate_from_env = None;
     let mut sample_rate = match b.sample_rate {
@@ -632,7 +638,12 @@ mod tests {
                 .env_vars([("POWERTOOLS_LOG_LEVEL", "ERROR")]),
         );
         assert_eq!(code.level, 1);
-        assert_eq!(with_env(&[("AWS_LAMBDA_LOG_LEVEL", "TRACE")]).level, 2);
+        assert_eq!(with_env(&[("AWS_LAMBDA_LOG_LEVEL", "TRACE")]).level, 0);
+        let r = with_env(&[
+            ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
+            ("POWERTOOLS_LOG_LEVEL", "ERROR"),
+        ]);
+        assert_eq!((r.level, r.warnings.len()), (1, 0));
         assert_eq!(with_env(&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")]).level, 5);
         assert_eq!(with_env(&[("AWS_LAMBDA_LOG_LEVEL", "warn")]).level, 3);
     }

@@ -426,8 +426,12 @@ pub fn clear_buffer() {
 /// Writes out the current invocation's debug buffer (in creation order) and flushes the
 /// writer.
 pub fn flush_buffer() {
+    // Looked up first: tracing hands nested `get_default` calls a no-op dispatcher.
+    let inv = with_current(Arc::clone);
     crate::layer::with_layer(|layer| {
-        with_current(|inv| layer.flush_invocation(inv));
+        if let Some(inv) = &inv {
+            layer.flush_invocation(inv);
+        }
         layer.flush_writer();
     });
 }

@@ -1,0 +1,1 @@
+//! Behaviour the spec requires beyond the captures.

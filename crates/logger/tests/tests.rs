@@ -1,0 +1,11 @@
+//! Integration tests: compatibility replays of the Powertools Python captures and the
+//! behaviour the spec adds on top.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a panic is a failed assertion"
+)]
+
+mod behaviour;
+mod compat;
+mod util;

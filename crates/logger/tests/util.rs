@@ -1,0 +1,134 @@
+//! Shared helpers: running code under a layer with a capture writer, loading captures,
+//! and comparing records by keys, key order and value types.
+
+use std::path::PathBuf;
+
+use lookout_logger::{CaptureWriter, InvocationContext, LoggerBuilder, LoggerHandle};
+use serde_json::Value;
+use tracing_subscriber::layer::SubscriberExt;
+
+pub const ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:payment-fn";
+
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance/data/logger")
+}
+
+/// Loads a capture; bare `NaN`/`Infinity` tokens (Python's invalid JSON) become strings.
+pub fn load(name: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(data_dir().join(name)).unwrap();
+    text.lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| {
+            let fixed = l
+                .replace(":NaN", ":\"NaN\"")
+                .replace(":Infinity", ":\"Infinity\"");
+            serde_json::from_str(&fixed).unwrap_or_else(|e| panic!("{name}: {e}: {l}"))
+        })
+        .collect()
+}
+
+pub fn request_id(n: u32) -> String {
+    format!("{n:08}-0000-4000-8000-{n:012}")
+}
+
+pub fn trace_header(n: u32) -> String {
+    format!("Root=1-6743a1b0-{n:024x};Parent={n:016x};Sampled=1")
+}
+
+/// The fake function identity of the captures, invocation `n`.
+pub fn invocation(n: u32) -> InvocationContext {
+    InvocationContext::new(request_id(n))
+        .function_name("payment-fn")
+        .memory_mb(512)
+        .function_arn(ARN)
+        .trace_header(trace_header(n))
+}
+
+/// Runs `f` with a subscriber made of `builder` writing into a capture; returns every
+/// record parsed (each line must be valid JSON).
+pub fn run(builder: LoggerBuilder, f: impl FnOnce(&LoggerHandle)) -> Vec<Value> {
+    let out = CaptureWriter::new();
+    let layer = builder.writer(out.clone()).build();
+    let handle = layer.handle();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || f(&handle));
+    out.lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON ({e}): {l}")))
+        .collect()
+}
+
+pub fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Keys whose values are deterministic in the captures and must match exactly.
+const EXACT: &[&str] = &[
+    "level",
+    "service",
+    "cold_start",
+    "function_name",
+    "function_memory_size",
+    "function_arn",
+    "function_request_id",
+    "correlation_id",
+    "xray_trace_id",
+    "sampling_rate",
+    "exception_name",
+];
+
+/// Compares records pairwise: same key order (after dropping `ignore` keys from the
+/// reference), same value types, exact values for deterministic keys, and matching
+/// timestamp shape. Returns the number of records compared.
+pub fn compare(name: &str, reference: &[Value], ours: &[Value], ignore: &[&str]) -> usize {
+    let summary = |recs: &[Value]| -> Vec<String> {
+        recs.iter()
+            .map(|r| format!("{} {}", r["level"], r["message"]))
+            .collect()
+    };
+    assert_eq!(
+        reference.len(),
+        ours.len(),
+        "{name}: record count\nreference: {:#?}\nours: {:#?}",
+        summary(reference),
+        summary(ours)
+    );
+    for (i, (p, o)) in reference.iter().zip(ours).enumerate() {
+        let (p, o) = (p.as_object().unwrap(), o.as_object().unwrap());
+        let pk: Vec<&String> = p.keys().filter(|k| !ignore.contains(&k.as_str())).collect();
+        let ok: Vec<&String> = o.keys().collect();
+        assert_eq!(
+            pk, ok,
+            "{name} record {i}: key order\nreference: {p:?}\nours: {o:?}"
+        );
+        for k in pk {
+            let (pv, ov) = (&p[k], &o[k]);
+            assert_eq!(
+                type_of(pv),
+                type_of(ov),
+                "{name} record {i}: type of {k}: {pv} vs {ov}"
+            );
+            if EXACT.contains(&k.as_str()) {
+                assert_eq!(pv, ov, "{name} record {i}: value of {k}");
+            }
+            if k == "timestamp" {
+                let shape = |v: &Value| -> String {
+                    v.as_str()
+                        .unwrap()
+                        .chars()
+                        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+                        .collect()
+                };
+                assert_eq!(shape(pv), shape(ov), "{name} record {i}: timestamp format");
+            }
+        }
+    }
+    reference.len()
+}
