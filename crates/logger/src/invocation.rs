@@ -96,7 +96,8 @@ impl InvocationContext {
     /// Opens the scope. Enter it (or `.instrument()` a future with it) for the duration of
     /// the invocation; everything logged inside gets the invocation's keys.
     pub fn span(&self) -> tracing::Span {
-        tracing::info_span!(
+        // ERROR so that no level filter (ALC WARN/ERROR) can disable the scope.
+        tracing::error_span!(
             target: "lookout_logger::invocation",
             "lambda_invocation",
             request_id = self.request_id.as_deref(),

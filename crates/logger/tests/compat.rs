@@ -10,7 +10,7 @@ use lookout_logger::{
 };
 use serde_json::{Value, json};
 
-use crate::util::{compare, invocation, load, request_id, run, trace_header};
+use crate::util::{Rec, compare, invocation, load, request_id, run, trace_header};
 
 fn python() -> LoggerBuilder {
     LoggerBuilder::default()
@@ -39,7 +39,7 @@ fn api_event(n: u32) -> Value {
     })
 }
 
-fn basic(builder: LoggerBuilder) -> Vec<Value> {
+fn basic(builder: LoggerBuilder) -> Vec<Rec> {
     let path = CorrelationPath::parse(correlation_paths::API_GATEWAY_REST).unwrap();
     run(builder, |h| {
         for n in 1..=2 {
@@ -238,21 +238,22 @@ fn exceptions_with_cause_chain() {
     let mut py = load("powertools-python-exceptions.jsonl");
     // Deviation: a caller's `exception`/`exception_name` keys do not replace the built-in
     // error keys; they are renamed `field_…` and one WARN record per name says so.
-    let custom = &mut py[4];
-    let exc = custom.as_object_mut().unwrap();
-    let trace = exc.remove("xray_trace_id").unwrap();
-    let e = exc.remove("exception").unwrap();
-    let n = exc.remove("exception_name").unwrap();
-    exc.insert("field_exception".into(), e);
-    exc.insert("field_exception_name".into(), n);
-    exc.insert("xray_trace_id".into(), trace);
-    let warnings: Vec<&Value> = ours
+    py[4] = Rec::parse(
+        &py[4]
+            .raw
+            .replace("\"exception\":\"supplied", "\"field_exception\":\"supplied")
+            .replace(
+                "\"exception_name\":\"MyName",
+                "\"field_exception_name\":\"MyName",
+            ),
+    );
+    let warnings: Vec<&Rec> = ours
         .iter()
         .filter(|r| r["message"] == "a log key used a reserved name and was renamed")
         .collect();
     assert_eq!(warnings.len(), 2);
     assert_eq!(warnings[0]["key"], "exception");
-    let ours: Vec<Value> = ours
+    let ours: Vec<Rec> = ours
         .iter()
         .filter(|r| r["level"] != "WARNING" || r.get("key").is_none())
         .cloned()
@@ -345,7 +346,7 @@ fn correlation_paths_for_every_built_in_source() {
     );
 }
 
-fn sampling(builder: LoggerBuilder, decisions: &[bool], invocations: u32) -> Vec<Value> {
+fn sampling(builder: LoggerBuilder, decisions: &[bool], invocations: u32) -> Vec<Rec> {
     run(
         builder
             .sampling_sequence(decisions.iter().copied())
@@ -433,7 +434,7 @@ fn sampling_decided_per_invocation() {
 }
 
 /// The buffering handler: debug #1, info, debug #2, then per mode.
-fn buffering(builder: LoggerBuilder, with_trace: bool, modes: &[&str]) -> Vec<Value> {
+fn buffering(builder: LoggerBuilder, with_trace: bool, modes: &[&str]) -> Vec<Rec> {
     run(builder.memory_size_as_string(false), |_| {
         for (i, mode) in modes.iter().enumerate() {
             let n = i as u32 + 1;
@@ -494,9 +495,9 @@ fn buffering_works_without_a_trace_id() {
     // Deviation: Python keys the buffer by the X-Ray trace id and silently drops it
     // without one; ours belongs to the invocation, so the capture plus the flushed DEBUG
     // records is what we print.
-    let debug: Vec<&Value> = ours.iter().filter(|r| r["level"] == "DEBUG").collect();
+    let debug: Vec<&Rec> = ours.iter().filter(|r| r["level"] == "DEBUG").collect();
     assert_eq!(debug.len(), 6);
-    let rest: Vec<Value> = ours
+    let rest: Vec<Rec> = ours
         .iter()
         .filter(|r| r["level"] != "DEBUG")
         .cloned()
@@ -517,7 +518,7 @@ fn buffering_eviction_is_signalled_in_the_stream() {
     // Size the buffer so that one debug record fits and the second evicts the first, as
     // in the capture (our records are longer than Python's accounting).
     let probe = buffering(python().buffer(buffer(10_240)), true, &["manual_flush"]);
-    let one = serde_json::to_string(&probe[1]).unwrap().len() + 1;
+    let one = probe[1].raw.len() + 1;
     let ours = buffering(
         python().buffer(buffer(one + one / 2)),
         true,
@@ -525,7 +526,7 @@ fn buffering_eviction_is_signalled_in_the_stream() {
     );
     // Deviation: the eviction notice is a WARN record in the JSON stream, not a
     // Python warning on stderr.
-    let notice: Vec<&Value> = ours
+    let notice: Vec<&Rec> = ours
         .iter()
         .filter(|r| r.get("evicted_records").is_some())
         .collect();
@@ -533,7 +534,7 @@ fn buffering_eviction_is_signalled_in_the_stream() {
     assert_eq!(notice[0]["level"], "WARNING");
     assert_eq!(notice[0]["evicted_records"], "1");
     assert_eq!(notice[0]["function_request_id"], request_id(2));
-    let rest: Vec<Value> = ours
+    let rest: Vec<Rec> = ours
         .iter()
         .filter(|r| r.get("evicted_records").is_none())
         .cloned()

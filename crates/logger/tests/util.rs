@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use lookout_logger::{CaptureWriter, InvocationContext, LoggerBuilder, LoggerHandle};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -13,8 +14,59 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance/data/logger")
 }
 
+/// One record: its top-level keys in written order (serde_json's `Value` sorts them), the
+/// parsed value and the raw line.
+#[derive(Clone, Debug)]
+pub struct Rec {
+    pub keys: Vec<String>,
+    pub value: Value,
+    pub raw: String,
+}
+
+impl std::ops::Deref for Rec {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.value
+    }
+}
+
+struct Keys(Vec<String>);
+
+impl<'de> Deserialize<'de> for Keys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((k, _)) = m.next_entry::<String, serde::de::IgnoredAny>()? {
+                    keys.push(k);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl Rec {
+    pub fn parse(line: &str) -> Rec {
+        let keys = serde_json::from_str::<Keys>(line)
+            .unwrap_or_else(|e| panic!("invalid JSON ({e}): {line}"))
+            .0;
+        Rec {
+            keys,
+            value: serde_json::from_str(line).unwrap(),
+            raw: line.to_owned(),
+        }
+    }
+}
+
 /// Loads a capture; bare `NaN`/`Infinity` tokens (Python's invalid JSON) become strings.
-pub fn load(name: &str) -> Vec<Value> {
+pub fn load(name: &str) -> Vec<Rec> {
     let text = std::fs::read_to_string(data_dir().join(name)).unwrap();
     text.lines()
         .filter(|l| l.starts_with('{'))
@@ -22,7 +74,7 @@ pub fn load(name: &str) -> Vec<Value> {
             let fixed = l
                 .replace(":NaN", ":\"NaN\"")
                 .replace(":Infinity", ":\"Infinity\"");
-            serde_json::from_str(&fixed).unwrap_or_else(|e| panic!("{name}: {e}: {l}"))
+            Rec::parse(&fixed)
         })
         .collect()
 }
@@ -46,16 +98,13 @@ pub fn invocation(n: u32) -> InvocationContext {
 
 /// Runs `f` with a subscriber made of `builder` writing into a capture; returns every
 /// record parsed (each line must be valid JSON).
-pub fn run(builder: LoggerBuilder, f: impl FnOnce(&LoggerHandle)) -> Vec<Value> {
+pub fn run(builder: LoggerBuilder, f: impl FnOnce(&LoggerHandle)) -> Vec<Rec> {
     let out = CaptureWriter::new();
     let layer = builder.writer(out.clone()).build();
     let handle = layer.handle();
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, || f(&handle));
-    out.lines()
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON ({e}): {l}")))
-        .collect()
+    out.lines().iter().map(|l| Rec::parse(l)).collect()
 }
 
 pub fn type_of(v: &Value) -> &'static str {
@@ -87,8 +136,8 @@ const EXACT: &[&str] = &[
 /// Compares records pairwise: same key order (after dropping `ignore` keys from the
 /// reference), same value types, exact values for deterministic keys, and matching
 /// timestamp shape. Returns the number of records compared.
-pub fn compare(name: &str, reference: &[Value], ours: &[Value], ignore: &[&str]) -> usize {
-    let summary = |recs: &[Value]| -> Vec<String> {
+pub fn compare(name: &str, reference: &[Rec], ours: &[Rec], ignore: &[&str]) -> usize {
+    let summary = |recs: &[Rec]| -> Vec<String> {
         recs.iter()
             .map(|r| format!("{} {}", r["level"], r["message"]))
             .collect()

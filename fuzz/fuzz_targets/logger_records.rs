@@ -1,0 +1,58 @@
+#![no_main]
+//! Arbitrary correlation paths, events, messages and key/value strings through the logger:
+//! nothing may panic, every record must be one line of valid JSON within the size limit.
+
+use libfuzzer_sys::fuzz_target;
+use lookout_logger::{CaptureWriter, CorrelationPath, InvocationContext, LoggerBuilder, Profile};
+use tracing_subscriber::layer::SubscriberExt;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let text = String::from_utf8_lossy(rest);
+    let mut parts = text.split('\n');
+    let path = parts.next().unwrap_or("");
+    let event = parts.next().unwrap_or("");
+    let message = parts.next().unwrap_or("");
+    let key = parts.next().unwrap_or("k");
+    let value = parts.next().unwrap_or("");
+
+    let profile = match mode & 3 {
+        0 => Profile::Powertools,
+        1 => Profile::PowertoolsPython,
+        2 => Profile::PowertoolsTs,
+        _ => Profile::Lambda,
+    };
+    let max = 256 + usize::from(mode >> 2) * 64;
+    let out = CaptureWriter::new();
+    let layer = LoggerBuilder::default()
+        .profile(profile)
+        .max_record_bytes(max)
+        .writer(out.clone())
+        .env_vars([("X", "")])
+        .build();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let mut ctx = InvocationContext::new(value).trace_header(key).function_name(message);
+        let parsed: Option<serde_json::Value> = serde_json::from_str(event).ok();
+        if let (Ok(p), Some(ev)) = (CorrelationPath::parse(path), &parsed) {
+            if let Some(id) = p.find(ev) {
+                ctx = ctx.correlation_id(id);
+            }
+        }
+        let span = ctx.span();
+        let _g = span.enter();
+        if let Some(ev) = &parsed {
+            lookout_logger::log_event(ev);
+        }
+        lookout_logger::append_key(key, value);
+        let scoped = tracing::info_span!("scope", v = value);
+        let _s = scoped.enter();
+        tracing::info!(k = key, f = (mode as f64) / 3.0, "{message}");
+        tracing::error!(error = value, "{message}{message}");
+    });
+    let all = out.contents();
+    for line in all.lines() {
+        assert!(line.len() < max, "record of {} bytes over {max}", line.len());
+        serde_json::from_str::<serde_json::Value>(line).expect("record is valid JSON");
+    }
+});
