@@ -48,6 +48,12 @@ pub(crate) fn field_hash(path: &str, value: &str) -> u64 {
     hash64(value.as_bytes(), h)
 }
 
+/// Tokens shorter than this are not put in blooms (too common to prune anything); a
+/// predicate on such a token never prunes.
+pub(crate) const MIN_BLOOM_TOKEN: usize = 3;
+/// Field values longer than this are not put in blooms (free text, not identifiers).
+pub(crate) const MAX_BLOOM_VALUE: usize = 128;
+
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80
 }
@@ -107,12 +113,12 @@ pub(crate) struct Bloom {
 }
 
 impl Bloom {
-    /// Sizes the filter for `distinct` items at about ten bits each (~1% false positives).
+    /// Sizes the filter at eight bits per distinct item (~2% false positives).
     pub(crate) fn build(hashes: &[u64]) -> Self {
-        let bits = (hashes.len().saturating_mul(10)).clamp(64, 1 << 26);
+        let bits = (hashes.len().saturating_mul(8)).clamp(64, 1 << 26);
         let words = bits.div_ceil(64);
         let mut b = Self {
-            k: 6,
+            k: 5,
             words: vec![0; words],
         };
         for &h in hashes {

@@ -130,29 +130,40 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decompresses zstd bytes, refusing outputs larger than `max` so a forged frame cannot
-/// exhaust memory.
-pub(crate) fn unzstd(data: &[u8], max: usize, what: &'static str) -> Result<Vec<u8>, StorageError> {
-    use std::io::Read;
-    let dec = zstd::stream::read::Decoder::new(data).map_err(|e| StorageError::Corrupt {
-        what,
-        detail: format!("zstd: {e}"),
-    })?;
-    let mut out = Vec::new();
-    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
-    dec.take(limit)
-        .read_to_end(&mut out)
-        .map_err(|e| StorageError::Corrupt {
-            what,
-            detail: format!("zstd: {e}"),
-        })?;
-    if out.len() > max {
-        return Err(StorageError::Corrupt {
-            what,
-            detail: "decompressed size exceeds header".into(),
-        });
+thread_local! {
+    /// One decompression context per thread: creating a context per chunk is costly.
+    static DCTX: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Decompresses one zstd frame of exactly `raw_len` bytes (as the directory states; the
+/// frame header must agree before anything is allocated), optionally with a dictionary.
+pub(crate) fn unzstd(
+    data: &[u8],
+    raw_len: usize,
+    dict: Option<&[u8]>,
+    what: &'static str,
+) -> Result<Vec<u8>, StorageError> {
+    let corrupt = |detail: String| StorageError::Corrupt { what, detail };
+    match zstd::zstd_safe::get_frame_content_size(data) {
+        Ok(Some(n)) if n == raw_len as u64 => {}
+        _ => return Err(corrupt("frame size disagrees with directory".into())),
     }
-    Ok(out)
+    DCTX.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let dctx = match slot.as_mut() {
+            Some(d) => d,
+            None => slot.insert(zstd::bulk::Decompressor::new()?),
+        };
+        dctx.set_dictionary(dict.unwrap_or(&[]))?;
+        let out = dctx
+            .decompress(data, raw_len)
+            .map_err(|e| corrupt(format!("zstd: {e}")))?;
+        if out.len() != raw_len {
+            return Err(corrupt("decompressed size disagrees with directory".into()));
+        }
+        Ok(out)
+    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use lookout_model::StoredEvent;
 
-use crate::bloom::{field_hash, interior_tokens, token_hash, tokens};
+use crate::bloom::{
+    MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, interior_tokens, token_hash, tokens,
+};
 use crate::error::StorageError;
 use crate::fields::{field_of, flatten};
 use crate::memtable::Row;
@@ -189,6 +191,9 @@ pub struct ScanStats {
     /// Events returned.
     pub events: u64,
 }
+
+/// A block that survived pruning: stream name, segment key, segment index, block number.
+type Candidate = (Arc<str>, Arc<str>, Arc<SegmentIndex>, usize);
 
 enum SrcKind {
     Mem(Vec<Row>),
@@ -380,10 +385,40 @@ impl Inner {
         Ok(out)
     }
 
-    fn decode(&self, key: &str, blk: &BlockMeta, want: &Want<'_>) -> Result<Decoded, StorageError> {
+    fn decode(
+        &self,
+        key: &str,
+        index: &SegmentIndex,
+        blk: &BlockMeta,
+        want: &Want<'_>,
+    ) -> Result<Decoded, StorageError> {
         let (lo, hi) = segment::block_range(blk, want);
         let data = self.objects.get_range(key, lo..hi)?;
-        segment::decode_block(blk, &data, lo, want)
+        segment::decode_block(index.dict.as_deref(), blk, &data, lo, want)
+    }
+
+    /// Reads the given byte ranges of one object, merging ranges less than 256 KiB apart
+    /// into one read. Returns (offset, bytes) buffers covering every range.
+    fn fetch_coalesced(
+        &self,
+        key: &str,
+        ranges: &[(u64, u64)],
+    ) -> Result<Vec<(u64, bytes::Bytes)>, StorageError> {
+        const GAP: u64 = 256 << 10;
+        let mut sorted: Vec<(u64, u64)> = ranges.to_vec();
+        sorted.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::new();
+        for (lo, hi) in sorted {
+            match merged.last_mut() {
+                Some(last) if lo <= last.1.saturating_add(GAP) => last.1 = last.1.max(hi),
+                _ => merged.push((lo, hi)),
+            }
+        }
+        let mut out = Vec::with_capacity(merged.len());
+        for (lo, hi) in merged {
+            out.push((lo, self.objects.get_range(key, lo..hi)?));
+        }
+        Ok(out)
     }
 
     /// Rows of a source within the bounds that satisfy `keep`.
@@ -406,7 +441,7 @@ impl Inner {
                     fields: &[],
                 };
                 stats.decoded += 1;
-                match self.decode(&key, blk, &want) {
+                match self.decode(&key, &index, blk, &want) {
                     Ok(d) => {
                         let msgs = d.messages.unwrap_or_default();
                         let mut out = Vec::new();
@@ -525,7 +560,7 @@ pub(crate) fn read_all_rows(
     };
     let mut out = Vec::with_capacity(index.blocks.len());
     for blk in &index.blocks {
-        let d = inner.decode(&seg.key, blk, &want)?;
+        let d = inner.decode(&seg.key, &index, blk, &want)?;
         let msgs = d.messages.unwrap_or_default();
         let rows = msgs
             .into_iter()
@@ -545,10 +580,10 @@ pub(crate) fn read_all_rows(
 /// How a block can be skipped without decoding it, given the predicates.
 fn block_may_match(blk: &BlockMeta, preds: &[Predicate]) -> bool {
     preds.iter().all(|p| match p {
-        Predicate::Token(t) => blk.bloom.may_contain(token_hash(t)),
+        Predicate::Token(t) => t.len() < MIN_BLOOM_TOKEN || blk.bloom.may_contain(token_hash(t)),
         Predicate::Contains(s) => interior_tokens(s)
             .iter()
-            .all(|t| blk.bloom.may_contain(token_hash(t))),
+            .all(|t| t.len() < MIN_BLOOM_TOKEN || blk.bloom.may_contain(token_hash(t))),
         Predicate::FieldEquals { path, value } => {
             let Some(f) = blk.field(path) else {
                 return false;
@@ -558,7 +593,7 @@ fn block_may_match(blk: &BlockMeta, preds: &[Predicate]) -> bool {
             {
                 return false;
             }
-            blk.bloom.may_contain(field_hash(path, value))
+            value.len() > MAX_BLOOM_VALUE || blk.bloom.may_contain(field_hash(path, value))
         }
     })
 }
@@ -701,12 +736,26 @@ impl Store {
                 wanted.push(path.clone());
             }
         }
+        // Memtable rows first; surviving blocks are then fetched per segment with
+        // coalesced range reads (one read for neighbouring blocks) and decoded.
+        let mut blocks: Vec<Candidate> = Vec::new();
+        let mut stopped = false;
         for src in srcs {
             let Some(name) = streams.get(&src.stream_id).cloned() else {
                 continue;
             };
-            let batch = match src.kind {
-                SrcKind::Mem(rows) => self.scan_rows(name, rows, scan, &wanted),
+            match src.kind {
+                SrcKind::Mem(rows) => {
+                    if stopped {
+                        continue;
+                    }
+                    let batch = self.scan_rows(name, rows, scan, &wanted);
+                    if batch.is_empty() {
+                        continue;
+                    }
+                    stats.events += batch.len() as u64;
+                    stopped = sink(batch).is_break();
+                }
                 SrcKind::Block { key, index, block } => {
                     let Some(blk) = index.blocks.get(block) else {
                         continue;
@@ -715,24 +764,79 @@ impl Store {
                         stats.pruned_by_index += 1;
                         continue;
                     }
-                    stats.decoded += 1;
-                    match self.scan_block(name, &key, blk, &b, scan, &wanted, need_msgs) {
-                        Ok(batch) => batch,
-                        Err(e) => {
-                            stats.corrupt += 1;
-                            self.inner
-                                .report(&format!("segment {key} block {block}"), &e);
-                            continue;
-                        }
+                    blocks.push((name, key, index, block));
+                }
+            }
+        }
+        let mut start = 0;
+        while start < blocks.len() && !stopped {
+            let key = blocks[start].1.clone();
+            let end = start
+                + blocks[start..]
+                    .iter()
+                    .take_while(|b| Arc::ptr_eq(&b.1, &key))
+                    .count();
+            let group = &blocks[start..end];
+            start = end;
+            let wants: Vec<Want<'_>> = group
+                .iter()
+                .map(|(_, _, index, block)| {
+                    let blk = &index.blocks[*block];
+                    // Fields the block has but did not columnize come from the messages.
+                    let from_msgs = wanted
+                        .iter()
+                        .any(|p| blk.field(p).is_some_and(|f| f.chunk.is_none()));
+                    Want {
+                        ingest: scan.ingestion_times,
+                        messages: need_msgs || from_msgs,
+                        fields: &wanted,
                     }
+                })
+                .collect();
+            let ranges: Vec<(u64, u64)> = group
+                .iter()
+                .zip(&wants)
+                .map(|((_, _, index, block), w)| segment::block_range(&index.blocks[*block], w))
+                .collect();
+            let buffers = match self.inner.fetch_coalesced(&key, &ranges) {
+                Ok(b) => b,
+                Err(e) => {
+                    stats.corrupt += group.len() as u64;
+                    self.inner.report(&format!("segment {key}"), &e);
+                    continue;
                 }
             };
-            if batch.is_empty() {
-                continue;
-            }
-            stats.events += batch.len() as u64;
-            if sink(batch).is_break() {
-                break;
+            for (((name, _, index, block), want), (lo, hi)) in group.iter().zip(&wants).zip(&ranges)
+            {
+                let blk = &index.blocks[*block];
+                stats.decoded += 1;
+                let decoded = buffers
+                    .iter()
+                    .find(|(base, data)| *base <= *lo && *hi <= *base + data.len() as u64)
+                    .ok_or_else(|| StorageError::Corrupt {
+                        what: "segment",
+                        detail: "short range read".into(),
+                    })
+                    .and_then(|(base, data)| {
+                        segment::decode_block(index.dict.as_deref(), blk, data, *base, want)
+                    });
+                let batch = match decoded {
+                    Ok(d) => self.scan_decoded(name.clone(), d, blk, &b, scan, &wanted),
+                    Err(e) => {
+                        stats.corrupt += 1;
+                        self.inner
+                            .report(&format!("segment {key} block {block}"), &e);
+                        continue;
+                    }
+                };
+                if batch.is_empty() {
+                    continue;
+                }
+                stats.events += batch.len() as u64;
+                if sink(batch).is_break() {
+                    stopped = true;
+                    break;
+                }
             }
         }
         Ok(stats)
@@ -772,27 +876,15 @@ impl Store {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn scan_block(
+    fn scan_decoded(
         &self,
         stream: Arc<str>,
-        key: &str,
+        d: Decoded,
         blk: &BlockMeta,
         b: &Bounds,
         scan: &Scan,
         wanted: &[String],
-        need_msgs: bool,
-    ) -> Result<ScanBatch, StorageError> {
-        // Fields the block has but did not columnize come from the messages.
-        let from_msgs = wanted
-            .iter()
-            .any(|p| blk.field(p).is_some_and(|f| f.chunk.is_none()));
-        let want = Want {
-            ingest: scan.ingestion_times,
-            messages: need_msgs || from_msgs,
-            fields: wanted,
-        };
-        let d = self.inner.decode(key, blk, &want)?;
+    ) -> ScanBatch {
         let msgs: Vec<&str> = d.messages.iter().flatten().map(String::as_str).collect();
         let mut cols: Vec<FieldColumn> = Vec::with_capacity(wanted.len());
         for (i, p) in wanted.iter().enumerate() {
@@ -824,7 +916,7 @@ impl Store {
                 rows.push(i);
             }
         }
-        Ok(ScanBatch {
+        ScanBatch {
             stream,
             timestamps: rows.iter().map(|&i| d.ts[i]).collect(),
             seqs: rows.iter().map(|&i| d.seq[i]).collect(),
@@ -849,6 +941,6 @@ impl Store {
                 .take(scan.fields.len())
                 .map(|c| select(c, &rows))
                 .collect(),
-        })
+        }
     }
 }

@@ -13,8 +13,9 @@
 //! flattened JSON field.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::bloom::{Bloom, field_hash, token_hash, tokens};
+use crate::bloom::{Bloom, MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, token_hash, tokens};
 use crate::codec::{Reader, put_bytes, put_ivarint, put_u8, put_u32, put_u64, put_varint, unzstd};
 use crate::error::StorageError;
 use crate::fields::{Kind, flatten};
@@ -26,7 +27,7 @@ pub(crate) const VERSION: u16 = 1;
 pub(crate) const HEADER_LEN: usize = 8;
 pub(crate) const FOOTER_LEN: usize = 24;
 /// Largest decompressed chunk accepted; blocks are cut well below this.
-const MAX_CHUNK: usize = 256 << 20;
+const MAX_CHUNK: usize = 64 << 20;
 const ZSTD_LEVEL: i32 = 3;
 
 /// Where a chunk lives and how to verify it.
@@ -88,6 +89,63 @@ pub(crate) struct SegmentIndex {
     pub(crate) events: u64,
     pub(crate) raw_bytes: u64,
     pub(crate) blocks: Vec<BlockMeta>,
+    /// Raw-content zstd dictionary shared by the segment's compressed chunks.
+    pub(crate) dict: Option<Arc<[u8]>>,
+}
+
+/// Field paths of a segment, stored once in the index and referenced by number.
+#[derive(Default)]
+struct PathTable {
+    names: Vec<String>,
+    ids: HashMap<String, u64>,
+}
+
+impl PathTable {
+    fn id(&mut self, path: &str) -> u64 {
+        if let Some(&id) = self.ids.get(path) {
+            return id;
+        }
+        let id = self.names.len() as u64;
+        self.names.push(path.to_owned());
+        self.ids.insert(path.to_owned(), id);
+        id
+    }
+}
+
+/// Segments below this many message bytes get no dictionary.
+const DICT_MIN_INPUT: u64 = 16 << 10;
+const DICT_MAX: usize = 32 << 10;
+
+/// A raw-content dictionary: messages sampled evenly across the segment. Small per-stream
+/// blocks compress poorly alone; against a dictionary of their neighbours' lines they
+/// compress like one large block, while each block stays independently decodable.
+fn sample_dictionary(streams: &[(u64, &[Row])]) -> Option<Vec<u8>> {
+    let total: u64 = streams
+        .iter()
+        .flat_map(|(_, r)| r.iter())
+        .map(|r| r.msg.len() as u64)
+        .sum();
+    if total < DICT_MIN_INPUT {
+        return None;
+    }
+    let target = (total / 16).min(DICT_MAX as u64) as usize;
+    let stride = (total / target as u64).max(1);
+    // A leading ASCII byte keeps the bytes from ever reading as a formatted zstd dictionary.
+    let mut dict = vec![b'\n'];
+    let mut acc = 0u64;
+    for r in streams.iter().flat_map(|(_, r)| r.iter()) {
+        acc += r.msg.len() as u64;
+        if acc >= stride {
+            acc -= stride;
+            let take = r.msg.len().min(target.saturating_sub(dict.len()));
+            dict.extend_from_slice(&r.msg.as_bytes()[..take]);
+            dict.push(b'\n');
+            if dict.len() >= target {
+                break;
+            }
+        }
+    }
+    Some(dict)
 }
 
 /// A finished segment image and the facts the catalogue records about it.
@@ -105,11 +163,19 @@ pub(crate) struct BlockLimits {
     pub(crate) max_bytes: usize,
 }
 
-fn chunk(out: &mut Vec<u8>, raw: &[u8], compress: bool) -> Result<ChunkRef, StorageError> {
+/// Compresses chunks of one segment, all with the segment's dictionary when it has one.
+/// One context for the whole segment: creating a zstd context per chunk dominated flushes.
+type Packer = zstd::bulk::Compressor<'static>;
+
+fn chunk(
+    out: &mut Vec<u8>,
+    raw: &[u8],
+    packer: Option<&mut Packer>,
+) -> Result<ChunkRef, StorageError> {
     let offset = out.len() as u64;
     let data;
-    let bytes: &[u8] = if compress {
-        data = zstd::bulk::compress(raw, ZSTD_LEVEL)?;
+    let bytes: &[u8] = if let Some(p) = packer {
+        data = p.compress(raw)?;
         &data
     } else {
         raw
@@ -139,6 +205,12 @@ pub(crate) fn build(
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
+    let dict = sample_dictionary(streams);
+    let mut packer = match &dict {
+        Some(d) => Packer::with_dictionary(ZSTD_LEVEL, d)?,
+        None => Packer::new(ZSTD_LEVEL)?,
+    };
+    let mut paths = PathTable::default();
     let mut blocks = Vec::new();
     let mut flat = Vec::new();
     for &(stream_id, rows) in streams {
@@ -155,6 +227,8 @@ pub(crate) fn build(
                 stream_id,
                 &rows[start..end],
                 &mut flat,
+                &mut packer,
+                &mut paths,
             )?);
             start = end;
         }
@@ -168,9 +242,18 @@ pub(crate) fn build(
         events: blocks.iter().map(|b| b.count).sum(),
         raw_bytes: blocks.iter().map(|b| b.raw_bytes).sum(),
         blocks,
+        dict: dict.map(Arc::from),
     };
+    // The index region: dictionary (needed by every block) and index, read with one range.
     let index_offset = out.len() as u64;
-    encode_index(&index, &mut out);
+    let packed_dict = match &index.dict {
+        Some(d) => zstd::bulk::compress(d, ZSTD_LEVEL)?,
+        None => Vec::new(),
+    };
+    put_u32(&mut out, packed_dict.len() as u32);
+    put_u32(&mut out, index.dict.as_ref().map_or(0, |d| d.len()) as u32);
+    out.extend_from_slice(&packed_dict);
+    encode_index(&index, &paths.names, &mut out);
     let index_len = out.len() as u64 - index_offset;
     let crc = crc32fast::hash(&out[index_offset as usize..]);
     put_u64(&mut out, index_offset);
@@ -190,6 +273,8 @@ fn build_block(
     stream_id: u64,
     rows: &[Row],
     flat: &mut Vec<(String, String, Kind)>,
+    packer: &mut Packer,
+    paths: &mut PathTable,
 ) -> Result<BlockMeta, StorageError> {
     let n = rows.len();
     let mut ts = Vec::with_capacity(n * 2);
@@ -207,10 +292,16 @@ fn build_block(
         (pts, ping, pseq) = (r.ts, r.ingest, r.seq as i64);
         put_bytes(&mut msg, r.msg.as_bytes());
         raw_bytes += r.msg.len() as u64;
-        hashes.extend(tokens(&r.msg).map(token_hash));
+        hashes.extend(
+            tokens(&r.msg)
+                .filter(|t| t.len() >= MIN_BLOOM_TOKEN)
+                .map(token_hash),
+        );
         flatten(&r.msg, flat);
         for (path, value, kind) in flat.drain(..) {
-            hashes.push(field_hash(&path, &value));
+            if value.len() <= MAX_BLOOM_VALUE {
+                hashes.push(field_hash(&path, &value));
+            }
             let acc = fields.entry(path).or_insert_with(|| FieldAcc {
                 values: vec![None; n],
                 numeric: None,
@@ -231,23 +322,24 @@ fn build_block(
             acc.values[i] = Some(value);
         }
     }
-    let ts_ref = chunk(out, &ts, false)?;
-    let ing_ref = chunk(out, &ing, false)?;
-    let seq_ref = chunk(out, &seq, false)?;
-    let msg_ref = chunk(out, &msg, true)?;
-    let mut paths: Vec<String> = fields.keys().cloned().collect();
-    paths.sort_unstable();
-    let mut metas = Vec::with_capacity(paths.len());
-    for path in paths {
+    let ts_ref = chunk(out, &ts, None)?;
+    let ing_ref = chunk(out, &ing, None)?;
+    let seq_ref = chunk(out, &seq, None)?;
+    let msg_ref = chunk(out, &msg, Some(&mut *packer))?;
+    let mut names: Vec<String> = fields.keys().cloned().collect();
+    names.sort_unstable();
+    let mut metas = Vec::with_capacity(names.len());
+    for path in names {
         let Some(acc) = fields.remove(&path) else {
             continue;
         };
         let (column, _) = encode_field(&acc);
         let chunk_ref = match column {
-            Some(raw) => Some(chunk(out, &raw, true)?),
+            Some(raw) => Some(chunk(out, &raw, Some(&mut *packer))?),
             None => None,
         };
         let numeric = if acc.all_numeric { acc.numeric } else { None };
+        paths.id(&path);
         metas.push(FieldMeta {
             path,
             numeric,
@@ -327,7 +419,12 @@ fn put_chunk(out: &mut Vec<u8>, c: &ChunkRef) {
     put_u32(out, c.crc);
 }
 
-fn encode_index(ix: &SegmentIndex, out: &mut Vec<u8>) {
+fn encode_index(ix: &SegmentIndex, paths: &[String], out: &mut Vec<u8>) {
+    let ids: HashMap<&str, u64> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i as u64))
+        .collect();
     put_varint(out, ix.group_id);
     put_ivarint(out, ix.min_ts);
     put_ivarint(out, ix.max_ts);
@@ -335,6 +432,10 @@ fn encode_index(ix: &SegmentIndex, out: &mut Vec<u8>) {
     put_varint(out, ix.max_seq);
     put_varint(out, ix.events);
     put_varint(out, ix.raw_bytes);
+    put_varint(out, paths.len() as u64);
+    for p in paths {
+        put_bytes(out, p.as_bytes());
+    }
     put_varint(out, ix.blocks.len() as u64);
     for b in &ix.blocks {
         put_varint(out, b.stream_id);
@@ -349,7 +450,7 @@ fn encode_index(ix: &SegmentIndex, out: &mut Vec<u8>) {
         }
         put_varint(out, b.fields.len() as u64);
         for f in &b.fields {
-            put_bytes(out, f.path.as_bytes());
+            put_varint(out, ids.get(f.path.as_str()).copied().unwrap_or(0));
             let flags = u8::from(f.chunk.is_some()) | (u8::from(f.numeric.is_some()) << 1);
             put_u8(out, flags);
             if let Some((lo, hi)) = f.numeric {
@@ -404,6 +505,22 @@ pub(crate) fn decode_index(
         });
     }
     let mut r = Reader::new(bytes, "segment index");
+    let packed_len = r.u32()? as usize;
+    let dict_len = r.u32()? as usize;
+    let packed = r.take(packed_len)?;
+    let dict: Option<Arc<[u8]>> = if packed_len == 0 {
+        None
+    } else {
+        if dict_len > DICT_MAX + 1 {
+            return Err(r.corrupt("dictionary too large"));
+        }
+        Some(Arc::from(unzstd(
+            packed,
+            dict_len,
+            None,
+            "segment dictionary",
+        )?))
+    };
     let group_id = r.varint()?;
     let min_ts = r.ivarint()?;
     let max_ts = r.ivarint()?;
@@ -411,6 +528,11 @@ pub(crate) fn decode_index(
     let max_seq = r.varint()?;
     let events = r.varint()?;
     let raw_bytes = r.varint()?;
+    let np = r.len(1)?;
+    let mut paths = Vec::with_capacity(np);
+    for _ in 0..np {
+        paths.push(r.str()?.to_owned());
+    }
     let n = r.len(20)?;
     let mut blocks = Vec::with_capacity(n);
     for _ in 0..n {
@@ -428,7 +550,11 @@ pub(crate) fn decode_index(
         let nf = r.len(3)?;
         let mut fields = Vec::with_capacity(nf);
         for _ in 0..nf {
-            let path = r.str()?.to_owned();
+            let id = usize::try_from(r.varint()?).unwrap_or(usize::MAX);
+            let path = paths
+                .get(id)
+                .ok_or_else(|| r.corrupt("unknown field path"))?
+                .clone();
             let flags = r.u8()?;
             let numeric = if flags & 2 != 0 {
                 Some((f64::from_bits(r.u64()?), f64::from_bits(r.u64()?)))
@@ -499,6 +625,7 @@ pub(crate) fn decode_index(
         events,
         raw_bytes,
         blocks,
+        dict,
     })
 }
 
@@ -601,15 +728,17 @@ pub(crate) fn block_range(b: &BlockMeta, want: &Want<'_>) -> (u64, u64) {
 }
 
 pub(crate) fn decode_block(
+    dict: Option<&[u8]>,
     b: &BlockMeta,
     data: &[u8],
     base: u64,
     want: &Want<'_>,
 ) -> Result<Decoded, StorageError> {
-    decode_block_checked(b, data, base, want, true)
+    decode_block_checked(dict, b, data, base, want, true)
 }
 
 fn decode_block_checked(
+    dict: Option<&[u8]>,
     b: &BlockMeta,
     data: &[u8],
     base: u64,
@@ -634,6 +763,7 @@ fn decode_block_checked(
         let raw = unzstd(
             slice(data, base, &b.msg, verify)?,
             b.msg.raw_len as usize,
+            dict,
             "segment messages",
         )?;
         let mut r = Reader::new(&raw, "segment messages");
@@ -652,6 +782,7 @@ fn decode_block_checked(
                 let raw = unzstd(
                     slice(data, base, &c, verify)?,
                     c.raw_len as usize,
+                    dict,
                     "segment field",
                 )?;
                 fields.push(Some(decode_field(&raw, n)?));
@@ -748,7 +879,7 @@ fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
             messages: true,
             fields: &paths,
         };
-        let d = decode_block_checked(b, bytes, 0, &want, verify)?;
+        let d = decode_block_checked(index.dict.as_deref(), b, bytes, 0, &want, verify)?;
         total += d.ts.len() as u64;
     }
     Ok(total)

@@ -61,7 +61,7 @@ fn round_trip_every_column() {
     let expect = rows(50, 1);
     let mut i = 0;
     for blk in ix.blocks.iter().filter(|b| b.stream_id == 1) {
-        let d = decode_block(blk, &built.bytes, 0, &want).unwrap();
+        let d = decode_block(ix.dict.as_deref(), blk, &built.bytes, 0, &want).unwrap();
         for (j, m) in d.messages.as_ref().unwrap().iter().enumerate() {
             let e = &expect[i];
             assert_eq!(
@@ -98,4 +98,73 @@ fn every_single_byte_corruption_is_detected_or_harmless() {
     for cut in 0..built.bytes.len() {
         assert!(verify_segment(&built.bytes[..cut]).is_err());
     }
+}
+
+/// Segments written by format version 1 must stay readable forever. The fixture was written
+/// by this test with `LOOKOUT_REGENERATE=1`; never regenerate it for an existing version.
+#[test]
+fn version_1_fixture_stays_readable() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/segment-v1.seg");
+    let a = rows(500, 1);
+    let b = rows(9, 500);
+    if std::env::var_os("LOOKOUT_REGENERATE").is_some() {
+        let built = build(
+            3,
+            &[(1, &a), (2, &b)],
+            BlockLimits {
+                max_events: 64,
+                max_bytes: 1 << 20,
+            },
+        )
+        .unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &built.bytes).unwrap();
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(verify_segment(&bytes).unwrap(), 509);
+    let footer = &bytes[bytes.len() - FOOTER_LEN..];
+    let (off, len, crc) = decode_footer(footer).unwrap();
+    let ix = decode_index(&bytes[off as usize..(off + len) as usize], Some(crc), off).unwrap();
+    assert_eq!((ix.group_id, ix.events, ix.blocks.len()), (3, 509, 8 + 1));
+    assert!(
+        ix.dict.is_some(),
+        "the fixture covers dictionary compression"
+    );
+    let want = Want {
+        ingest: true,
+        messages: true,
+        fields: &[],
+    };
+    let mut got = Vec::new();
+    for blk in &ix.blocks {
+        let d = decode_block(ix.dict.as_deref(), blk, &bytes, 0, &want).unwrap();
+        for (i, m) in d.messages.unwrap().into_iter().enumerate() {
+            got.push(Row {
+                ts: d.ts[i],
+                ingest: d.ingest[i],
+                seq: d.seq[i],
+                msg: m.into(),
+            });
+        }
+    }
+    let expect: Vec<Row> = a.into_iter().chain(b).collect();
+    assert_eq!(got, expect);
+}
+
+#[test]
+fn dictionary_compression_round_trips_and_pays_off() {
+    let a = rows(3000, 1);
+    let limits = BlockLimits {
+        max_events: 20,
+        max_bytes: 1 << 20,
+    };
+    let with = build(1, &[(1, &a)], limits).unwrap();
+    assert!(with.index.dict.is_some());
+    assert_eq!(verify_segment(&with.bytes).unwrap(), 3000);
+    let raw: usize = a.iter().map(|r| r.msg.len()).sum();
+    let packed: u64 = with.index.blocks.iter().map(|b| b.msg.len).sum();
+    assert!(
+        (packed as usize) * 4 < raw,
+        "small blocks compress against the dictionary: {packed} of {raw}"
+    );
 }

@@ -1,0 +1,300 @@
+//! The storage benchmark on generator events (BENCHMARKS.md, "Storage engine"): durable
+//! ingest, stored size, and three queries through the scan API, each checked against the
+//! generator's manifest or DuckDB's answer, with DuckDB timed in the same run.
+//!
+//! `LOOKOUT_BENCH_EVENTS` (default 10,000,000), `LOOKOUT_BENCH_WRITERS` (default 4),
+//! `LOOKOUT_BENCH_DUCKDB=0` to skip the peer. Data goes to `bench-data/storage` at the
+//! repository root.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use lookout_model::{InputEvent, LogGroupName, LogStreamName};
+use lookout_storage::{Predicate, Scan, Store, StoreConfig};
+use lookout_testkit::{GenConfig, Generator};
+
+/// One PutLogEvents-shaped batch: group, stream, events.
+type Batch = (String, String, Vec<InputEvent>);
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn dir_size(p: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            let m = e.metadata().unwrap();
+            total += if m.is_dir() {
+                dir_size(&e.path())
+            } else {
+                m.len()
+            };
+        }
+    }
+    total
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs `f` once to warm caches, then `runs` times; returns the median in ms and the last answer.
+fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut out = f();
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        out = f();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    (median(times), out)
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else to parse.
+    let events = env("LOOKOUT_BENCH_EVENTS", 10_000_000);
+    let writers = env("LOOKOUT_BENCH_WRITERS", 4) as usize;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench-data/storage");
+    let store_dir = root.join(format!("store-{events}"));
+    let _ = std::fs::remove_dir_all(&store_dir);
+    std::fs::create_dir_all(&root).unwrap();
+    let cfg = GenConfig {
+        events,
+        seed: 42,
+        ..GenConfig::default()
+    };
+
+    // 1. Generate every batch up front, so ingest timing excludes generation. Batches are
+    //    per stream, up to 500 events, in time order (PutLogEvents' shape).
+    let t = Instant::now();
+    let mut generator = Generator::new(cfg.clone());
+    let mut open: HashMap<(String, String), Vec<InputEvent>> = HashMap::new();
+    let mut batches: Vec<Batch> = Vec::new();
+    let mut raw_bytes = 0u64;
+    for e in generator.by_ref() {
+        raw_bytes += e.message.len() as u64;
+        let key = (e.log_group, e.log_stream);
+        let buf = open.entry(key.clone()).or_default();
+        buf.push(InputEvent {
+            timestamp: e.timestamp,
+            message: e.message,
+        });
+        if buf.len() >= 500 {
+            let evs = std::mem::take(buf);
+            batches.push((key.0, key.1, evs));
+        }
+    }
+    for ((g, s), evs) in open {
+        if !evs.is_empty() {
+            batches.push((g, s, evs));
+        }
+    }
+    let manifest = generator.manifest();
+    println!(
+        "generated {events} events in {} batches in {:.1}s",
+        batches.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    // JSON lines for the DuckDB peer (same seed, same bytes).
+    let jsonl = root.join(format!("events-{events}.jsonl"));
+    if !jsonl.exists() {
+        let f = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
+        Generator::new(cfg.clone()).write_jsonl(f).unwrap();
+    }
+
+    let mut scfg = StoreConfig::new(&store_dir);
+    scfg.flush_bytes = 256 << 20;
+    let store = Store::open(scfg).unwrap();
+    let mut groups: Vec<String> = Vec::new();
+    let mut streams_seen = std::collections::HashSet::new();
+    for (g, s, _) in &batches {
+        if !groups.contains(g) {
+            store
+                .create_group(
+                    &LogGroupName::new(g.clone()).unwrap(),
+                    Default::default(),
+                    0,
+                )
+                .unwrap();
+            groups.push(g.clone());
+        }
+        if streams_seen.insert((g.clone(), s.clone())) {
+            store
+                .create_stream(g, &LogStreamName::new(s.clone()).unwrap(), 0)
+                .unwrap();
+        }
+    }
+
+    // 2. Durable ingest: writers append batches concurrently; each append returns after the
+    //    group commit's fsync. Background flushes run during the measurement.
+    let next = AtomicUsize::new(0);
+    let slots: Vec<parking_lot::Mutex<Option<Batch>>> = batches
+        .into_iter()
+        .map(|b| parking_lot::Mutex::new(Some(b)))
+        .collect();
+    let t = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..writers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(slot) = slots.get(i) else { break };
+                    let (g, s, evs) = slot.lock().take().unwrap();
+                    store.append(&g, &s, evs).unwrap();
+                }
+            });
+        }
+    });
+    let ingest_s = t.elapsed().as_secs_f64();
+    drop(slots);
+    let t = Instant::now();
+    store.flush().unwrap();
+    let flush_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let replaced = store.compact().unwrap();
+    store.collect_garbage(true).unwrap();
+    let compact_s = t.elapsed().as_secs_f64();
+    let objects = dir_size(&store_dir.join("objects"));
+    let meta = dir_size(&store_dir) - objects - dir_size(&store_dir.join("wal"));
+    println!(
+        "ingest: {:.0} events/s acknowledged ({ingest_s:.1}s, {writers} writers); final flush {flush_s:.1}s; end to end {:.0} events/s; compaction {compact_s:.1}s replaced {replaced}",
+        events as f64 / ingest_s,
+        events as f64 / (ingest_s + flush_s)
+    );
+    println!(
+        "size: segments {objects} B + metastore {meta} B for {raw_bytes} B of messages: 1/{:.2}",
+        raw_bytes as f64 / (objects + meta) as f64
+    );
+
+    // 3. Queries through the scan API over every group, warm.
+    let needle = manifest.needles.request_id.value.clone();
+    let runs = 10;
+    let (needle_ms, needle_hits) = timed(runs, || {
+        let mut hits = 0u64;
+        let scan = Scan {
+            predicates: vec![Predicate::Contains(needle.clone())],
+            ..Scan::all()
+        };
+        for g in &groups {
+            store
+                .scan(g, &scan, &mut |b| {
+                    hits += b.len() as u64;
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+        }
+        hits
+    });
+    assert_eq!(
+        needle_hits, manifest.needles.request_id.count,
+        "needle count"
+    );
+    let (bins_ms, bins) = timed(runs, || {
+        let mut bins: BTreeMap<i64, u64> = BTreeMap::new();
+        for g in &groups {
+            store
+                .scan(g, &Scan::all(), &mut |b| {
+                    for ts in &b.timestamps {
+                        *bins.entry(ts.div_euclid(300_000)).or_default() += 1;
+                    }
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+        }
+        bins
+    });
+    assert_eq!(bins.values().sum::<u64>(), events, "bins cover every event");
+    let (top_ms, top) = timed(runs, || {
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        let scan = Scan {
+            predicates: vec![Predicate::FieldEquals {
+                path: "level".into(),
+                value: "ERROR".into(),
+            }],
+            fields: vec!["function_request_id".into()],
+            ..Scan::all()
+        };
+        for g in &groups {
+            store
+                .scan(g, &scan, &mut |b| {
+                    for i in 0..b.len() {
+                        if let Some(v) = b.fields[0].get(i) {
+                            *counts.entry(v.to_owned()).or_default() += 1;
+                        }
+                    }
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+        }
+        let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(10);
+        v
+    });
+    println!(
+        "lookout: needle {needle_ms:.2} ms ({needle_hits} hits), 5-min bins {bins_ms:.1} ms ({} bins), top-10 ERROR request ids {top_ms:.1} ms",
+        bins.len()
+    );
+
+    // 4. DuckDB over the same events, same run.
+    if env("LOOKOUT_BENCH_DUCKDB", 1) == 0 {
+        return;
+    }
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench-storage-duckdb.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&jsonl)
+        .arg(&needle)
+        .output()
+        .unwrap();
+    std::io::stderr().write_all(&out.stderr).unwrap();
+    assert!(out.status.success(), "duckdb peer failed");
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for fmt in ["parquet", "jsonl"] {
+        let hits = d[format!("{fmt}_needle")][0][0].as_u64().unwrap();
+        assert_eq!(hits, needle_hits, "{fmt} needle answer");
+        let dbins: BTreeMap<i64, u64> = d[format!("{fmt}_bins")]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r[0].as_i64().unwrap(), r[1].as_u64().unwrap()))
+            .collect();
+        assert_eq!(dbins, bins, "{fmt} bins answer");
+        let dtop: Vec<(String, u64)> = d[format!("{fmt}_top10")]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r[0].as_str().unwrap().to_owned(), r[1].as_u64().unwrap()))
+            .collect();
+        assert_eq!(dtop, top, "{fmt} top-10 answer");
+    }
+    let ms = |k: &str| d[k].as_f64().unwrap();
+    println!(
+        "duckdb {} ({} threads): parquet {} B, jsonl {} B",
+        d["duckdb"], d["threads"], d["parquet_bytes"], d["jsonl_bytes"]
+    );
+    println!("| query | lookout ms | duckdb parquet ms | ratio | duckdb jsonl ms | ratio |");
+    println!("|---|---|---|---|---|---|");
+    for (name, ours) in [("needle", needle_ms), ("bins", bins_ms), ("top10", top_ms)] {
+        let p = ms(&format!("parquet_{name}_ms"));
+        let j = ms(&format!("jsonl_{name}_ms"));
+        println!(
+            "| {name} | {ours:.2} | {p:.1} | {:.1}x | {j:.0} | {:.0}x |",
+            p / ours,
+            j / ours
+        );
+    }
+    let _ = Duration::ZERO;
+}
