@@ -567,7 +567,7 @@ impl JsonMatcher {
         for s in &selectors {
             trie.insert(s);
         }
-        let prefilter = needles(&expr)
+        let prefilter = needles(&expr, &selectors)
             .into_iter()
             .map(|clause| clause.iter().map(|n| Finder::new(n).into_owned()).collect())
             .collect();
@@ -702,29 +702,41 @@ fn compile(expr: &JsonExpr, selectors: &mut Vec<Vec<Step>>) -> Result<CExpr, Par
 }
 
 /// Substrings every matching message contains (when it has no backslash), as a conjunction of
-/// disjunctions. Only string equalities contribute: their longest literal part occurs in the
-/// node's text, which is raw message text when nothing is escaped.
-fn needles(expr: &CExpr) -> Vec<Vec<Vec<u8>>> {
+/// disjunctions. A condition other than `NOT EXISTS` needs its selector's last key, quoted; a
+/// string equality also needs the longest literal part of its value. Both hold because without
+/// a backslash JSON strings and keys are their raw message text.
+fn needles(expr: &CExpr, selectors: &[Vec<Step>]) -> Vec<Vec<Vec<u8>>> {
     match expr {
         CExpr::Cond {
-            test: CTest::Compare(CmpOp::Eq, CValue::Str(glob)),
+            test: CTest::NotExists,
             ..
-        } => {
-            let lit = glob.longest_literal();
-            if lit.is_empty() {
-                Vec::new()
-            } else {
-                vec![vec![lit.to_vec()]]
+        } => Vec::new(),
+        CExpr::Cond { selector, test } => {
+            let mut clauses = Vec::new();
+            if let CTest::Compare(CmpOp::Eq, CValue::Str(glob)) = test {
+                let lit = glob.longest_literal();
+                if !lit.is_empty() {
+                    // The value is usually rarer than the key: check it first.
+                    clauses.push(vec![lit.to_vec()]);
+                }
             }
+            // Every other test needs the selector to resolve, so its last key is in the text.
+            let last_key = selectors[*selector].iter().rev().find_map(|s| match s {
+                Step::Key(k) => Some(k),
+                _ => None,
+            });
+            if let Some(key) = last_key {
+                clauses.push(vec![format!("\"{key}\"").into_bytes()]);
+            }
+            clauses
         }
-        CExpr::Cond { .. } => Vec::new(),
-        CExpr::And(items) => items.iter().flat_map(needles).collect(),
+        CExpr::And(items) => items.iter().flat_map(|e| needles(e, selectors)).collect(),
         CExpr::Or(items) => {
             let mut any = Vec::new();
             for item in items {
                 // Each alternative must guarantee something, else the disjunction guarantees
                 // nothing.
-                match needles(item).into_iter().next() {
+                match needles(item, selectors).into_iter().next() {
                     Some(clause) => any.extend(clause),
                     None => return Vec::new(),
                 }
