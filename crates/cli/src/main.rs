@@ -1,10 +1,11 @@
 //! `lookout`: the Lookout command line.
 //!
-//! One binary for everything a user runs: the generator of realistic Lambda logs today, and
-//! the server and client tools as they land. Errors are one line on stderr and a non-zero
+//! One binary for everything a user runs: the server (`lookout serve`), the generator of
+//! realistic Lambda logs (`lookout gen`), and the client tools as they land. Errors are one line on stderr and a non-zero
 //! exit code.
 
 mod gen_cmd;
+mod serve_cmd;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the CloudWatch Logs–compatible server.
+    #[command(after_help = serve_cmd::EXAMPLES)]
+    Serve(serve_cmd::ServeArgs),
     /// Generate realistic Lambda logs as JSON lines, with a manifest of planted needles.
     #[command(after_help = gen_cmd::EXAMPLES)]
     Gen(gen_cmd::GenArgs),
@@ -28,6 +32,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve_cmd::run(args),
         Command::Gen(args) => gen_cmd::run(args),
     };
     match result {
