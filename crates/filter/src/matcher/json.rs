@@ -518,6 +518,17 @@ impl<'m> Doc<'m> {
         }
     }
 
+    fn is_null_or_holds_null(&self, id: u32) -> bool {
+        match self.nodes[id as usize] {
+            Node::Null => true,
+            Node::Arr { first, len } => self
+                .members(first, len)
+                .iter()
+                .any(|m| matches!(self.nodes[m.node as usize], Node::Null)),
+            _ => false,
+        }
+    }
+
     /// The text of a scalar node: unescaped string, or the number as written.
     fn scalar_text(&self, id: u32) -> Option<Cow<'m, str>> {
         match self.nodes[id as usize] {
@@ -566,6 +577,13 @@ impl JsonMatcher {
         let mut trie = Trie::default();
         for s in &selectors {
             trie.insert(s);
+        }
+        // `IS NULL` also holds for an array holding null (spec §5.3, NATIVE-CAP), so the
+        // elements of such arrays are kept too.
+        for steps in null_tested(&expr, &selectors) {
+            let mut steps = steps.to_vec();
+            steps.push(Step::Wildcard);
+            trie.insert(&steps);
         }
         let prefilter = needles(&expr, &selectors)
             .into_iter()
@@ -650,9 +668,7 @@ impl JsonMatcher {
                 doc.resolve(&self.selectors[*selector], scratch);
                 match test {
                     CTest::NotExists => scratch.is_empty(),
-                    CTest::IsNull => scratch
-                        .iter()
-                        .any(|&id| matches!(doc.nodes[id as usize], Node::Null)),
+                    CTest::IsNull => scratch.iter().any(|&id| doc.is_null_or_holds_null(id)),
                     CTest::IsTrue => scratch
                         .iter()
                         .any(|&id| matches!(doc.nodes[id as usize], Node::Bool(true))),
@@ -667,6 +683,21 @@ impl JsonMatcher {
                 }
             }
         }
+    }
+}
+
+/// Selectors tested with `IS NULL`.
+fn null_tested<'a>(expr: &CExpr, selectors: &'a [Vec<Step>]) -> Vec<&'a [Step]> {
+    match expr {
+        CExpr::Cond {
+            selector,
+            test: CTest::IsNull,
+        } => vec![&selectors[*selector]],
+        CExpr::Cond { .. } => Vec::new(),
+        CExpr::And(items) | CExpr::Or(items) => items
+            .iter()
+            .flat_map(|e| null_tested(e, selectors))
+            .collect(),
     }
 }
 
