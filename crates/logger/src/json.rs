@@ -146,7 +146,8 @@ pub(crate) fn float(out: &mut Vec<u8>, v: f64) {
 fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
     let m = v * 1e6;
     // ryu switches to exponent notation below 1e-5.
-    if !(v.abs() < 1e9 && (v == 0.0 || v.abs() >= 1e-5) && m == m.trunc() && m / 1e6 == v) {
+    // `as i64` truncates (no libm call); |m| < 1e15 so it is exact when m is integral.
+    if !(v.abs() < 1e9 && (v == 0.0 || v.abs() >= 1e-5) && (m as i64) as f64 == m && m / 1e6 == v) {
         return false;
     }
     let a = (m as i64).unsigned_abs();

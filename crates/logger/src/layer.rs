@@ -441,6 +441,7 @@ impl PowertoolsLayer {
                 None => s.kv.extend_from_slice(b"\"\""),
             }
             let end = s.kv.len() as u32;
+            s.kv.push(b',');
             s.head.push(record::Entry {
                 name: (start + 1, start + 8),
                 piece: (start, end),
@@ -467,6 +468,7 @@ impl PowertoolsLayer {
             }
             s.kv.push(b'"');
             let end = s.kv.len() as u32;
+            s.kv.push(b',');
             s.head.push(record::Entry {
                 name: (start + 1, start + 9),
                 piece: (start, end),
@@ -625,21 +627,20 @@ impl PowertoolsLayer {
         }
 
         // Scope: scoped spans (leaf first) up to the invocation span.
-        const MAX_SPANS: usize = 16;
+        const MAX_SPANS: usize = 8;
         let mut scoped: [Option<tracing_subscriber::registry::SpanRef<'_, S>>; MAX_SPANS] =
             [const { None }; MAX_SPANS];
         let mut n_scoped = 0;
         let mut inv_span = None;
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope {
-                let ext = span.extensions();
-                if ext.get::<Arc<Invocation>>().is_some() {
-                    drop(ext);
+                // Decided from metadata so each span's extensions are locked only once.
+                let m = span.metadata();
+                if is_invocation_span(m) {
                     inv_span = Some(span);
                     break;
                 }
-                if ext.get::<SpanFields>().is_some() && n_scoped < MAX_SPANS {
-                    drop(ext);
+                if !m.fields().is_empty() && n_scoped < MAX_SPANS {
                     scoped[n_scoped] = Some(span);
                     n_scoped += 1;
                 }
@@ -747,6 +748,11 @@ impl PowertoolsLayer {
     }
 }
 
+fn is_invocation_span(m: &Metadata<'_>) -> bool {
+    (m.name() == invocation::SPAN_NAME && m.target() == invocation::TARGET)
+        || (m.name() == invocation::RUNTIME_SPAN_NAME && m.target().starts_with("lambda_runtime"))
+}
+
 static EMPTY_PIECES: &Pieces = &Pieces {
     buf: Vec::new(),
     entries: Vec::new(),
@@ -779,10 +785,8 @@ where
             return;
         };
         let meta = attrs.metadata();
-        let is_ours = meta.target() == invocation::TARGET && meta.name() == invocation::SPAN_NAME;
-        let is_runtime = meta.name() == invocation::RUNTIME_SPAN_NAME
-            && meta.target().starts_with("lambda_runtime");
-        if is_ours || is_runtime {
+        let is_runtime = meta.name() == invocation::RUNTIME_SPAN_NAME;
+        if is_invocation_span(meta) {
             let mut init = InvocationInit::default();
             attrs.record(&mut init);
             if is_runtime {

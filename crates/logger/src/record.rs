@@ -43,9 +43,12 @@ impl Pieces {
     pub(crate) fn push(&mut self, name: &str, write: impl FnOnce(&mut Vec<u8>)) {
         let (start, name) = start_piece(&mut self.buf, name, "");
         write(&mut self.buf);
+        let end = self.buf.len() as u32;
+        // Every piece is followed by a comma so that adjacent pieces copy as one run.
+        self.buf.push(b',');
         self.entries.push(Entry {
             name,
-            piece: (start, self.buf.len() as u32),
+            piece: (start, end),
         });
     }
 }
@@ -60,6 +63,13 @@ pub(crate) enum Part {
 
 /// Names a user key may not take; they are emitted with a `field_` prefix instead.
 pub(crate) fn is_reserved(name: &str) -> bool {
+    // Cheap pre-filter on the first byte: most user keys start elsewhere.
+    if !matches!(
+        name.as_bytes().first(),
+        Some(b'l' | b'm' | b't' | b's' | b'c' | b'f' | b'e' | b'x')
+    ) {
+        return false;
+    }
     matches!(
         name,
         "level"
@@ -139,6 +149,7 @@ impl Scratch {
         let (start, name) = start_piece(&mut self.kv, name, "");
         write(&mut self.kv);
         let piece = (start, self.kv.len() as u32);
+        self.kv.push(b',');
         self.list(part).push(Entry { name, piece });
     }
 
@@ -150,6 +161,7 @@ impl Scratch {
             name: (start + 1, start + 1 + name_len as u32),
             piece: (start, self.kv.len() as u32),
         };
+        self.kv.push(b',');
         self.list(part).push(entry);
     }
 
@@ -178,6 +190,7 @@ impl Scratch {
             start_piece(&mut self.kv, name, if reserved { "field_" } else { "" });
         write(&mut self.kv);
         let piece = (start, self.kv.len() as u32);
+        self.kv.push(b',');
         if reserved && !self.reserved_hits.iter().any(|n| n == name) {
             self.reserved_hits.push(name.to_owned());
         }
@@ -229,11 +242,29 @@ impl Scratch {
         out.reserve(kv.len() + 2);
         let start = out.len();
         if first.is_empty() {
+            // Pieces written one after another are copied as one run (each piece is
+            // followed by its comma in `kv`).
+            out.push(b',');
+            let mut run: Option<(usize, usize)> = None;
             for list in [&*head, &*user, &*tail] {
                 for e in list {
-                    out.push(b',');
-                    out.extend_from_slice(r(kv, e.piece));
+                    let (a, b) = (e.piece.0 as usize, e.piece.1 as usize + 1);
+                    run = match run {
+                        Some((ra, rb)) if rb == a => Some((ra, b)),
+                        Some((ra, rb)) => {
+                            out.extend_from_slice(kv.get(ra..rb).unwrap_or(&[]));
+                            Some((a, b))
+                        }
+                        None => Some((a, b)),
+                    };
                 }
+            }
+            if let Some((ra, rb)) = run {
+                out.extend_from_slice(kv.get(ra..rb).unwrap_or(&[]));
+            }
+            // Drop the trailing comma of the last piece.
+            if out.len() > start + 1 {
+                out.pop();
             }
         } else {
             let named = |e: &Entry| first.iter().any(|k| k.as_bytes() == r(kv, e.name));
@@ -306,6 +337,7 @@ impl Scratch {
             self.kv.extend_from_slice(b"\":");
             self.kv.extend_from_slice(&new_value);
             let end = self.kv.len() as u32;
+            self.kv.push(b',');
             self.list(part)[idx] = Entry {
                 name: (ns, ne),
                 piece: (start, end),
