@@ -640,3 +640,124 @@ fn level_precedence_matches_python_except_documented_fixes() {
     }
     assert_eq!(compared, 18);
 }
+
+#[test]
+fn typescript_level_precedence_except_documented_fixes() {
+    let cases = load("powertools-ts-level-precedence.jsonl");
+    for c in &cases {
+        let env = c["env"].as_str().unwrap();
+        let mut vars: Vec<(String, String)> = Vec::new();
+        let mut b = LoggerBuilder::default().profile(Profile::PowertoolsTs);
+        for pair in env.split_whitespace() {
+            let (k, v) = pair.split_once('=').unwrap();
+            if k == "CTOR_LEVEL" {
+                b = b.level(Level::Debug);
+            } else {
+                vars.push((k.into(), v.into()));
+            }
+        }
+        let recs = run(b.env_vars(vars), |_| {
+            let span = invocation(1).span();
+            let _g = span.enter();
+            tracing::trace!("probe");
+            tracing::debug!("probe");
+            tracing::info!("probe");
+            tracing::warn!("probe");
+            tracing::error!("probe");
+            lookout_logger::fatal!("probe");
+        });
+        let got: Vec<&str> = recs
+            .iter()
+            .filter(|r| r["message"] == "probe")
+            .map(|r| r["level"].as_str().unwrap())
+            .collect();
+        let got = got.join(",");
+        let ts = c["emitted"].as_str().unwrap();
+        let expected = match c["case"].as_str().unwrap() {
+            // Env values are case-insensitive and accept the Python spelling (TS ignores
+            // both and stays at INFO).
+            "POWERTOOLS_LOG_LEVEL lowercase" | "POWERTOOLS_LOG_LEVEL=WARNING (Python spelling)" => {
+                "WARN,ERROR,CRITICAL"
+            }
+            // Sampling never asks for a level, so no mismatch record; the floor holds.
+            "ALC WARN + sample rate 1" => "WARN,ERROR,CRITICAL",
+            _ => ts,
+        };
+        assert_eq!(got, expected, "{}", c["case"]);
+    }
+}
+
+#[test]
+fn rust_runtime_level_bugs_are_fixed() {
+    // lambda_runtime's default subscriber lets RUST_LOG=debug beat ALC WARN and does not
+    // know FATAL (falls back to INFO); the derived capture shows both.
+    let runtime = load("lambda-rust-runtime-level-precedence.jsonl");
+    let case = |env: &str| runtime.iter().find(|r| r["env"] == env).unwrap();
+    assert!(
+        case("AWS_LAMBDA_LOG_LEVEL=WARN RUST_LOG=debug")["lines_per_level_app_only"]["DEBUG"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        case("AWS_LAMBDA_LOG_LEVEL=FATAL")["lines_per_level_app_only"]["INFO"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let levels = |vars: &[(&str, &str)]| -> String {
+        let recs = run(
+            LoggerBuilder::default().env_vars(vars.iter().copied()),
+            |_| {
+                let span = invocation(1).span();
+                let _g = span.enter();
+                tracing::debug!("probe");
+                tracing::info!("probe");
+                tracing::warn!("probe");
+                tracing::error!("probe");
+                lookout_logger::fatal!("probe");
+            },
+        );
+        for r in &recs {
+            // Every record, at every level, carries the request id.
+            assert_eq!(r["function_request_id"], request_id(1));
+        }
+        recs.iter()
+            .map(|r| r["level"].as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    assert_eq!(
+        levels(&[("AWS_LAMBDA_LOG_LEVEL", "WARN"), ("RUST_LOG", "debug")]),
+        "WARN,ERROR,FATAL"
+    );
+    assert_eq!(levels(&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")]), "FATAL");
+    assert_eq!(levels(&[("AWS_LAMBDA_LOG_LEVEL", "ERROR")]), "ERROR,FATAL");
+}
+
+#[test]
+fn panic_outside_an_invocation_is_one_structured_record() {
+    lookout_logger::install_panic_hook();
+    let ours = run(python(), |_| {
+        tracing::info!("module init");
+        let r = std::panic::catch_unwind(|| panic!("init-time failure outside the handler"));
+        assert!(r.is_err());
+    });
+    let py = load("powertools-python-uncaught-init.jsonl");
+    assert_eq!(ours.len(), py.len());
+    assert_eq!(
+        compare("uncaught-init (first)", &py[..1], &ours[..1], &[]),
+        1
+    );
+    let (p, o) = (&py[1], &ours[1]);
+    // Deviation: a panic is FATAL (CRITICAL in this profile), not ERROR, its location is
+    // the panic site, and the thread name is added.
+    assert_eq!(o["level"], "CRITICAL");
+    assert!(o["location"].as_str().unwrap().contains("compat.rs:"));
+    assert_eq!(o["message"], p["message"]);
+    assert_eq!(o["exception_name"], "Panic");
+    assert!(o["thread"].is_string());
+    let mut ours_keys = o.keys.clone();
+    ours_keys.retain(|k| k != "thread");
+    assert_eq!(ours_keys, p.keys);
+}
