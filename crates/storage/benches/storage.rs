@@ -2,7 +2,7 @@
 //! ingest, stored size, and three queries through the scan API, each checked against the
 //! generator's manifest or DuckDB's answer, with DuckDB timed in the same run.
 //!
-//! `LOOKOUT_BENCH_EVENTS` (default 10,000,000), `LOOKOUT_BENCH_WRITERS` (default 4),
+//! `LOOKOUT_BENCH_EVENTS` (default 10,000,000), `LOOKOUT_BENCH_WRITERS` (default 8),
 //! `LOOKOUT_BENCH_DUCKDB=0` to skip the peer. Data goes to `bench-data/storage` at the
 //! repository root.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
@@ -63,7 +63,7 @@ fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 fn main() {
     // `cargo bench` passes --bench; nothing else to parse.
     let events = env("LOOKOUT_BENCH_EVENTS", 10_000_000);
-    let writers = env("LOOKOUT_BENCH_WRITERS", 4) as usize;
+    let writers = env("LOOKOUT_BENCH_WRITERS", 8) as usize;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench-data/storage");
     let store_dir = root.join(format!("store-{events}"));
     let _ = std::fs::remove_dir_all(&store_dir);
@@ -101,7 +101,9 @@ fn main() {
     }
     let manifest = generator.manifest();
     println!(
-        "generated {events} events in {} batches in {:.1}s",
+        "generated {events} events ({} groups, {} streams) in {} batches in {:.1}s",
+        manifest.log_groups,
+        manifest.log_streams,
         batches.len(),
         t.elapsed().as_secs_f64()
     );
@@ -257,6 +259,7 @@ fn main() {
         .arg(&script)
         .arg(&jsonl)
         .arg(&needle)
+        .args(["--runs", "5", "--jsonl-runs", "1"])
         .output()
         .unwrap();
     std::io::stderr().write_all(&out.stderr).unwrap();

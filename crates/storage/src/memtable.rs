@@ -10,7 +10,7 @@ pub(crate) struct Row {
     pub(crate) ts: i64,
     pub(crate) ingest: i64,
     pub(crate) seq: u64,
-    pub(crate) msg: Box<str>,
+    pub(crate) msg: String,
 }
 
 impl Row {
@@ -121,7 +121,7 @@ mod tests {
             ts,
             ingest: 7,
             seq,
-            msg: format!("m{seq}").into(),
+            msg: format!("m{seq}"),
         }
     }
 

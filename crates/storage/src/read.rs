@@ -456,7 +456,7 @@ impl Inner {
                                     ts,
                                     ingest,
                                     seq,
-                                    msg: m.into_boxed_str(),
+                                    msg: m,
                                 });
                             }
                         }
@@ -543,7 +543,7 @@ fn stored(r: Row) -> StoredEvent {
         timestamp: r.ts,
         ingestion_time: r.ingest,
         seq: r.seq,
-        message: r.msg.into_string(),
+        message: r.msg,
     }
 }
 
@@ -569,7 +569,7 @@ pub(crate) fn read_all_rows(
                 ts,
                 ingest,
                 seq,
-                msg: m.into_boxed_str(),
+                msg: m,
             })
             .collect();
         out.push((blk.stream_id, rows));

@@ -156,8 +156,8 @@ impl Store {
                 max_seq = max_seq.max(b.last_seq());
                 report.batches_replayed += 1;
                 report.events_replayed += b.events.len();
-                let rows = rows_of(&b);
-                active.insert(b.group_id, b.stream_id, rows);
+                let (group_id, stream_id) = (b.group_id, b.stream_id);
+                active.insert(group_id, stream_id, rows_of(b));
             }
         }
         let known: HashSet<String> = meta.all_segment_keys()?.into_iter().collect();
@@ -432,15 +432,17 @@ impl Drop for Store {
     }
 }
 
-fn rows_of(b: &WalBatch) -> Vec<Row> {
+/// The batch's rows, taking its messages (no copy).
+fn rows_of(b: WalBatch) -> Vec<Row> {
+    let (first, ingest) = (b.first_seq, b.ingest);
     b.events
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, (ts, msg))| Row {
-            ts: *ts,
-            ingest: b.ingest,
-            seq: b.first_seq + i as u64,
-            msg: msg.as_str().into(),
+            ts,
+            ingest,
+            seq: first + i as u64,
+            msg,
         })
         .collect()
 }
@@ -497,7 +499,7 @@ fn writer_loop(inner: &Inner, rx: Receiver<Cmd>, mut file: WalWriter, mut next_s
                         count: batch.events.len(),
                         ingestion_time: batch.ingest,
                     };
-                    let rows = rows_of(&batch);
+                    let rows = rows_of(batch);
                     pending.push(Pending {
                         group_id,
                         stream_id,
@@ -719,6 +721,46 @@ impl Inner {
         Ok(rec)
     }
 
+    /// Builds and uploads segments on a few threads: uploads wait on fsync, and a backfill
+    /// flush can cover hundreds of group-windows.
+    fn write_segments(&self, jobs: &[SegmentJob<'_>]) -> Result<Vec<SegmentRecord>, StorageError> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Mutex<Vec<(usize, Result<SegmentRecord, StorageError>)>> =
+            Mutex::new(Vec::with_capacity(jobs.len()));
+        std::thread::scope(|scope| {
+            for _ in 0..WRITE_THREADS.min(jobs.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((gid, w, streams)) = jobs.get(i) else {
+                            break;
+                        };
+                        let r = self.write_segment(*gid, *w, streams);
+                        let failed = r.is_err();
+                        results.lock().push((i, r));
+                        if failed {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let mut results = results.into_inner();
+        results.sort_by_key(|(i, _)| *i);
+        let mut out = Vec::with_capacity(results.len());
+        for (_, r) in results {
+            match r {
+                Ok(rec) => out.push(rec),
+                Err(e) => {
+                    // Objects already uploaded are orphans: removed at the next open.
+                    self.doom(out.into_iter().map(|r: SegmentRecord| r.key).collect());
+                    return Err(e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn flush(&self) -> Result<(), StorageError> {
         let _guard = self.flush_lock.lock();
         let (reply, rx) = mpsc::sync_channel(1);
@@ -735,6 +777,7 @@ impl Inner {
                 by_group.entry(s.group_id).or_default().push(sid);
             }
             let window_ms = self.cfg.window_ms.max(1);
+            let mut jobs: Vec<SegmentJob<'_>> = Vec::new();
             for (gid, mut sids) in by_group {
                 let Some(group) = self.meta.group_by_id(gid)? else {
                     continue;
@@ -772,9 +815,10 @@ impl Inner {
                     });
                 }
                 for (w, streams) in windows {
-                    publish.add.push(self.write_segment(gid, w, &streams)?);
+                    jobs.push((gid, w, streams));
                 }
             }
+            publish.add = self.write_segments(&jobs)?;
             publish.checkpoint = Some(frozen.max_seq);
         }
         {
@@ -898,6 +942,12 @@ impl Inner {
         Ok(replaced)
     }
 }
+
+/// One segment to write: group, window, and each stream's rows.
+type SegmentJob<'a> = (u64, i64, Vec<(u64, &'a [Row])>);
+
+/// Threads building and uploading segments during a flush.
+const WRITE_THREADS: usize = 4;
 
 pub(crate) fn retention_cutoff(g: &GroupRecord, now: i64) -> i64 {
     match g

@@ -64,6 +64,8 @@ impl SqliteMetastore {
         // WAL journaling with full sync: publications are rare and must be durable.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Keep the WAL file small after checkpoints; it counts towards stored bytes.
+        conn.pragma_update(None, "journal_size_limit", 1_048_576)?;
         Self::init(conn)
     }
 

@@ -16,7 +16,7 @@ fn rows(n: usize, seq0: u64) -> Vec<Row> {
                 ts: 1000 + (i as i64 / 2),
                 ingest: 5000 + i as i64,
                 seq: seq0 + i as u64,
-                msg: msg.into(),
+                msg,
             }
         })
         .collect()
@@ -143,7 +143,7 @@ fn version_1_fixture_stays_readable() {
                 ts: d.ts[i],
                 ingest: d.ingest[i],
                 seq: d.seq[i],
-                msg: m.into(),
+                msg: m,
             });
         }
     }
