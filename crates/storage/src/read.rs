@@ -249,13 +249,25 @@ impl Inner {
         &self,
         g: &GroupRecord,
         sel: &StreamSelector,
-    ) -> Result<HashMap<u64, Arc<str>>, StorageError> {
+    ) -> Result<Arc<HashMap<u64, Arc<str>>>, StorageError> {
         let mut out = HashMap::new();
         match sel {
             StreamSelector::All => {
+                // Listing a group's streams per query costs more than a needle lookup; the
+                // list is cached until a stream of the group is created or deleted here.
+                if let Some(cached) = self.stream_cache.lock().get(&g.id) {
+                    return Ok(cached.clone());
+                }
+                let generation = self.stream_gen.load(std::sync::atomic::Ordering::SeqCst);
                 for s in self.meta.list_streams(g.id, None, None, usize::MAX)? {
                     out.insert(s.id, Arc::from(s.name));
                 }
+                let out = Arc::new(out);
+                let mut cache = self.stream_cache.lock();
+                if self.stream_gen.load(std::sync::atomic::Ordering::SeqCst) == generation {
+                    cache.insert(g.id, out.clone());
+                }
+                return Ok(out);
             }
             StreamSelector::Prefix(p) => {
                 for s in self.meta.list_streams(g.id, Some(p), None, usize::MAX)? {
@@ -270,7 +282,7 @@ impl Inner {
                 }
             }
         }
-        Ok(out)
+        Ok(Arc::new(out))
     }
 
     pub(crate) fn load_index(
@@ -677,7 +689,7 @@ impl Store {
         let mut b = bounds(&g, r.start, r.end);
         b.after = r.after;
         b.before = r.before;
-        let streams = HashMap::from([(s.id, Arc::<str>::from(s.name))]);
+        let streams = Arc::new(HashMap::from([(s.id, Arc::<str>::from(s.name))]));
         let mut stats = ScanStats::default();
         let srcs = self.inner.sources(&g, &streams, &b, &mut stats)?;
         let (rows, _) = self

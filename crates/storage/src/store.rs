@@ -91,6 +91,11 @@ pub(crate) struct Inner {
     pub(crate) frozen: RwLock<Option<Arc<Memtable>>>,
     flush_lock: Mutex<()>,
     pub(crate) index_cache: Mutex<HashMap<String, Arc<SegmentIndex>>>,
+    /// Stream id to name per group, for reads over all streams; dropped on any change.
+    pub(crate) stream_cache: Mutex<HashMap<u64, StreamNames>>,
+    /// Bumped on every stream change, so a read that listed streams before a change never
+    /// caches its stale list after it.
+    pub(crate) stream_gen: std::sync::atomic::AtomicU64,
     pub(crate) problems: Mutex<Vec<String>>,
     doomed: Mutex<Vec<(Instant, String)>>,
     stop: Mutex<bool>,
@@ -180,6 +185,8 @@ impl Store {
             frozen: RwLock::new(None),
             flush_lock: Mutex::new(()),
             index_cache: Mutex::new(HashMap::new()),
+            stream_cache: Mutex::new(HashMap::new()),
+            stream_gen: std::sync::atomic::AtomicU64::new(0),
             problems: Mutex::new(report.problems.clone()),
             doomed: Mutex::new(Vec::new()),
             stop: Mutex::new(false),
@@ -270,6 +277,7 @@ impl Store {
     /// Deletes a group, its streams and all their events.
     pub fn delete_group(&self, name: &str) -> Result<(), StorageError> {
         let (group, keys) = self.inner.meta.delete_group(name)?;
+        self.inner.forget_streams(group.id);
         self.inner.active.write().remove_group(group.id);
         self.inner.doom(keys);
         Ok(())
@@ -307,7 +315,9 @@ impl Store {
             .meta
             .group(group)?
             .ok_or(StorageError::GroupNotFound)?;
-        self.inner.meta.create_stream(g.id, stream.as_str(), now_ms)
+        let created = self.inner.meta.create_stream(g.id, stream.as_str(), now_ms);
+        self.inner.forget_streams(g.id);
+        created
     }
 
     /// A log stream with statistics including unflushed events.
@@ -354,7 +364,9 @@ impl Store {
             .meta
             .group(group)?
             .ok_or(StorageError::GroupNotFound)?;
-        let s = self.inner.meta.delete_stream(g.id, stream)?;
+        let s = self.inner.meta.delete_stream(g.id, stream);
+        self.inner.forget_streams(g.id);
+        let s = s?;
         self.inner.active.write().remove_stream(s.id);
         // Flushed blocks of the stream become unreachable (reads resolve stream ids through
         // the metastore) and are dropped by the next compaction of their window.
@@ -617,6 +629,12 @@ impl Inner {
             .ok_or(StorageError::Closed)?
             .send(cmd)
             .map_err(|_| StorageError::Closed)
+    }
+
+    pub(crate) fn forget_streams(&self, group_id: u64) {
+        self.stream_gen
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.stream_cache.lock().remove(&group_id);
     }
 
     fn unflushed_group_bytes(&self, group_id: u64) -> u64 {
@@ -942,6 +960,9 @@ impl Inner {
         Ok(replaced)
     }
 }
+
+/// A group's streams by id.
+pub(crate) type StreamNames = Arc<HashMap<u64, Arc<str>>>;
 
 /// One segment to write: group, window, and each stream's rows.
 type SegmentJob<'a> = (u64, i64, Vec<(u64, &'a [Row])>);

@@ -237,3 +237,44 @@ fn deleting_streams_and_groups_removes_their_data() {
         .count();
     assert_eq!(objects, 0);
 }
+
+#[test]
+fn streams_created_after_a_group_read_are_visible_to_the_next() {
+    use lookout_storage::{GroupRead, StreamSelector};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(small_config(dir.path())).unwrap();
+    store
+        .create_group(&group("n"), Default::default(), 0)
+        .unwrap();
+    store.create_stream("n", &stream("a"), 0).unwrap();
+    store.append("n", "a", vec![ev(1, "in a")]).unwrap();
+    let read = GroupRead {
+        streams: StreamSelector::All,
+        start: None,
+        end: None,
+        after: None,
+        limit: 100,
+    };
+    assert_eq!(
+        store
+            .read_group("n", &read, &|_| true)
+            .unwrap()
+            .events
+            .len(),
+        1
+    );
+    store.create_stream("n", &stream("b"), 0).unwrap();
+    store.append("n", "b", vec![ev(2, "in b")]).unwrap();
+    let page = store.read_group("n", &read, &|_| true).unwrap();
+    let names: Vec<&str> = page.events.iter().map(|e| &*e.stream).collect();
+    assert_eq!(names, ["a", "b"]);
+    store.delete_stream("n", "a").unwrap();
+    assert_eq!(
+        store
+            .read_group("n", &read, &|_| true)
+            .unwrap()
+            .events
+            .len(),
+        1
+    );
+}
