@@ -104,7 +104,7 @@ impl<'a> Parser<'a> {
         }
         match &self.peeked {
             Some((_, t)) => Ok(t),
-            None => unreachable_token(self.src),
+            None => Err(cache_empty(self.src)),
         }
     }
 
@@ -116,7 +116,7 @@ impl<'a> Parser<'a> {
                 self.pos = t.span.end;
                 Ok(t)
             }
-            None => unreachable_token(self.src).cloned(),
+            None => Err(cache_empty(self.src)),
         }
     }
 
@@ -302,9 +302,9 @@ impl<'a> Parser<'a> {
 
 /// The cache is filled right before it is read; reaching this would be a parser bug, which
 /// is reported as an error rather than a panic because the input is untrusted.
-fn unreachable_token(src: &str) -> Result<&'static Token, Error> {
-    Err(Error::Lexical {
+fn cache_empty(src: &str) -> Error {
+    Error::Lexical {
         reason: "internal parser error: token cache empty".to_owned(),
         span: Span::new(0, src.len()),
-    })
+    }
 }
