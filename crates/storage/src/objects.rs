@@ -63,6 +63,16 @@ impl Objects {
         Ok(block_on(self.store.get_range(&path, range))?)
     }
 
+    /// Several ranges of one object in one request (one open file for a local store).
+    pub(crate) fn get_ranges(
+        &self,
+        key: &str,
+        ranges: &[Range<u64>],
+    ) -> Result<Vec<Bytes>, StorageError> {
+        let path = Path::from(key);
+        Ok(block_on(self.store.get_ranges(&path, ranges))?)
+    }
+
     pub(crate) fn delete(&self, key: &str) -> Result<(), StorageError> {
         let path = Path::from(key);
         match block_on(self.store.delete(&path)) {

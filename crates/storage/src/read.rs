@@ -409,14 +409,15 @@ impl Inner {
         segment::decode_block(index.dict.as_deref(), blk, &data, lo, want)
     }
 
-    /// Reads the given byte ranges of one object, merging ranges less than 256 KiB apart
-    /// into one read. Returns (offset, bytes) buffers covering every range.
+    /// Reads the given byte ranges of one object in one request, merging ranges less than
+    /// 8 KiB apart. Returns (offset, bytes) buffers covering every range.
     fn fetch_coalesced(
         &self,
         key: &str,
         ranges: &[(u64, u64)],
     ) -> Result<Vec<(u64, bytes::Bytes)>, StorageError> {
-        const GAP: u64 = 256 << 10;
+        // Small gaps only: a timestamps-only scan must not drag the messages in between.
+        const GAP: u64 = 8 << 10;
         let mut sorted: Vec<(u64, u64)> = ranges.to_vec();
         sorted.sort_unstable();
         let mut merged: Vec<(u64, u64)> = Vec::new();
@@ -426,11 +427,15 @@ impl Inner {
                 _ => merged.push((lo, hi)),
             }
         }
-        let mut out = Vec::with_capacity(merged.len());
-        for (lo, hi) in merged {
-            out.push((lo, self.objects.get_range(key, lo..hi)?));
+        let wanted: Vec<std::ops::Range<u64>> = merged.iter().map(|&(lo, hi)| lo..hi).collect();
+        let got = self.objects.get_ranges(key, &wanted)?;
+        if got.len() != merged.len() {
+            return Err(StorageError::Corrupt {
+                what: "segment",
+                detail: "short range read".into(),
+            });
         }
-        Ok(out)
+        Ok(merged.into_iter().map(|(lo, _)| lo).zip(got).collect())
     }
 
     /// Rows of a source within the bounds that satisfy `keep`.
