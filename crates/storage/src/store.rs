@@ -72,7 +72,9 @@ enum Cmd {
     Append {
         group_id: u64,
         stream_id: u64,
-        events: Vec<InputEvent>,
+        /// Sorted by timestamp, arrival order kept for ties.
+        events: Vec<(i64, String)>,
+        packed: wal::PackedEvents,
         reply: SyncSender<Result<AppendAck, StorageError>>,
     },
     Rotate {
@@ -399,11 +401,19 @@ impl Store {
             .meta
             .stream(g.id, stream)?
             .ok_or(StorageError::StreamNotFound)?;
+        let mut events: Vec<(i64, String)> = events
+            .into_iter()
+            .map(|e| (e.timestamp, e.message))
+            .collect();
+        // Stable: events with equal timestamps keep their request order.
+        events.sort_by_key(|e| e.0);
+        let packed = wal::pack_events(&events)?;
         let (reply, rx) = mpsc::sync_channel(1);
         self.inner.send(Cmd::Append {
             group_id: g.id,
             stream_id: s.id,
             events,
+            packed,
             reply,
         })?;
         rx.recv().map_err(|_| StorageError::Closed)?
@@ -485,27 +495,31 @@ fn writer_loop(inner: &Inner, rx: Receiver<Cmd>, mut file: WalWriter, mut next_s
                 Cmd::Append {
                     group_id,
                     stream_id,
-                    mut events,
+                    events,
+                    packed,
                     reply,
                 } => {
                     if failed {
                         let _ = reply.send(Err(StorageError::Closed));
                         continue;
                     }
-                    events.sort_by_key(|e| e.timestamp);
                     last_ingest = last_ingest.max(now_ms());
                     let batch = WalBatch {
                         group_id,
                         stream_id,
                         first_seq: next_seq,
                         ingest: last_ingest,
-                        events: events
-                            .into_iter()
-                            .map(|e| (e.timestamp, e.message))
-                            .collect(),
+                        events,
                     };
                     next_seq += batch.events.len() as u64;
-                    wal::encode_record(&batch, &mut buf);
+                    wal::encode_record(
+                        group_id,
+                        stream_id,
+                        batch.first_seq,
+                        batch.ingest,
+                        &packed,
+                        &mut buf,
+                    );
                     let ack = AppendAck {
                         first_seq: batch.first_seq,
                         count: batch.events.len(),
