@@ -204,9 +204,9 @@ fn main() {
         }
         hits
     });
-    assert_eq!(
-        needle_hits, manifest.needles.request_id.count,
-        "needle count"
+    check(
+        "needle vs manifest",
+        needle_hits == manifest.needles.request_id.count,
     );
     let (bins_ms, bins) = timed(runs, || {
         let mut bins: BTreeMap<i64, u64> = BTreeMap::new();
