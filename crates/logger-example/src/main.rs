@@ -70,6 +70,8 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, lambda_runtime::Err
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lookout_logger::init_with(LoggerBuilder::default().buffer(BufferConfig::default()))?;
-    let logging = LoggerLayer::new().correlation_id_path(correlation_paths::API_GATEWAY_REST)?;
+    let logging = LoggerLayer::new()
+        .correlation_id_path(correlation_paths::API_GATEWAY_REST)?
+        .redact_event_paths([r#"headers."x-api-key""#])?;
     lambda_runtime::run(logging.layer(service_fn(handler))).await
 }

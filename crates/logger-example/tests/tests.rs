@@ -35,7 +35,7 @@ fn invocation(n: u32, action: &str) -> Invocation {
     let body = json!({"amount": 42.5, "action": action}).to_string();
     let event = json!({
         "resource": "/pay", "path": "/pay", "httpMethod": "POST",
-        "headers": {"x-amzn-trace-id": "Root=1-5759e988-bd862e3fe1be46a994272793"},
+        "headers": {"x-amzn-trace-id": "Root=1-5759e988-bd862e3fe1be46a994272793", "X-Api-Key": "secret-key"},
         "requestContext": {"requestId": format!("apigw-req-{n:04}"), "stage": "prod"},
         "body": body,
     });
@@ -257,6 +257,8 @@ fn example_function_logs_powertools_records_against_a_local_runtime_api() {
         assert!(!recs.is_empty(), "no records for invocation {n}\n{out}");
         let first = recs[0];
         assert_eq!(first["message"], "Lambda invocation event", "{out}");
+        assert_eq!(first["event"]["headers"]["X-Api-Key"], "***", "{out}");
+        assert!(!out.contains("secret-key"));
         assert_eq!(
             first["event"]["requestContext"]["requestId"],
             format!("apigw-req-{n:04}")

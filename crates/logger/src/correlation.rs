@@ -153,6 +153,39 @@ impl CorrelationPath {
         &self.source
     }
 
+    /// Replaces the value at the path (if present) with `"***"`; returns whether it did.
+    /// Used to mask secrets before an event is logged.
+    pub fn redact(&self, event: &mut Value) -> bool {
+        let mut cur = event;
+        let mut parent_is_headers = false;
+        for seg in &self.segs {
+            let next = match (seg, cur) {
+                (Seg::Index(n), Value::Array(a)) => a.get_mut(*n),
+                (Seg::Name(k), Value::Object(m)) => {
+                    let key = if m.contains_key(k) {
+                        Some(k.clone())
+                    } else if parent_is_headers {
+                        m.keys().find(|name| name.eq_ignore_ascii_case(k)).cloned()
+                    } else {
+                        None
+                    };
+                    match key {
+                        Some(key) => m.get_mut(&key),
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            let Some(next) = next else {
+                return false;
+            };
+            cur = next;
+            parent_is_headers = matches!(seg, Seg::Name(k) if k.eq_ignore_ascii_case("headers") || k.eq_ignore_ascii_case("multiValueHeaders"));
+        }
+        *cur = Value::String("***".to_owned());
+        true
+    }
+
     /// Resolves the path in `event`. Strings come back as they are; other non-null values
     /// as their JSON text.
     pub fn find(&self, event: &Value) -> Option<String> {
@@ -278,6 +311,30 @@ mod tests {
         assert_eq!(
             find("a[1]", &json!({"a": [1, {"k": "v"}]})).as_deref(),
             Some("{\"k\":\"v\"}")
+        );
+    }
+
+    #[test]
+    fn redaction_masks_values_and_ignores_missing_paths() {
+        let mut ev = json!({"headers": {"Authorization": "Bearer x"}, "body": {"card": [1, 2]}});
+        assert!(
+            CorrelationPath::parse("headers.authorization")
+                .unwrap()
+                .redact(&mut ev)
+        );
+        assert!(
+            CorrelationPath::parse("body.card[1]")
+                .unwrap()
+                .redact(&mut ev)
+        );
+        assert!(
+            !CorrelationPath::parse("body.missing.x")
+                .unwrap()
+                .redact(&mut ev)
+        );
+        assert_eq!(
+            ev,
+            json!({"headers": {"Authorization": "***"}, "body": {"card": [1, "***"]}})
         );
     }
 

@@ -44,6 +44,7 @@ pub struct LoggerLayer {
     correlation: Option<CorrelationPath>,
     log_event: Option<bool>,
     quiet_handler_errors: bool,
+    redact: Vec<CorrelationPath>,
 }
 
 impl LoggerLayer {
@@ -65,6 +66,19 @@ impl LoggerLayer {
     pub fn log_event(mut self, on: bool) -> Self {
         self.log_event = Some(on);
         self
+    }
+
+    /// Masks the values at these paths (same syntax as correlation id paths) with `"***"`
+    /// in the logged event; the handler still receives the original event.
+    pub fn redact_event_paths<I, P>(mut self, paths: I) -> Result<Self, crate::Error>
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<str>,
+    {
+        for p in paths {
+            self.redact.push(CorrelationPath::parse(p.as_ref())?);
+        }
+        Ok(self)
     }
 
     /// Whether a handler error is logged as an `Invocation failed` ERROR record (default on).
@@ -197,7 +211,15 @@ where
         let fut = {
             let _entered = span.enter();
             if log_event && let Some(v) = &json {
-                invocation::log_event(v);
+                if self.cfg.redact.is_empty() {
+                    invocation::log_event(v);
+                } else {
+                    let mut masked = v.clone();
+                    for p in &self.cfg.redact {
+                        p.redact(&mut masked);
+                    }
+                    invocation::log_event(&masked);
+                }
             }
             self.inner.call(event)
         };
