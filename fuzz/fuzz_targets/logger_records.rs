@@ -7,15 +7,17 @@ use lookout_logger::{CaptureWriter, CorrelationPath, InvocationContext, LoggerBu
 use tracing_subscriber::layer::SubscriberExt;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let text = String::from_utf8_lossy(rest);
     let mut parts = text.split('\n');
     let path = parts.next().unwrap_or("");
     let event = parts.next().unwrap_or("");
     let message = parts.next().unwrap_or("");
     // Key names are never truncated (only values are), so a record can only be held to the
-    // size limit when names are of sane length.
-    let key: String = parts.next().unwrap_or("k").chars().take(64).collect();
+    // size limit when names are of sane length (16 control characters escape to 96 bytes).
+    let key: String = parts.next().unwrap_or("k").chars().take(16).collect();
     let key = key.as_str();
     let value = parts.next().unwrap_or("");
 
@@ -36,7 +38,9 @@ fuzz_target!(|data: &[u8]| {
         .build();
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::with_default(subscriber, || {
-        let mut ctx = InvocationContext::new(value).trace_header(key).function_name(message);
+        let mut ctx = InvocationContext::new(value)
+            .trace_header(key)
+            .function_name(message);
         let parsed: Option<serde_json::Value> = serde_json::from_str(event).ok();
         if let (Ok(p), Some(ev)) = (CorrelationPath::parse(path), &parsed) {
             if let Some(id) = p.find(ev) {
@@ -56,7 +60,11 @@ fuzz_target!(|data: &[u8]| {
     });
     let all = out.contents();
     for line in all.lines() {
-        assert!(line.len() < max, "record of {} bytes over {max}", line.len());
+        assert!(
+            line.len() < max,
+            "record of {} bytes over {max}",
+            line.len()
+        );
         serde_json::from_str::<serde_json::Value>(line).expect("record is valid JSON");
     }
 });

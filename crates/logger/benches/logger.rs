@@ -3,7 +3,10 @@
 //! writer, the cost of a record suppressed by level, and tracing-subscriber's JSON formatter
 //! on the same event in the same run. Run with `cargo bench -p lookout-logger --bench logger`.
 
-#![allow(clippy::expect_used, reason = "a wrong record shape must abort the benchmark run")]
+#![allow(
+    clippy::expect_used,
+    reason = "a wrong record shape must abort the benchmark run"
+)]
 
 use std::hint::black_box;
 use std::time::Duration;
