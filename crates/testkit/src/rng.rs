@@ -72,33 +72,41 @@ impl Rng {
     pub(crate) fn push_hex(&mut self, out: &mut String, n: usize) {
         let mut left = n;
         while left > 0 {
+            let take = left.min(16);
             let mut bits = self.next_u64();
-            for _ in 0..left.min(16) {
-                out.push(HEX[(bits & 15) as usize] as char);
+            let mut digits = [0u8; 16];
+            for d in digits.iter_mut().take(take) {
+                *d = HEX[(bits & 15) as usize];
                 bits >>= 4;
             }
-            left = left.saturating_sub(16);
+            out.push_str(ascii(&digits[..take]));
+            left -= take;
         }
     }
 
     /// Appends a random version-4 UUID in its canonical form.
     pub(crate) fn push_uuid(&mut self, out: &mut String) {
-        let hi = self.next_u64();
-        let lo = self.next_u64();
-        let mut digits = [0u8; 32];
-        for (i, d) in digits.iter_mut().enumerate() {
-            let word = if i < 16 { hi } else { lo };
-            *d = HEX[((word >> ((i % 16) * 4)) & 15) as usize];
-        }
-        digits[12] = b'4';
-        digits[16] = HEX[8 + (lo & 3) as usize];
-        for (i, d) in digits.iter().enumerate() {
-            if matches!(i, 8 | 12 | 16 | 20) {
-                out.push('-');
+        let words = [self.next_u64(), self.next_u64()];
+        let mut text = [b'-'; 36];
+        let mut nibble = 0usize;
+        for (pos, slot) in text.iter_mut().enumerate() {
+            if matches!(pos, 8 | 13 | 18 | 23) {
+                continue;
             }
-            out.push(*d as char);
+            let word = words[nibble / 16];
+            *slot = HEX[((word >> ((nibble % 16) * 4)) & 15) as usize];
+            nibble += 1;
         }
+        text[14] = b'4';
+        text[19] = HEX[8 + (words[1] & 3) as usize];
+        out.push_str(ascii(&text));
     }
+}
+
+/// The generator only ever builds ASCII here; an impossible failure degrades to nothing
+/// rather than a panic.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 #[cfg(test)]
