@@ -14,6 +14,21 @@
 //! - [`Ast`] is the syntax tree; its `Display` prints a pattern that parses back to the same
 //!   tree.
 //!
+//! # Choices where the spec is uncertain
+//!
+//! - Term patterns: every unquoted character outside `[A-Za-z0-9_]`, `?`, `-`, `"`, `%` and
+//!   whitespace is rejected (including `.` and `:`); `?`/`-` right after a word start a new
+//!   term (`ORDER-ITEM-1` is `ORDER -ITEM -1`); regexes mix with other terms.
+//! - JSON: keywords upper case only; `{}` and a bare `null` value are rejected; every `*` in a
+//!   string literal is a wildcard; `$.a['b.c']` (bracket key after a name) is accepted; the
+//!   whole message must be one JSON object or array (RFC 8259, strict).
+//! - Regex: `.` does not match a newline; escapes other than the documented ones are
+//!   rejected; `[` inside a class is literal; repetition counts have at most 4 digits and the
+//!   compiled program is capped at 1 MiB (larger ones fail to compile).
+//! - Space-delimited: whitespace is space, tab, CR, LF; a field is numeric when it matches the
+//!   number-literal grammar; the absorbed rest of the line has no trailing whitespace.
+//! - Metric outputs: a missing, boolean, null or non-numeric value yields no data point.
+//!
 //! ```
 //! use lookout_filter::Pattern;
 //!

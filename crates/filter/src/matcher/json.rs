@@ -132,6 +132,19 @@ struct Scanner<'m, 't> {
     skip_stack: Vec<u8>,
 }
 
+/// Bytes that end a run of plain string content: `"`, `\\` and control characters.
+static STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 fn is_json_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
@@ -173,18 +186,22 @@ impl<'m> Scanner<'m, '_> {
         let start = self.pos;
         let mut escaped = false;
         loop {
+            // Most JSON strings are short keys and values: a table-driven byte loop beats
+            // memchr2 plus a separate control-character pass there.
             let rest = &self.s[self.pos..];
-            let Some(off) = memchr::memchr2(b'"', b'\\', rest) else {
+            let Some(off) = rest.iter().position(|&b| STRING_STOP[usize::from(b)]) else {
                 return Err(Invalid);
             };
-            if rest[..off].iter().any(|&b| b < 0x20) {
-                return Err(Invalid);
-            }
             self.pos += off;
-            if self.s[self.pos] == b'"' {
-                let text = self.text(start, self.pos);
-                self.pos += 1;
-                return Ok((text, escaped));
+            match self.s[self.pos] {
+                b'"' => {
+                    let text = self.text(start, self.pos);
+                    self.pos += 1;
+                    return Ok((text, escaped));
+                }
+                b'\\' => {}
+                // A raw control character: not JSON.
+                _ => return Err(Invalid),
             }
             escaped = true;
             match self.s.get(self.pos + 1) {
