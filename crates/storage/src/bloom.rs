@@ -138,8 +138,11 @@ impl Bloom {
         if self.words.is_empty() {
             return;
         }
-        let probes: Vec<usize> = self.probes(h).collect();
-        for bit in probes {
+        let nbits = (self.words.len() as u64) * 64;
+        let h1 = h & 0xffff_ffff;
+        let h2 = (h >> 32) | 1;
+        for i in 0..u64::from(self.k) {
+            let bit = (h1.wrapping_add(i.wrapping_mul(h2)) % nbits) as usize;
             self.words[bit / 64] |= 1 << (bit % 64);
         }
     }

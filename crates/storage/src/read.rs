@@ -659,14 +659,27 @@ fn column_from_messages(msgs: &[&str], path: &str) -> FieldColumn {
     col
 }
 
+/// The selected rows of a column, with a dictionary of only the values they use.
 fn select(col: &FieldColumn, rows: &[usize]) -> FieldColumn {
-    FieldColumn {
-        dict: col.dict.clone(),
-        codes: rows
-            .iter()
-            .map(|&i| col.codes.get(i).copied().unwrap_or(0))
-            .collect(),
+    let mut remap: HashMap<u32, u32> = HashMap::new();
+    let mut out = FieldColumn {
+        dict: Vec::new(),
+        codes: Vec::with_capacity(rows.len()),
+    };
+    for &i in rows {
+        let c = col.codes.get(i).copied().unwrap_or(0);
+        let code = if c == 0 {
+            0
+        } else {
+            *remap.entry(c).or_insert_with(|| {
+                out.dict
+                    .push(col.dict.get(c as usize - 1).cloned().unwrap_or_default());
+                out.dict.len() as u32
+            })
+        };
+        out.codes.push(code);
     }
+    out
 }
 
 impl Store {
@@ -904,8 +917,9 @@ impl Store {
     ) -> ScanBatch {
         let msgs: Vec<&str> = d.messages.iter().flatten().map(String::as_str).collect();
         let mut cols: Vec<FieldColumn> = Vec::with_capacity(wanted.len());
-        for (i, p) in wanted.iter().enumerate() {
-            let col = match d.fields.get(i).cloned().flatten() {
+        let mut decoded = d.fields.into_iter();
+        for p in wanted {
+            let col = match decoded.next().flatten() {
                 Some(c) => c,
                 None if blk.field(p).is_some() => column_from_messages(&msgs, p),
                 None => FieldColumn {
@@ -915,6 +929,25 @@ impl Store {
             };
             cols.push(col);
         }
+        // Field predicates compare dictionary codes, so no row's value is materialized.
+        let mut field_codes: Vec<(usize, u32)> = Vec::new();
+        let mut text_preds: Vec<Predicate> = Vec::new();
+        for p in &scan.predicates {
+            match p {
+                Predicate::FieldEquals { path, value } => {
+                    let Some(j) = wanted.iter().position(|w| w == path) else {
+                        continue;
+                    };
+                    let code = cols[j]
+                        .dict
+                        .iter()
+                        .position(|v| v == value)
+                        .map_or(u32::MAX, |c| c as u32 + 1);
+                    field_codes.push((j, code));
+                }
+                other => text_preds.push(other.clone()),
+            }
+        }
         let mut rows = Vec::new();
         for i in 0..d.ts.len() {
             let (Some(&ts), Some(&seq)) = (d.ts.get(i), d.seq.get(i)) else {
@@ -923,13 +956,13 @@ impl Store {
             if !b.admits((ts, seq)) {
                 continue;
             }
-            let field = |p: &str| {
-                wanted
-                    .iter()
-                    .position(|w| w == p)
-                    .and_then(|j| cols[j].get(i).map(str::to_owned))
-            };
-            if row_matches(&scan.predicates, msgs.get(i).copied(), &field) {
+            if !field_codes
+                .iter()
+                .all(|&(j, code)| cols[j].codes.get(i) == Some(&code))
+            {
+                continue;
+            }
+            if text_preds.is_empty() || row_matches(&text_preds, msgs.get(i).copied(), &|_| None) {
                 rows.push(i);
             }
         }

@@ -102,6 +102,9 @@ pub(crate) struct Inner {
     doomed: Mutex<Vec<(Instant, String)>>,
     stop: Mutex<bool>,
     wake: Condvar,
+    /// Signalled after each flush, for appends waiting on a full memtable.
+    flushed: Condvar,
+    flushed_lock: Mutex<()>,
     unique: std::sync::atomic::AtomicU64,
 }
 
@@ -193,6 +196,8 @@ impl Store {
             doomed: Mutex::new(Vec::new()),
             stop: Mutex::new(false),
             wake: Condvar::new(),
+            flushed: Condvar::new(),
+            flushed_lock: Mutex::new(()),
             unique: std::sync::atomic::AtomicU64::new(0),
         });
         let w_inner = inner.clone();
@@ -401,6 +406,7 @@ impl Store {
             .meta
             .stream(g.id, stream)?
             .ok_or(StorageError::StreamNotFound)?;
+        self.inner.wait_for_room();
         let mut events: Vec<(i64, String)> = events
             .into_iter()
             .map(|e| (e.timestamp, e.message))
@@ -645,6 +651,28 @@ impl Inner {
             .map_err(|_| StorageError::Closed)
     }
 
+    /// Backpressure: while flushing falls behind, appends wait rather than let the memtable
+    /// grow without bound. Without a background thread nothing flushes on its own, so
+    /// nothing waits either.
+    fn wait_for_room(&self) {
+        if !self.cfg.background {
+            return;
+        }
+        let limit = self.cfg.flush_bytes.saturating_mul(MEMTABLE_LIMIT_FACTOR);
+        let started = Instant::now();
+        let mut guard = self.flushed_lock.lock();
+        // Bounded: if flushes keep failing, appends go on (the WAL still has them) rather
+        // than hang; the failures are logged by the background thread.
+        while self.active.read().bytes > limit
+            && !*self.stop.lock()
+            && started.elapsed() < MAX_BACKPRESSURE_WAIT
+        {
+            self.wake.notify_all();
+            self.flushed
+                .wait_for(&mut guard, Duration::from_millis(100));
+        }
+    }
+
     pub(crate) fn forget_streams(&self, group_id: u64) {
         self.stream_gen
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -863,6 +891,7 @@ impl Inner {
         for n in old_files {
             std::fs::remove_file(wal::file_path(&self.wal_dir, n))?;
         }
+        self.flushed.notify_all();
         Ok(())
     }
 
@@ -980,6 +1009,12 @@ pub(crate) type StreamNames = Arc<HashMap<u64, Arc<str>>>;
 
 /// One segment to write: group, window, and each stream's rows.
 type SegmentJob<'a> = (u64, i64, Vec<(u64, &'a [Row])>);
+
+/// Longest an append waits for a flush to make room.
+const MAX_BACKPRESSURE_WAIT: Duration = Duration::from_secs(30);
+
+/// Appends wait once the active memtable holds this many times `flush_bytes`.
+const MEMTABLE_LIMIT_FACTOR: usize = 2;
 
 /// Threads building and uploading segments during a flush.
 const WRITE_THREADS: usize = 4;
