@@ -36,47 +36,56 @@ fn word_needs_escape(w: u64) -> bool {
     (quote | backslash | control) != 0
 }
 
+/// Escapes `bytes` (at most 8) into `buf`, returning the length written; `buf` holds the
+/// worst case of 8 six-byte `\u00XX` escapes.
 #[inline]
-fn push_escaped_byte(out: &mut Vec<u8>, b: u8) {
-    let esc = ESCAPE[b as usize];
-    if esc == 0 {
-        out.push(b);
-    } else if esc == b'u' {
-        out.extend_from_slice(&[
-            b'\\',
-            b'u',
-            b'0',
-            b'0',
-            HEX[(b >> 4) as usize],
-            HEX[(b & 15) as usize],
-        ]);
-    } else {
-        out.extend_from_slice(&[b'\\', esc]);
+fn escape_into(buf: &mut [u8; 48], bytes: &[u8]) -> usize {
+    let mut n = 0;
+    for &b in bytes {
+        let esc = ESCAPE[b as usize];
+        if esc == 0 {
+            buf[n] = b;
+            n += 1;
+        } else if esc == b'u' {
+            buf[n..n + 6].copy_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 15) as usize],
+            ]);
+            n += 6;
+        } else {
+            buf[n] = b'\\';
+            buf[n + 1] = esc;
+            n += 2;
+        }
     }
+    n
 }
 
 /// Appends `s` as a quoted JSON string to `out`. Clean 8-byte words are copied whole; a word
-/// holding a byte to escape is done byte by byte (Powertools records have a quote every few
-/// bytes, so finding the next escape and copying the run between costs more).
+/// holding a byte to escape is escaped into a stack buffer and appended at once (Powertools
+/// records have a quote every few bytes, so per-byte appends would dominate).
 pub(crate) fn push_json_bytes(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + bytes.len() / 4 + 2);
     out.push(b'"');
+    let mut buf = [0u8; 48];
     let mut chunks = bytes.chunks_exact(8);
     for chunk in chunks.by_ref() {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         if word_needs_escape(u64::from_le_bytes(word)) {
-            for &b in chunk {
-                push_escaped_byte(out, b);
-            }
+            let n = escape_into(&mut buf, chunk);
+            out.extend_from_slice(&buf[..n]);
         } else {
             out.extend_from_slice(&word);
         }
     }
-    for &b in chunks.remainder() {
-        push_escaped_byte(out, b);
-    }
+    let n = escape_into(&mut buf, chunks.remainder());
+    out.extend_from_slice(&buf[..n]);
     out.push(b'"');
 }
 
