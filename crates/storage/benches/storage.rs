@@ -72,7 +72,11 @@ fn main() {
     let writers = env("LOOKOUT_BENCH_WRITERS", 8) as usize;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench-data/storage");
     let store_dir = root.join(format!("store-{events}"));
-    let _ = std::fs::remove_dir_all(&store_dir);
+    // LOOKOUT_BENCH_REUSE=1 reopens the store of an earlier run and only runs the queries.
+    let reuse = env("LOOKOUT_BENCH_REUSE", 0) == 1 && store_dir.join("meta.db").exists();
+    if !reuse {
+        let _ = std::fs::remove_dir_all(&store_dir);
+    }
     std::fs::create_dir_all(&root).unwrap();
     let cfg = GenConfig {
         events,
@@ -80,110 +84,126 @@ fn main() {
         ..GenConfig::default()
     };
 
-    // 1. Generate every batch up front, so ingest timing excludes generation. Batches are
-    //    per stream, up to 500 events, in time order (PutLogEvents' shape).
-    let t = Instant::now();
-    let mut generator = Generator::new(cfg.clone());
-    let mut open: HashMap<(String, String), Vec<InputEvent>> = HashMap::new();
-    let mut batches: Vec<Batch> = Vec::new();
-    let mut raw_bytes = 0u64;
-    for e in generator.by_ref() {
-        raw_bytes += e.message.len() as u64;
-        let key = (e.log_group, e.log_stream);
-        let buf = open.entry(key.clone()).or_default();
-        buf.push(InputEvent {
-            timestamp: e.timestamp,
-            message: e.message,
-        });
-        if buf.len() >= 500 {
-            let evs = std::mem::take(buf);
-            batches.push((key.0, key.1, evs));
-        }
-    }
-    for ((g, s), evs) in open {
-        if !evs.is_empty() {
-            batches.push((g, s, evs));
-        }
-    }
-    let manifest = generator.manifest();
-    println!(
-        "generated {events} events ({} groups, {} streams) in {} batches in {:.1}s",
-        manifest.log_groups,
-        manifest.log_streams,
-        batches.len(),
-        t.elapsed().as_secs_f64()
-    );
-
-    // JSON lines for the DuckDB peer (same seed, same bytes).
     let jsonl = root.join(format!("events-{events}.jsonl"));
-    if !jsonl.exists() {
-        let f = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
-        Generator::new(cfg.clone()).write_jsonl(f).unwrap();
-    }
-
-    let mut scfg = StoreConfig::new(&store_dir);
-    scfg.flush_bytes = 256 << 20;
-    let store = Store::open(scfg).unwrap();
-    let mut groups: Vec<String> = Vec::new();
-    let mut streams_seen = std::collections::HashSet::new();
-    for (g, s, _) in &batches {
-        if !groups.contains(g) {
-            store
-                .create_group(
-                    &LogGroupName::new(g.clone()).unwrap(),
-                    Default::default(),
-                    0,
-                )
-                .unwrap();
-            groups.push(g.clone());
-        }
-        if streams_seen.insert((g.clone(), s.clone())) {
-            store
-                .create_stream(g, &LogStreamName::new(s.clone()).unwrap(), 0)
-                .unwrap();
-        }
-    }
-
-    // 2. Durable ingest: writers append batches concurrently; each append returns after the
-    //    group commit's fsync. Background flushes run during the measurement.
-    let next = AtomicUsize::new(0);
-    let slots: Vec<parking_lot::Mutex<Option<Batch>>> = batches
-        .into_iter()
-        .map(|b| parking_lot::Mutex::new(Some(b)))
-        .collect();
-    let t = Instant::now();
-    std::thread::scope(|scope| {
-        for _ in 0..writers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(slot) = slots.get(i) else { break };
-                    let (g, s, evs) = slot.lock().take().unwrap();
-                    store.append(&g, &s, evs).unwrap();
-                }
+    let (store, groups, manifest) = if reuse {
+        let mut generator = Generator::new(cfg.clone());
+        for _ in generator.by_ref() {}
+        let store = Store::open(StoreConfig::new(&store_dir)).unwrap();
+        let groups: Vec<String> = store
+            .list_groups(None, None, usize::MAX)
+            .unwrap()
+            .into_iter()
+            .map(|g| g.name)
+            .collect();
+        println!("reusing the store in {}", store_dir.display());
+        (store, groups, generator.manifest())
+    } else {
+        // 1. Generate every batch up front, so ingest timing excludes generation. Batches are
+        //    per stream, up to 500 events, in time order (PutLogEvents' shape).
+        let t = Instant::now();
+        let mut generator = Generator::new(cfg.clone());
+        let mut open: HashMap<(String, String), Vec<InputEvent>> = HashMap::new();
+        let mut batches: Vec<Batch> = Vec::new();
+        let mut raw_bytes = 0u64;
+        for e in generator.by_ref() {
+            raw_bytes += e.message.len() as u64;
+            let key = (e.log_group, e.log_stream);
+            let buf = open.entry(key.clone()).or_default();
+            buf.push(InputEvent {
+                timestamp: e.timestamp,
+                message: e.message,
             });
+            if buf.len() >= 500 {
+                let evs = std::mem::take(buf);
+                batches.push((key.0, key.1, evs));
+            }
         }
-    });
-    let ingest_s = t.elapsed().as_secs_f64();
-    drop(slots);
-    let t = Instant::now();
-    store.flush().unwrap();
-    let flush_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let replaced = store.compact().unwrap();
-    store.collect_garbage(true).unwrap();
-    let compact_s = t.elapsed().as_secs_f64();
-    let objects = dir_size(&store_dir.join("objects"));
-    let meta = dir_size(&store_dir) - objects - dir_size(&store_dir.join("wal"));
-    println!(
-        "ingest: {:.0} events/s acknowledged ({ingest_s:.1}s, {writers} writers); final flush {flush_s:.1}s; end to end {:.0} events/s; compaction {compact_s:.1}s replaced {replaced}",
-        events as f64 / ingest_s,
-        events as f64 / (ingest_s + flush_s)
-    );
-    println!(
-        "size: segments {objects} B + metastore {meta} B for {raw_bytes} B of messages: 1/{:.2}",
-        raw_bytes as f64 / (objects + meta) as f64
-    );
+        for ((g, s), evs) in open {
+            if !evs.is_empty() {
+                batches.push((g, s, evs));
+            }
+        }
+        let manifest = generator.manifest();
+        println!(
+            "generated {events} events ({} groups, {} streams) in {} batches in {:.1}s",
+            manifest.log_groups,
+            manifest.log_streams,
+            batches.len(),
+            t.elapsed().as_secs_f64()
+        );
+
+        // JSON lines for the DuckDB peer (same seed, same bytes).
+        if !jsonl.exists() {
+            let f = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
+            Generator::new(cfg.clone()).write_jsonl(f).unwrap();
+        }
+
+        let mut scfg = StoreConfig::new(&store_dir);
+        scfg.flush_bytes = 256 << 20;
+        let store = Store::open(scfg).unwrap();
+        let mut groups: Vec<String> = Vec::new();
+        let mut streams_seen = std::collections::HashSet::new();
+        for (g, s, _) in &batches {
+            if !groups.contains(g) {
+                store
+                    .create_group(
+                        &LogGroupName::new(g.clone()).unwrap(),
+                        Default::default(),
+                        0,
+                    )
+                    .unwrap();
+                groups.push(g.clone());
+            }
+            if streams_seen.insert((g.clone(), s.clone())) {
+                store
+                    .create_stream(g, &LogStreamName::new(s.clone()).unwrap(), 0)
+                    .unwrap();
+            }
+        }
+
+        // 2. Durable ingest: writers append batches concurrently; each append returns after the
+        //    group commit's fsync. Background flushes run during the measurement.
+        let next = AtomicUsize::new(0);
+        let slots: Vec<parking_lot::Mutex<Option<Batch>>> = batches
+            .into_iter()
+            .map(|b| parking_lot::Mutex::new(Some(b)))
+            .collect();
+        let t = Instant::now();
+        std::thread::scope(|scope| {
+            for _ in 0..writers {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(slot) = slots.get(i) else { break };
+                        let (g, s, evs) = slot.lock().take().unwrap();
+                        store.append(&g, &s, evs).unwrap();
+                    }
+                });
+            }
+        });
+        let ingest_s = t.elapsed().as_secs_f64();
+        drop(slots);
+        let t = Instant::now();
+        store.flush().unwrap();
+        let flush_s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let replaced = store.compact().unwrap();
+        store.collect_garbage(true).unwrap();
+        let compact_s = t.elapsed().as_secs_f64();
+        let objects = dir_size(&store_dir.join("objects"));
+        let meta = dir_size(&store_dir) - objects - dir_size(&store_dir.join("wal"));
+        println!(
+            "ingest: {:.0} events/s acknowledged ({ingest_s:.1}s, {writers} writers); final flush {flush_s:.1}s; end to end {:.0} events/s; compaction {compact_s:.1}s replaced {replaced}",
+            events as f64 / ingest_s,
+            events as f64 / (ingest_s + flush_s)
+        );
+        println!(
+            "size: segments {objects} B + metastore {meta} B for {raw_bytes} B of messages: 1/{:.2}",
+            raw_bytes as f64 / (objects + meta) as f64
+        );
+
+        (store, groups, manifest)
+    };
 
     // 3. Queries through the scan API over every group, warm.
     let needle = manifest.needles.request_id.value.clone();
