@@ -17,10 +17,15 @@ fn parse(pattern: &str) -> Result<Hir, String> {
         .map_err(|e| reason(&e))
 }
 
-/// Fails with [`Error::InvalidRegex`] at `span` when `pattern` does not compile.
-pub(crate) fn check(pattern: &str, span: Span) -> Result<(), Error> {
+/// Fails with [`Error::InvalidRegex`] at `span` when `pattern` does not compile; otherwise
+/// returns the names of its named groups, in order.
+pub(crate) fn check(pattern: &str, span: Span) -> Result<Vec<String>, Error> {
     match parse(pattern) {
-        Ok(_) => Ok(()),
+        Ok(hir) => {
+            let mut names = Vec::new();
+            collect(&hir, &mut names);
+            Ok(names)
+        }
         Err(reason) => Err(Error::InvalidRegex { reason, span }),
     }
 }

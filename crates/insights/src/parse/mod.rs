@@ -220,7 +220,7 @@ impl<'a> Parser<'a> {
             "anomaly" => CommandKind::Anomaly,
             "source" => {
                 return Err(Error::Pipeline {
-                    message: "SOURCE must be the first command".to_owned(),
+                    message: "the SOURCE command must come first".to_owned(),
                     span: t.span,
                 });
             }

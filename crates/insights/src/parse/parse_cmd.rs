@@ -1,8 +1,7 @@
 //! `parse [field] "glob" as a, b` and `parse [field] /regex/` (spec §6.10).
 
 use super::Parser;
-use super::expr::regex_literal;
-use crate::ast::{CommandKind, Parse, ParsePattern};
+use crate::ast::{CommandKind, Parse, ParsePattern, Regex};
 use crate::error::Error;
 use crate::lexer::{Mode, Punct, Tok};
 
@@ -37,12 +36,14 @@ pub(super) fn parse(p: &mut Parser<'_>) -> Result<CommandKind, Error> {
                 aliases,
             }
         }
-        Tok::Regex(source) => {
-            let regex = regex_literal(source, t.span)?;
-            if crate::regex::capture_names(&regex.pattern).is_empty() {
+        Tok::Regex(pattern) => {
+            if crate::regex::check(&pattern, t.span)?.is_empty() {
                 return Err(Error::NoNamedGroups { span: t.span });
             }
-            ParsePattern::Regex(regex)
+            ParsePattern::Regex(Regex {
+                pattern,
+                span: t.span,
+            })
         }
         _ => {
             let expected = if field.is_some() {
