@@ -416,8 +416,7 @@ impl<'m> Scanner<'m, '_> {
         }
         let first = self.members.len() as u32;
         let len = (self.pending.len() - mark) as u32;
-        let drained: Vec<Member<'m>> = self.pending.drain(mark..).collect();
-        self.members.extend(drained);
+        self.members.extend(self.pending.drain(mark..));
         Ok(self.push(if is_obj {
             Node::Obj { first, len }
         } else {
