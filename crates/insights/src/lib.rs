@@ -77,7 +77,9 @@ pub use error::{CompileError, Error, ErrorKind, Span};
 /// Longest accepted query, in characters (the StartQuery `queryString` constraint).
 pub const MAX_QUERY_CHARS: usize = 10_000;
 
-/// Deepest accepted nesting of brackets, calls and operators.
+/// Deepest accepted nesting of brackets, calls and prefix operators. Each link of an operator
+/// chain (`a or b or c`) counts as a level too, which keeps the tree height, and so the
+/// recursion of anything that walks the tree, bounded.
 pub const MAX_DEPTH: usize = 100;
 
 /// Largest accepted `limit` (the per-query row ceiling of spec §6.9 with pagination).
