@@ -5,7 +5,7 @@ Runs the benchmark queries over the same events as JSON lines and as zstd Parque
 prints one JSON object with medians (ms) and answers, which `cargo bench -p
 lookout-storage --bench storage` compares with its own.
 
-usage: bench-storage-duckdb.py EVENTS.jsonl NEEDLE [--runs N] [--jsonl-runs N]
+usage: bench-storage-duckdb.py EVENTS.jsonl NEEDLE [--runs N] [--jsonl-runs N] [--formats parquet,jsonl]
 """
 import argparse
 import json
@@ -32,6 +32,7 @@ def main():
     ap.add_argument("needle")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--jsonl-runs", type=int, default=3)
+    ap.add_argument("--formats", default="parquet,jsonl", help="comma-separated subset")
     a = ap.parse_args()
     parquet = a.jsonl + ".zstd.parquet"
     con = duckdb.connect()
@@ -63,7 +64,10 @@ def main():
         "jsonl_bytes": os.path.getsize(a.jsonl),
         "parquet_convert_s": convert_s,
     }
+    formats = a.formats.split(",")
     for fmt, src, runs in (("parquet", src_parquet, a.runs), ("jsonl", src_json, a.jsonl_runs)):
+        if fmt not in formats:
+            continue
         for name, sql in queries.items():
             params = [a.needle] if name == "needle" else []
             ms, rows = timed(con, sql.format(src=src), params, runs)
