@@ -11,7 +11,7 @@
 //! - Levels TRACE..FATAL, resolved as `AWS_LAMBDA_LOG_LEVEL` (a floor) > code >
 //!   `POWERTOOLS_LOG_LEVEL` > `LOG_LEVEL` > INFO; bad values give one WARN record.
 //! - An invocation scope ([`InvocationContext`], opened for you by the `lambda` feature's
-//!   [`lambda::LoggerLayer`](crate::lambda::LoggerLayer)) carries request id, trace id,
+//!   [`lambda::LoggerLayer`]) carries request id, trace id,
 //!   cold start, correlation id, invocation keys, the per-invocation sampling decision and
 //!   the debug buffer, so concurrent invocations in one process never mix.
 //! - Debug buffering ([`BufferConfig`]): records below the level are held per invocation
