@@ -6,7 +6,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
-    match mode % 3 {
+    match mode % 4 {
+        3 => {
+            let _ = lookout_storage::fuzz_wal_payload(rest);
+        }
         0 => {
             let _ = lookout_storage::verify_segment(rest);
         }

@@ -69,4 +69,6 @@ pub use read::{
 pub use segment::fuzz_segment;
 pub use segment::{FieldColumn, verify_segment};
 pub use store::{AppendAck, GroupOptions, RecoveryReport, Store};
+#[doc(hidden)]
+pub use wal::fuzz_wal_payload;
 pub use wal::{WalBatchView, decode_wal};

@@ -146,6 +146,13 @@ pub fn decode_wal(bytes: &[u8]) -> (Vec<WalBatchView>, Option<StorageError>) {
     (batches.into_iter().map(WalBatchView).collect(), err)
 }
 
+/// Fuzzing entry point: decodes one record payload as if its checksum had matched, so
+/// mutations reach the payload decoder (including the zstd frame) behind the CRC.
+#[doc(hidden)]
+pub fn fuzz_wal_payload(payload: &[u8]) -> Result<usize, StorageError> {
+    decode_payload(payload).map(|b| b.events.len())
+}
+
 /// A decoded WAL batch, exposed for fuzzing and tools.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalBatchView(pub(crate) WalBatch);
