@@ -114,6 +114,8 @@ fn manifest_needles_match_grep_counts() {
     }
     // A request id is shared by about ten lines (START, records, END, REPORT).
     let rid = manifest["needles"]["request_id"]["count"].as_u64().unwrap();
+    let trace = manifest["needles"]["trace_id"]["count"].as_u64().unwrap();
+    assert!(trace >= 3, "{trace}");
     assert!((5..=15).contains(&rid), "{rid}");
 }
 

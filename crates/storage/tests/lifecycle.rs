@@ -126,7 +126,9 @@ fn retention_hides_then_drops_expired_segments() {
         .unwrap();
     store.create_stream("r", &stream("s"), 0).unwrap();
     let now = lookout_storage_now();
-    let old = now - 10 * DAY;
+    // Aligned to a whole second so that `old` and `old + 1` share one 50 ms window (one
+    // segment), whatever the clock says.
+    let old = (now - 10 * DAY) / 1000 * 1000;
     store
         .append("r", "s", vec![ev(old, "old one"), ev(old + 1, "old two")])
         .unwrap();
