@@ -13,7 +13,7 @@ use lookout_model::{InputEvent, Limits, RetentionDays};
 use lookout_storage::{Direction, GroupRead, StreamRead, StreamSelector};
 
 use crate::tokens::{self, StreamToken};
-use crate::validate::{bounded, group_name, one_group, required, stream_name};
+use crate::validate::{bounded, group_and_stream, one_group, required, stream_name};
 use crate::{Service, now_ms};
 
 /// Where each event of a sorted batch falls: a too-old prefix, an expired prefix, accepted
@@ -59,14 +59,7 @@ impl Service {
         &self,
         req: PutLogEventsRequest,
     ) -> Result<PutLogEventsResponse, ApiError> {
-        let group = group_name(
-            &required(req.log_group_name, "logGroupName")?,
-            "logGroupName",
-        )?;
-        let stream = stream_name(
-            &required(req.log_stream_name, "logStreamName")?,
-            "logStreamName",
-        )?;
+        let (group, stream) = group_and_stream(req.log_group_name, req.log_stream_name)?;
         let input = required(req.log_events, "logEvents")?;
         let limits = &self.cfg.limits;
         // The group and stream must exist before anything about the batch is judged.

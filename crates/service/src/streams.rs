@@ -6,33 +6,19 @@ use lookout_api::shapes::{
 use lookout_api::{ApiError, ErrorCode, Violations};
 use lookout_storage::StreamRecord;
 
-use crate::validate::{bounded, group_name, one_group, required, stream_name};
+use crate::validate::{bounded, group_and_stream, one_group, stream_name};
 use crate::{Service, now_ms, tokens};
 
 impl Service {
     pub(crate) async fn create_log_stream(&self, req: LogStreamRequest) -> Result<(), ApiError> {
-        let group = group_name(
-            &required(req.log_group_name, "logGroupName")?,
-            "logGroupName",
-        )?;
-        let stream = stream_name(
-            &required(req.log_stream_name, "logStreamName")?,
-            "logStreamName",
-        )?;
+        let (group, stream) = group_and_stream(req.log_group_name, req.log_stream_name)?;
         let now = now_ms();
         self.blocking(move |s| s.create_stream(group.as_str(), &stream, now).map(|_| ()))
             .await
     }
 
     pub(crate) async fn delete_log_stream(&self, req: LogStreamRequest) -> Result<(), ApiError> {
-        let group = group_name(
-            &required(req.log_group_name, "logGroupName")?,
-            "logGroupName",
-        )?;
-        let stream = stream_name(
-            &required(req.log_stream_name, "logStreamName")?,
-            "logStreamName",
-        )?;
+        let (group, stream) = group_and_stream(req.log_group_name, req.log_stream_name)?;
         let g = {
             let n = group.as_str().to_string();
             self.blocking(move |s| s.group(&n)).await?

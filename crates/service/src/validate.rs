@@ -48,6 +48,16 @@ pub(crate) fn stream_name(value: &str, member: &str) -> Result<LogStreamName, Ap
     LogStreamName::new(value).map_err(|e| name_violation(member, value, &e, STREAM_PATTERN))
 }
 
+/// The required `logGroupName` and `logStreamName` of stream operations, validated.
+pub(crate) fn group_and_stream(
+    group: Option<String>,
+    stream: Option<String>,
+) -> Result<(LogGroupName, LogStreamName), ApiError> {
+    let group = group_name(&required(group, "logGroupName")?, "logGroupName")?;
+    let stream = stream_name(&required(stream, "logStreamName")?, "logStreamName")?;
+    Ok((group, stream))
+}
+
 /// The group of a `logGroupIdentifier`: a name, or an ARN with or without `:*`.
 pub(crate) fn group_from_identifier(identifier: &str) -> Result<LogGroupName, ApiError> {
     let name = match identifier.strip_prefix("arn:") {

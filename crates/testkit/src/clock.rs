@@ -74,42 +74,33 @@ fn push_year(out: &mut String, y: i64) {
     push2(out, y % 100);
 }
 
-/// `2026-11-29T19:05:41.123Z`, the form of Lambda's text lines and Powertools TypeScript.
-pub(crate) fn push_iso_millis(out: &mut String, ms: i64) {
+/// Date, time and milliseconds of `ms` with the given separators and suffix.
+fn push_date_time(out: &mut String, ms: i64, between: char, before_millis: char, suffix: &str) {
     let c = Civil::from_millis(ms);
     push_year(out, c.year);
     out.push('-');
     push2(out, c.month);
     out.push('-');
     push2(out, c.day);
-    out.push('T');
+    out.push(between);
     push2(out, c.hour);
     out.push(':');
     push2(out, c.minute);
     out.push(':');
     push2(out, c.second);
-    out.push('.');
+    out.push(before_millis);
     push3(out, c.milli);
-    out.push('Z');
+    out.push_str(suffix);
+}
+
+/// `2026-11-29T19:05:41.123Z`, the form of Lambda's text lines and Powertools TypeScript.
+pub(crate) fn push_iso_millis(out: &mut String, ms: i64) {
+    push_date_time(out, ms, 'T', '.', "Z");
 }
 
 /// `2026-11-29 19:05:41,123+0000`, Powertools Python's default `datefmt`.
 pub(crate) fn push_python_millis(out: &mut String, ms: i64) {
-    let c = Civil::from_millis(ms);
-    push_year(out, c.year);
-    out.push('-');
-    push2(out, c.month);
-    out.push('-');
-    push2(out, c.day);
-    out.push(' ');
-    push2(out, c.hour);
-    out.push(':');
-    push2(out, c.minute);
-    out.push(':');
-    push2(out, c.second);
-    out.push(',');
-    push3(out, c.milli);
-    out.push_str("+0000");
+    push_date_time(out, ms, ' ', ',', "+0000");
 }
 
 /// `2026/11/29`, the date prefix of a Lambda log stream name.
