@@ -1,4 +1,5 @@
-//! The router end to end without a socket: dispatch, framing, errors and authentication.
+//! The router end to end: dispatch, framing, errors and authentication without a socket, and
+//! the AWS SDK for Rust over a loopback socket (module `sdk`).
 
 // Test helpers outside `#[test]` functions unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -11,6 +12,8 @@ use lookout_server::{AppState, Credentials, app};
 use lookout_service::{Service, ServiceConfig};
 use lookout_sigv4::{Canonicalization, Credentials as Keys, sign_request};
 use tower::ServiceExt;
+
+mod sdk;
 
 const USERS: &str = r#"
 [[users]]
