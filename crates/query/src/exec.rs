@@ -1,0 +1,527 @@
+//! Running a bound plan: scan each group with the pushed-down predicates, build rows, stream
+//! them through the leading row-wise ops into the first blocking op (stats, sort, limit,
+//! dedup, ...), then run the rest in memory over the (bounded) rows it produced.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
+
+use lookout_insights::SortOrder;
+use lookout_storage::{Scan, ScanBatch, Store, StreamSelector};
+
+use crate::agg::Acc;
+use crate::bind::{BExpr, Op, Plan, StatsOp, TIMESTAMP};
+use crate::error::Error;
+use crate::eval::{Ctx, eval};
+use crate::plan::Pushdown;
+use crate::row::{Event, Row, build, is_lambda_group};
+use crate::value::{GroupKey, Value, sort_cmp};
+
+/// Rows returned when neither the query nor the request sets a limit (spec §6.9).
+pub const DEFAULT_ROWS: usize = 10_000;
+/// Bytes counted per event on top of its message (spec U17).
+const EVENT_OVERHEAD: u64 = 26;
+
+/// What a query runs over.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Log groups, already resolved.
+    pub groups: Vec<String>,
+    /// First included timestamp, epoch ms.
+    pub start_ms: i64,
+    /// Last included timestamp, epoch ms.
+    pub end_ms: i64,
+    /// The StartQuery `limit`, when given.
+    pub limit: Option<usize>,
+    /// Account id for `@log`.
+    pub account: String,
+    /// Query start, epoch seconds (`now()`).
+    pub now_secs: i64,
+}
+
+/// Query statistics as GetQueryResults reports them (spec §11.2).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Statistics {
+    /// Events that passed the filters before the first aggregation or ordering step.
+    pub records_matched: f64,
+    /// Events the scans read.
+    pub records_scanned: f64,
+    /// Bytes of the events read: message bytes plus 26 per event.
+    pub bytes_scanned: f64,
+    /// Log groups scanned.
+    pub log_groups_scanned: f64,
+}
+
+/// A finished query: rows of `(field, value)` in GetQueryResults order, `@ptr` last on rows
+/// that stand for one event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Output {
+    /// The rows.
+    pub rows: Vec<Vec<(String, String)>>,
+    /// The counters.
+    pub statistics: Statistics,
+}
+
+struct Runner<'a> {
+    store: &'a Store,
+    plan: &'a Plan,
+    pushdown: Pushdown,
+    req: &'a Request,
+    cancel: &'a dyn Fn() -> bool,
+    stats: Statistics,
+    cap: usize,
+}
+
+pub(crate) fn run(
+    store: &Store,
+    plan: &Plan,
+    req: &Request,
+    cancel: &dyn Fn() -> bool,
+) -> Result<Output, Error> {
+    let cap = req.limit.unwrap_or(if plan.has_limit {
+        lookout_insights::MAX_LIMIT as usize
+    } else {
+        DEFAULT_ROWS
+    });
+    let mut r = Runner {
+        store,
+        plan,
+        pushdown: crate::plan::pushdown(plan),
+        req,
+        cancel,
+        stats: Statistics::default(),
+        cap,
+    };
+    let rows = match plan.ops.iter().position(|op| matches!(op, Op::Diff { .. })) {
+        Some(d) => {
+            let cur = r.collect(&plan.ops[..d], req.start_ms, req.end_ms)?;
+            let Op::Diff { period, out } = &plan.ops[d] else {
+                return Err(Error::InvalidParameter("diff position".into()));
+            };
+            let (ps, pe) = crate::pattern::previous_window(req.start_ms, req.end_ms, *period);
+            let prev = r.collect(&plan.ops[..d], ps, pe)?;
+            let msg = plan.slots.get("@message");
+            let rows = crate::pattern::diff(&cur, &prev, msg, *out, plan.slots.len());
+            r.apply_all(&plan.ops[d + 1..], rows)?
+        }
+        None => r.collect(&plan.ops, req.start_ms, req.end_ms)?,
+    };
+    let mut out = Vec::with_capacity(rows.len().min(cap));
+    for row in rows.into_iter().take(cap) {
+        let mut fields = Vec::with_capacity(plan.columns.len() + 1);
+        for (name, fr) in &plan.columns {
+            if let Some(v) = crate::eval::field(fr, &row).render() {
+                fields.push((name.clone(), v));
+            }
+        }
+        if let Some(ev) = &row.ev {
+            let group = req.groups.get(ev.group as usize).map_or("", String::as_str);
+            fields.push((
+                "@ptr".to_owned(),
+                crate::ptr::encode(group, &ev.stream, ev.ts, ev.seq),
+            ));
+        }
+        out.push(fields);
+    }
+    Ok(Output {
+        rows: out,
+        statistics: r.stats,
+    })
+}
+
+/// Where the scanned rows go: the first blocking op's state.
+enum Collector<'a> {
+    Stats(StatsState<'a>),
+    /// The first `k` rows in `keys` order then implicit order.
+    TopK {
+        k: usize,
+        keys: Vec<(BExpr, SortOrder)>,
+        rows: Vec<(Vec<Value>, Row)>,
+    },
+}
+
+/// Implicit order (spec §6.1): newest first; ties by group, stream, then newest sequence.
+fn implicit(a: &Row, b: &Row) -> Ordering {
+    match (&a.ev, &b.ev) {
+        (Some(x), Some(y)) => {
+            y.ts.cmp(&x.ts)
+                .then(x.group.cmp(&y.group))
+                .then_with(|| x.stream.cmp(&y.stream))
+                .then(y.seq.cmp(&x.seq))
+        }
+        _ => Ordering::Equal,
+    }
+}
+
+fn key_cmp(a: &[Value], b: &[Value], keys: &[(BExpr, SortOrder)]) -> Ordering {
+    for ((x, y), (_, order)) in a.iter().zip(b).zip(keys) {
+        let o = match (
+            x.is_null() || matches!(x, Value::Json(_)),
+            y.is_null() || matches!(y, Value::Json(_)),
+        ) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ => match order {
+                SortOrder::Asc => sort_cmp(x, y),
+                SortOrder::Desc => sort_cmp(y, x),
+            },
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+impl Runner<'_> {
+    fn ctx(&self) -> Ctx<'static> {
+        Ctx {
+            now_secs: self.req.now_secs,
+            aggs: &[],
+        }
+    }
+
+    /// Runs `ops` over the events of the window and returns the rows they produce.
+    fn collect(&mut self, ops: &[Op], start: i64, end: i64) -> Result<Vec<Row>, Error> {
+        let b = ops
+            .iter()
+            .position(|op| !op.is_streaming())
+            .unwrap_or(ops.len());
+        let (streaming, rest) = ops.split_at(b);
+        let mut collector = match rest.first() {
+            Some(Op::Stats(s)) => Collector::Stats(StatsState::new(s)),
+            Some(Op::Sort(keys)) => {
+                let bounded = rest[1..].iter().all(|op| {
+                    matches!(
+                        op,
+                        Op::Eval(_) | Op::Parse { .. } | Op::Limit(_) | Op::Anomaly
+                    )
+                });
+                let mut k = if bounded { self.cap } else { usize::MAX };
+                for op in &rest[1..] {
+                    if let Op::Limit(n) = op {
+                        k = k.min(*n);
+                    }
+                }
+                Collector::TopK {
+                    k,
+                    keys: keys.clone(),
+                    rows: Vec::new(),
+                }
+            }
+            Some(Op::Limit(n)) => Collector::TopK {
+                k: *n,
+                keys: Vec::new(),
+                rows: Vec::new(),
+            },
+            None => Collector::TopK {
+                k: self.cap,
+                keys: Vec::new(),
+                rows: Vec::new(),
+            },
+            Some(_) => Collector::TopK {
+                k: usize::MAX,
+                keys: Vec::new(),
+                rows: Vec::new(),
+            },
+        };
+        self.scan_into(streaming, start, end, &mut collector)?;
+        let (rows, rest) = match collector {
+            Collector::Stats(state) => {
+                (state.finish(self.plan.slots.len(), &self.ctx()), &rest[1..])
+            }
+            Collector::TopK { k, keys, mut rows } => {
+                rows.sort_by(|a, b| key_cmp(&a.0, &b.0, &keys).then_with(|| implicit(&a.1, &b.1)));
+                rows.truncate(k);
+                let rows: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
+                // A sort or limit barrier has been applied; other barriers run in memory.
+                let rest = match rest.first() {
+                    Some(Op::Sort(_) | Op::Limit(_)) => &rest[1..],
+                    _ => rest,
+                };
+                (rows, rest)
+            }
+        };
+        self.apply_all(rest, rows)
+    }
+
+    fn scan_into(
+        &mut self,
+        streaming: &[Op],
+        start: i64,
+        end: i64,
+        collector: &mut Collector,
+    ) -> Result<(), Error> {
+        let plan = self.plan;
+        let needs = &plan.needs;
+        let width = plan.slots.len();
+        let ctx = self.ctx();
+        let streams = match &self.pushdown.streams {
+            Some(names) => StreamSelector::Names(names.clone()),
+            None => StreamSelector::All,
+        };
+        let mut cancelled = false;
+        let mut matched = 0u64;
+        let mut bytes = 0u64;
+        for (gi, group) in self.req.groups.iter().enumerate() {
+            let lambda = is_lambda_group(group);
+            let scan = Scan {
+                streams: streams.clone(),
+                start: Some(start),
+                end: Some(end.saturating_add(1)),
+                predicates: self.pushdown.predicates(lambda),
+                fields: Vec::new(),
+                messages: needs.reads_message(),
+                ingestion_times: needs.ingestion_time.is_some(),
+            };
+            let cancel = self.cancel;
+            let account = self.req.account.as_str();
+            let mut sink = |batch: ScanBatch| {
+                if cancel() {
+                    cancelled = true;
+                    return ControlFlow::Break(());
+                }
+                for i in 0..batch.len() {
+                    let message = batch
+                        .messages
+                        .as_ref()
+                        .and_then(|m| m.get(i))
+                        .map(String::as_str);
+                    bytes += EVENT_OVERHEAD + message.map_or(0, |m| m.len() as u64);
+                    let ev = Event {
+                        group: gi as u32,
+                        group_name: group,
+                        stream: &batch.stream,
+                        ts: batch.timestamps[i],
+                        seq: batch.seqs.get(i).copied().unwrap_or(0),
+                        ingestion_time: batch.ingestion_times.get(i).copied(),
+                        message,
+                    };
+                    let row = build(&ev, needs, width, account, lambda);
+                    push(row, streaming, &ctx, &mut |row| {
+                        matched += 1;
+                        collector.add(row, &ctx);
+                    });
+                }
+                ControlFlow::Continue(())
+            };
+            let st = match self.store.scan(group, &scan, &mut sink) {
+                Ok(st) => st,
+                Err(e) if e.kind() == lookout_storage::ErrorKind::NotFound => {
+                    return Err(Error::GroupNotFound(group.clone()));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            self.stats.records_scanned += st.events as f64;
+            self.stats.log_groups_scanned += 1.0;
+            if cancelled {
+                return Err(Error::Cancelled);
+            }
+        }
+        self.stats.records_matched += matched as f64;
+        self.stats.bytes_scanned += bytes as f64;
+        Ok(())
+    }
+
+    fn apply_all(&self, ops: &[Op], mut rows: Vec<Row>) -> Result<Vec<Row>, Error> {
+        let ctx = self.ctx();
+        for op in ops {
+            if (self.cancel)() {
+                return Err(Error::Cancelled);
+            }
+            rows = match op {
+                Op::Filter(_) | Op::Eval(_) | Op::Parse { .. } | Op::Unnest { .. } => {
+                    let mut out = Vec::with_capacity(rows.len());
+                    for row in rows {
+                        push(row, std::slice::from_ref(op), &ctx, &mut |r| out.push(r));
+                    }
+                    out
+                }
+                Op::Stats(s) => {
+                    let mut st = StatsState::new(s);
+                    for row in &rows {
+                        st.add(row, &ctx);
+                    }
+                    st.finish(self.plan.slots.len(), &ctx)
+                }
+                Op::Sort(keys) => {
+                    let mut keyed: Vec<(Vec<Value>, Row)> = rows
+                        .into_iter()
+                        .map(|r| (keys.iter().map(|(e, _)| eval(e, &r, &ctx)).collect(), r))
+                        .collect();
+                    keyed.sort_by(|a, b| key_cmp(&a.0, &b.0, keys));
+                    keyed.into_iter().map(|(_, r)| r).collect()
+                }
+                Op::Limit(n) => {
+                    rows.truncate(*n);
+                    rows
+                }
+                Op::Dedup(fields) => {
+                    let mut seen: HashSet<Vec<GroupKey>> = HashSet::new();
+                    rows.retain(|r| {
+                        let vals: Vec<Value> = fields.iter().map(|f| eval(f, r, &ctx)).collect();
+                        if vals.iter().any(Value::is_null) {
+                            return true;
+                        }
+                        seen.insert(vals.iter().map(Value::group_key).collect())
+                    });
+                    rows
+                }
+                Op::Pattern { expr, out } => {
+                    crate::pattern::patterns(&rows, expr, &ctx, *out, self.plan.slots.len())
+                }
+                Op::Diff { .. } | Op::Anomaly => rows,
+            };
+        }
+        Ok(rows)
+    }
+}
+
+/// Runs row-wise ops on one row; `sink` receives what comes out (none, one, or several rows
+/// after `unnest`).
+fn push(mut row: Row, ops: &[Op], ctx: &Ctx<'_>, sink: &mut dyn FnMut(Row)) {
+    let mut i = 0;
+    while let Some(op) = ops.get(i) {
+        match op {
+            Op::Filter(e) if !eval(e, &row, ctx).truthy() => return,
+            Op::Eval(items) => {
+                for (slot, e) in items {
+                    let v = eval(e, &row, ctx);
+                    row.set(*slot, v);
+                }
+            }
+            Op::Parse { src, re, slots } => {
+                let v = eval(src, &row, ctx);
+                let caps: Vec<Value> = match v.as_text().and_then(|t| {
+                    re.captures(&t).map(|c| {
+                        slots
+                            .iter()
+                            .map(|(g, _)| {
+                                c.get(*g)
+                                    .map_or(Value::Null, |m| Value::Str(m.as_str().to_owned()))
+                            })
+                            .collect()
+                    })
+                }) {
+                    Some(c) => c,
+                    None => vec![Value::Null; slots.len()],
+                };
+                for ((_, slot), v) in slots.iter().zip(caps) {
+                    row.set(*slot, v);
+                }
+            }
+            Op::Unnest { src, into } => {
+                let items: Vec<Value> = match eval(src, &row, ctx) {
+                    Value::Null => Vec::new(),
+                    Value::Json(j) => match j.as_array() {
+                        Some(a) => a.iter().map(Value::from_json_ref).collect(),
+                        None => vec![Value::Json(j.clone())],
+                    },
+                    other => vec![other],
+                };
+                for item in items {
+                    let mut r = row.clone();
+                    r.set(*into, item);
+                    push(r, &ops[i + 1..], ctx, sink);
+                }
+                return;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    sink(row);
+}
+
+impl Collector<'_> {
+    fn add(&mut self, row: Row, ctx: &Ctx<'_>) {
+        match self {
+            Collector::Stats(s) => s.add(&row, ctx),
+            Collector::TopK { k, keys, rows } => {
+                if *k == 0 {
+                    return;
+                }
+                let kv = keys.iter().map(|(e, _)| eval(e, &row, ctx)).collect();
+                rows.push((kv, row));
+                // Amortised top-k: trim to k whenever the buffer doubles.
+                if *k != usize::MAX && rows.len() >= k.saturating_mul(2).max(1024) {
+                    let keys = &*keys;
+                    rows.sort_by(|a, b| {
+                        key_cmp(&a.0, &b.0, keys).then_with(|| implicit(&a.1, &b.1))
+                    });
+                    rows.truncate(*k);
+                }
+            }
+        }
+    }
+}
+
+/// Groups of one `stats`.
+struct StatsState<'a> {
+    op: &'a StatsOp,
+    groups: HashMap<Vec<GroupKey>, (Vec<Value>, Vec<Acc>)>,
+}
+
+impl<'a> StatsState<'a> {
+    fn new(op: &'a StatsOp) -> Self {
+        let mut groups = HashMap::new();
+        if op.by.is_empty() {
+            // One row even over zero input rows (spec U10).
+            groups.insert(
+                Vec::new(),
+                (Vec::new(), op.aggs.iter().map(Acc::new).collect()),
+            );
+        }
+        StatsState { op, groups }
+    }
+
+    fn add(&mut self, row: &Row, ctx: &Ctx<'_>) {
+        let vals: Vec<Value> = self.op.by.iter().map(|(_, e)| eval(e, row, ctx)).collect();
+        let key: Vec<GroupKey> = vals.iter().map(Value::group_key).collect();
+        let op = self.op;
+        let entry = self
+            .groups
+            .entry(key)
+            .or_insert_with(|| (vals, op.aggs.iter().map(Acc::new).collect()));
+        let ts = match row.vals.get(TIMESTAMP) {
+            Some(v) => v.as_num().map_or(0, |t| t as i64),
+            None => 0,
+        };
+        for (spec, acc) in op.aggs.iter().zip(entry.1.iter_mut()) {
+            let v = spec.arg.as_ref().map(|e| eval(e, row, ctx));
+            acc.add(v, ts);
+        }
+    }
+
+    fn finish(self, width: usize, ctx: &Ctx<'_>) -> Vec<Row> {
+        let mut groups: Vec<(Vec<Value>, Vec<Acc>)> = self.groups.into_values().collect();
+        groups.sort_by(|a, b| {
+            for (x, y) in a.0.iter().zip(&b.0) {
+                let o = sort_cmp(x, y);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            Ordering::Equal
+        });
+        let mut out = Vec::with_capacity(groups.len());
+        for (keys, accs) in groups {
+            let mut row = Row::empty(width);
+            for ((slot, _), v) in self.op.by.iter().zip(keys) {
+                row.set(*slot, v);
+            }
+            let aggs: Vec<Value> = accs.into_iter().map(Acc::finish).collect();
+            let actx = Ctx {
+                now_secs: ctx.now_secs,
+                aggs: &aggs,
+            };
+            for (slot, e) in &self.op.outputs {
+                let v = eval(e, &row, &actx);
+                row.set(*slot, v);
+            }
+            out.push(row);
+        }
+        out
+    }
+}
