@@ -24,7 +24,7 @@ ALLOWED = {
     "sigv4": set(),
     "server": {"api", "sigv4", "service"},
     # `lookout gen` is the generator of testkit, so the binary uses it directly.
-    "cli": {"server", "api", "testkit"},
+    "cli": {"server", "api", "model", "sigv4", "testkit"},
     "logger": set(),
     # The example Lambda function: user code, so it sees only what users see.
     "logger-example": {"logger"},

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub type Tags = BTreeMap<String, String>;
 
 /// CreateLogGroup input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateLogGroupRequest {
     /// Group name.
@@ -27,7 +27,7 @@ pub struct CreateLogGroupRequest {
 }
 
 /// Input naming one log group (DeleteLogGroup, DeleteRetentionPolicy, ListTagsLogGroup).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogGroupRequest {
     /// Group name.
@@ -35,7 +35,7 @@ pub struct LogGroupRequest {
 }
 
 /// DescribeLogGroups input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DescribeLogGroupsRequest {
     /// Name prefix.
@@ -99,7 +99,7 @@ pub struct DescribeLogGroupsResponse {
 }
 
 /// CreateLogStream and DeleteLogStream input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogStreamRequest {
     /// Group name.
@@ -109,7 +109,7 @@ pub struct LogStreamRequest {
 }
 
 /// DescribeLogStreams input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DescribeLogStreamsRequest {
     /// Group name (or `log_group_identifier`).
@@ -166,7 +166,7 @@ pub struct DescribeLogStreamsResponse {
 }
 
 /// One event of a PutLogEvents batch.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InputLogEvent {
     /// Epoch ms.
@@ -176,7 +176,7 @@ pub struct InputLogEvent {
 }
 
 /// PutLogEvents input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PutLogEventsRequest {
     /// Group name.
@@ -217,7 +217,7 @@ pub struct PutLogEventsResponse {
 }
 
 /// GetLogEvents input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GetLogEventsRequest {
     /// Group name (or `log_group_identifier`).
@@ -263,7 +263,7 @@ pub struct GetLogEventsResponse {
 }
 
 /// FilterLogEvents input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FilterLogEventsRequest {
     /// Group name (or `log_group_identifier`).
@@ -328,7 +328,7 @@ pub struct FilterLogEventsResponse {
 }
 
 /// PutRetentionPolicy input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PutRetentionPolicyRequest {
     /// Group name.
@@ -338,7 +338,7 @@ pub struct PutRetentionPolicyRequest {
 }
 
 /// TestMetricFilter input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TestMetricFilterRequest {
     /// The pattern.
@@ -368,7 +368,7 @@ pub struct TestMetricFilterResponse {
 }
 
 /// TagResource input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TagResourceRequest {
     /// Log group ARN.
@@ -378,7 +378,7 @@ pub struct TagResourceRequest {
 }
 
 /// UntagResource input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UntagResourceRequest {
     /// Log group ARN.
@@ -388,7 +388,7 @@ pub struct UntagResourceRequest {
 }
 
 /// ListTagsForResource input.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListTagsForResourceRequest {
     /// Log group ARN.
@@ -396,7 +396,7 @@ pub struct ListTagsForResourceRequest {
 }
 
 /// TagLogGroup input (legacy).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TagLogGroupRequest {
     /// Group name.
@@ -406,7 +406,7 @@ pub struct TagLogGroupRequest {
 }
 
 /// UntagLogGroup input (legacy).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UntagLogGroupRequest {
     /// Group name.

@@ -1,15 +1,25 @@
 //! `lookout`: the Lookout command line.
 //!
 //! One binary for everything a user runs: the server (`lookout serve`), the generator of
-//! realistic Lambda logs (`lookout gen`), and the client tools as they land. Errors are one line on stderr and a non-zero
-//! exit code.
+//! realistic Lambda logs (`lookout gen`), and the client tools that talk to a server over the
+//! CloudWatch Logs API (`groups`, `streams`, `tail`, `query`, `import`, `export`, `run`).
+//! Errors are one line on stderr and a non-zero exit code.
 
+mod client;
+mod events;
 mod gen_cmd;
+mod groups_cmd;
+mod import;
+mod render;
 mod serve_cmd;
+mod tail_cmd;
+mod term;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::client::{Client, ConnectArgs};
 
 /// Lookout: a self-hosted log system for serverless functions.
 #[derive(Parser, Debug)]
@@ -17,6 +27,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    connect: ConnectArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -27,16 +39,36 @@ enum Command {
     /// Generate realistic Lambda logs as JSON lines, with a manifest of planted needles.
     #[command(after_help = gen_cmd::EXAMPLES)]
     Gen(gen_cmd::GenArgs),
+    /// List log groups.
+    #[command(after_help = groups_cmd::GROUPS_EXAMPLES)]
+    Groups(groups_cmd::GroupsArgs),
+    /// List the log streams of a group.
+    #[command(after_help = groups_cmd::STREAMS_EXAMPLES)]
+    Streams(groups_cmd::StreamsArgs),
+    /// Print recent events of log groups, readably; --follow keeps printing new ones.
+    #[command(after_help = tail_cmd::EXAMPLES)]
+    Tail(tail_cmd::TailArgs),
+    /// Import files of log lines into a group (batched, resumable).
+    #[command(after_help = import::EXAMPLES)]
+    Import(import::ImportArgs),
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let client = || Client::new(&cli.connect);
+    match cli.command {
+        Command::Serve(args) => serve_cmd::run(args)?,
+        Command::Gen(args) => gen_cmd::run(args)?,
+        Command::Groups(args) => groups_cmd::run_groups(&client()?, args)?,
+        Command::Streams(args) => groups_cmd::run_streams(&client()?, args)?,
+        Command::Tail(args) => tail_cmd::run(&client()?, args)?,
+        Command::Import(args) => import::run(client()?, args)?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve(args) => serve_cmd::run(args),
-        Command::Gen(args) => gen_cmd::run(args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    match dispatch(Cli::parse()) {
+        Ok(code) => code,
         Err(e) => {
             // A closed pipe (`lookout gen | head`) is the reader's choice, not a failure.
             if e.downcast_ref::<std::io::Error>()
