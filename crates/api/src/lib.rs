@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod queries;
 pub mod shapes;
 
 pub use error::{ApiError, ErrorCode, RULE_NOT_NULL, Violations};

@@ -25,6 +25,7 @@
 
 mod events;
 mod groups;
+mod queries;
 mod streams;
 mod tags;
 mod tokens;
@@ -65,6 +66,7 @@ impl Default for ServiceConfig {
 pub struct Service {
     store: Arc<Store>,
     cfg: Arc<ServiceConfig>,
+    queries: Arc<queries::Registry>,
 }
 
 /// Every operation [`Service::invoke`] serves.
@@ -87,6 +89,12 @@ pub const OPERATIONS: &[&str] = &[
     "TagLogGroup",
     "UntagLogGroup",
     "ListTagsLogGroup",
+    "StartQuery",
+    "GetQueryResults",
+    "StopQuery",
+    "DescribeQueries",
+    "GetLogRecord",
+    "GetLogGroupFields",
 ];
 
 fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -123,6 +131,7 @@ impl Service {
         Self {
             store,
             cfg: Arc::new(cfg),
+            queries: Arc::default(),
         }
     }
 
@@ -198,6 +207,12 @@ impl Service {
             "TagLogGroup" => self.tag_log_group(decode(body)?).await.map(|()| None),
             "UntagLogGroup" => self.untag_log_group(decode(body)?).await.map(|()| None),
             "ListTagsLogGroup" => encode(&self.list_tags_log_group(decode(body)?).await?),
+            "StartQuery" => encode(&self.start_query(decode(body)?).await?),
+            "GetQueryResults" => encode(&self.get_query_results(decode(body)?)?),
+            "StopQuery" => encode(&self.stop_query(decode(body)?)?),
+            "DescribeQueries" => encode(&self.describe_queries(decode(body)?)?),
+            "GetLogRecord" => encode(&self.get_log_record(decode(body)?).await?),
+            "GetLogGroupFields" => encode(&self.get_log_group_fields(decode(body)?).await?),
             other => Err(ApiError::new(
                 ErrorCode::UnknownOperation,
                 format!("operation {other} is not supported by this server"),
