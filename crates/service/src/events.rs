@@ -88,7 +88,8 @@ impl Service {
         let mut size = 0usize;
         let mut v = Violations::new();
         for (i, e) in input.into_iter().enumerate() {
-            let member = format!("logEvents.{}.member", i + 1);
+            // Built only when a violation needs it: most batches have none.
+            let member = || format!("logEvents.{}.member", i + 1);
             match (e.timestamp, e.message) {
                 (Some(ts), Some(msg)) if !msg.is_empty() && ts >= 0 => {
                     if msg.len() > limits.max_event_bytes {
@@ -105,22 +106,22 @@ impl Service {
                     });
                 }
                 (None, _) => v.add(
-                    &format!("{member}.timestamp"),
+                    &format!("{}.timestamp", member()),
                     None,
                     "Member must not be null",
                 ),
                 (Some(ts), _) if ts < 0 => v.add(
-                    &format!("{member}.timestamp"),
+                    &format!("{}.timestamp", member()),
                     Some(&ts.to_string()),
                     "Member must have value greater than or equal to 0",
                 ),
                 (_, None) => v.add(
-                    &format!("{member}.message"),
+                    &format!("{}.message", member()),
                     None,
                     "Member must not be null",
                 ),
                 (_, Some(_)) => v.add(
-                    &format!("{member}.message"),
+                    &format!("{}.message", member()),
                     Some(""),
                     "Member must have length greater than or equal to 1",
                 ),
