@@ -5,12 +5,16 @@
 //! CloudWatch Logs API (`groups`, `streams`, `tail`, `query`, `import`, `export`, `run`).
 //! Errors are one line on stderr and a non-zero exit code.
 
+mod chart;
 mod client;
 mod events;
+mod export_cmd;
 mod gen_cmd;
 mod groups_cmd;
 mod import;
+mod query_cmd;
 mod render;
+mod run_cmd;
 mod serve_cmd;
 mod tail_cmd;
 mod term;
@@ -51,6 +55,15 @@ enum Command {
     /// Import files of log lines into a group (batched, resumable).
     #[command(after_help = import::EXAMPLES)]
     Import(import::ImportArgs),
+    /// Run a Logs Insights query and print the rows (with a bar chart for `by bin()`).
+    #[command(after_help = query_cmd::EXAMPLES)]
+    Query(query_cmd::QueryArgs),
+    /// Write every event of a group as JSON lines or Parquet.
+    #[command(after_help = export_cmd::EXAMPLES)]
+    Export(export_cmd::ExportArgs),
+    /// Run a command and ship each line of its output to a log stream.
+    #[command(after_help = run_cmd::EXAMPLES)]
+    Run(run_cmd::RunArgs),
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -62,6 +75,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Streams(args) => groups_cmd::run_streams(&client()?, args)?,
         Command::Tail(args) => tail_cmd::run(&client()?, args)?,
         Command::Import(args) => import::run(client()?, args)?,
+        Command::Query(args) => query_cmd::run(&client()?, args)?,
+        Command::Export(args) => export_cmd::run(&client()?, args)?,
+        Command::Run(args) => return run_cmd::run(client()?, args),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -139,6 +139,8 @@ fn render_structured(map: &Map<String, Value>, detailed: bool, style: Style) -> 
                 ));
                 continue;
             }
+            // `short` keeps one event on one line.
+            Value::String(s) if !detailed => s.replace('\n', "\\n"),
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
