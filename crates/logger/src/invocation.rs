@@ -231,6 +231,9 @@ pub(crate) struct Invocation {
     /// Built-in keys rendered once per invocation, in profile order (`cold_start` …
     /// `tenant_id`).
     pub(crate) builtins: Pieces,
+    /// `service`, `sampling_rate` and `builtins` pre-joined in profile order (see
+    /// `render::static_block`); what most records copy in one go.
+    pub(crate) block: Vec<u8>,
     /// `"xray_trace_id":"…"` when a trace id is known.
     pub(crate) xray: Option<Vec<u8>>,
     pub(crate) request_id: Option<String>,
@@ -319,6 +322,7 @@ impl Invocation {
         }
         Self {
             builtins: b,
+            block: Vec::new(),
             xray,
             request_id: init.request_id,
             trace_root: root,

@@ -43,28 +43,46 @@ fn word_needs_escape(w: u64) -> bool {
         != 0
 }
 
-/// Appends the escaped body of a JSON string (no surrounding quotes).
-pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    // Fast path: most keys and values need no escaping; test 8 bytes at a time.
-    let mut clean = 0;
-    let mut chunks = bytes.chunks_exact(8);
+/// Length of the prefix of `b` that needs no escaping.
+#[inline]
+fn clean_len(b: &[u8]) -> usize {
+    let mut i = 0;
+    let mut chunks = b.chunks_exact(8);
     for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
         if word_needs_escape(w) {
             break;
         }
-        clean += 8;
+        i += 8;
     }
-    if clean == bytes.len() - bytes.len() % 8
-        && chunks.remainder().iter().all(|&b| ESCAPE[b as usize] == 0)
-    {
-        out.extend_from_slice(bytes);
-        return;
+    while let Some(&c) = b.get(i) {
+        if ESCAPE[c as usize] != 0 {
+            break;
+        }
+        i += 1;
     }
-    out.extend_from_slice(&bytes[..clean]);
-    let mut start = clean;
-    for (i, &b) in bytes.iter().enumerate().skip(clean) {
+    i
+}
+
+/// Appends the escaped body of a JSON string (no surrounding quotes). Unescaped runs are
+/// copied in bulk; the common case (nothing to escape) is one scan and one copy.
+#[inline]
+pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let clean = clean_len(bytes);
+    match bytes.split_at_checked(clean) {
+        Some((head, rest)) if !rest.is_empty() => {
+            out.extend_from_slice(head);
+            escape_rest(out, rest);
+        }
+        _ => out.extend_from_slice(bytes),
+    }
+}
+
+#[cold]
+fn escape_rest(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
         let e = ESCAPE[b as usize];
         if e == 0 {
             continue;
@@ -143,6 +161,7 @@ pub(crate) fn float(out: &mut Vec<u8>, v: f64) {
 /// `m / 1e6` is correctly rounded, so `m / 1e6 == v` means `v` is the double nearest to
 /// the decimal `m / 10^6`; below 1e9 an ulp is smaller than 1e-6, so that decimal is the
 /// only (hence the shortest) round-tripping one with at most 6 decimals. Output matches ryu.
+#[inline]
 fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
     let m = v * 1e6;
     // ryu switches to exponent notation below 1e-5.
@@ -151,27 +170,42 @@ fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
         return false;
     }
     let a = (m as i64).unsigned_abs();
-    if v.is_sign_negative() {
-        out.push(b'-');
-    }
-    int(out, a / 1_000_000);
-    out.push(b'.');
+    // Digits are written right to left into a stack buffer and copied once:
+    // at most "-999999999.999999" (17 bytes).
+    let mut buf = [0u8; 24];
+    let mut pos = buf.len();
     let mut frac = a % 1_000_000;
     if frac == 0 {
-        out.push(b'0');
-        return true;
+        pos -= 1;
+        buf[pos] = b'0';
+    } else {
+        let mut width = 6;
+        while frac.is_multiple_of(10) {
+            frac /= 10;
+            width -= 1;
+        }
+        for _ in 0..width {
+            pos -= 1;
+            buf[pos] = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
     }
-    let mut width = 6;
-    while frac.is_multiple_of(10) {
-        frac /= 10;
-        width -= 1;
+    pos -= 1;
+    buf[pos] = b'.';
+    let mut int_part = a / 1_000_000;
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (int_part % 10) as u8;
+        int_part /= 10;
+        if int_part == 0 {
+            break;
+        }
     }
-    let start = out.len();
-    out.resize(start + width, b'0');
-    for i in (0..width).rev() {
-        out[start + i] = b'0' + (frac % 10) as u8;
-        frac /= 10;
+    if v.is_sign_negative() {
+        pos -= 1;
+        buf[pos] = b'-';
     }
+    out.extend_from_slice(&buf[pos..]);
     true
 }
 

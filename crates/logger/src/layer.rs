@@ -11,16 +11,16 @@ use tracing_core::subscriber::Interest;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::config::{Profile, Resolved, SamplerKind};
-use crate::errors::{self, ErrorInfo};
+use crate::config::{Resolved, SamplerKind};
 use crate::invocation::{self, Invocation, InvocationInit};
 use crate::json;
 use crate::level::{Level, OFF};
-use crate::record::{self, FieldVisitor, Part, Pieces, Scratch};
-use crate::timestamp;
+use crate::record::{self, FieldVisitor, Pieces, Scratch};
+use crate::render::Site;
+use crate::template::Templates;
 
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    static SCRATCH: RefCell<(Scratch, Templates)> = RefCell::new(Default::default());
 }
 
 /// Set by the Lambda integration: its own records replace `lambda_runtime`'s duplicate
@@ -77,11 +77,13 @@ impl Sampler {
 
 pub(crate) struct Shared {
     pub(crate) cfg: Resolved,
-    level_pieces: [Vec<u8>; 6],
-    service_piece: Vec<u8>,
-    sampling_piece: Option<Vec<u8>>,
-    persistent: RwLock<Vec<(String, Vec<u8>)>>,
-    has_persistent: AtomicBool,
+    pub(crate) level_pieces: [Vec<u8>; 6],
+    pub(crate) service_piece: Vec<u8>,
+    pub(crate) sampling_piece: Option<Vec<u8>>,
+    /// The static keys of a record outside any invocation (see `static_block`).
+    pub(crate) base_block: Vec<u8>,
+    pub(crate) persistent: RwLock<Vec<(String, Vec<u8>)>>,
+    pub(crate) has_persistent: AtomicBool,
     /// Request id of the first invocation (the cold start). Keyed by request id because
     /// the runtime's own span and ours may both describe that invocation.
     cold_owner: Mutex<Option<String>>,
@@ -97,7 +99,7 @@ pub(crate) struct Shared {
 /// (see [`init`](crate::init) for that).
 #[derive(Clone)]
 pub struct PowertoolsLayer {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// A handle to a built layer for changing persistent keys and flushing at run time.
@@ -235,8 +237,11 @@ impl PowertoolsLayer {
             level_pieces,
             service_piece,
             sampling_piece,
+            base_block: Vec::new(),
             cfg,
         };
+        let mut shared = shared;
+        shared.base_block = crate::render::static_block(&shared, None);
         let layer = Self {
             shared: Arc::new(shared),
         };
@@ -358,255 +363,13 @@ impl PowertoolsLayer {
         }
     }
 
-    /// Renders one record into `s.out`.
-    #[allow(clippy::too_many_arguments)]
-    fn render(
+    fn handle_event<S>(
         &self,
         s: &mut Scratch,
-        level: Level,
-        meta: Option<(&'static Metadata<'static>, bool)>,
-        inv: Option<&Invocation>,
-        spans: &[&Pieces],
-        visit: impl FnOnce(&mut FieldVisitor<'_>),
-        internal: Option<(&str, &[(&str, &str)])>,
-    ) {
-        let sh = &*self.shared;
-        let cfg = &sh.cfg;
-        let profile = cfg.profile;
-        let micros = cfg.clock.now_micros();
-        s.reset();
-
-        // User keys, in group order: persistent, invocation, scoped, per call.
-        if sh.has_persistent.load(Ordering::Acquire) {
-            let keys = sh.persistent.read().unwrap_or_else(PoisonError::into_inner);
-            for (k, v) in keys.iter() {
-                s.add_user_rendered(k, v);
-            }
-        }
-        s.aux.clear();
-        let mut has_corr = false;
-        if let Some(inv) = inv {
-            let st = inv.lock();
-            for (k, v) in &st.keys {
-                s.add_user_rendered(k, v);
-            }
-            if let Some(c) = &st.correlation {
-                s.aux.extend_from_slice(c);
-                has_corr = true;
-            }
-        }
-        for p in spans {
-            for e in &p.entries {
-                let name = p
-                    .buf
-                    .get(e.name.0 as usize..e.name.1 as usize)
-                    .unwrap_or(&[]);
-                let value_start = e.name.1 as usize + 2;
-                let value = p.buf.get(value_start..e.piece.1 as usize).unwrap_or(&[]);
-                let name = std::str::from_utf8(name).unwrap_or("");
-                s.add_user_rendered(name, value);
-            }
-        }
-        let (file, line) = match meta {
-            Some((m, _)) => (m.file(), m.line()),
-            None => (None, None),
-        };
-        {
-            let mut v = FieldVisitor {
-                s: &mut *s,
-                profile,
-                internal: meta.is_some_and(|(_, internal)| internal),
-                file,
-                line,
-            };
-            visit(&mut v);
-        }
-        if let Some((message, fields)) = internal {
-            let start = s.kv.len() as u32;
-            json::string(&mut s.kv, message);
-            s.message = Some((start, s.kv.len() as u32));
-            for (k, v) in fields {
-                s.add_user(k, |o| json::string(o, v));
-            }
-        }
-        let level = if s.fatal { Level::Fatal } else { level };
-
-        // Built-in keys.
-        let message = s.raw_message.or(s.message);
-        let add_message = |s: &mut Scratch| {
-            let start = s.kv.len() as u32;
-            s.kv.extend_from_slice(b"\"message\":");
-            match message {
-                Some((a, b)) => s.kv.extend_from_within(a as usize..b as usize),
-                None => s.kv.extend_from_slice(b"\"\""),
-            }
-            let end = s.kv.len() as u32;
-            s.kv.push(b',');
-            s.head.push(record::Entry {
-                name: (start + 1, start + 8),
-                piece: (start, end),
-            });
-        };
-        let add_location = |s: &mut Scratch| {
-            if !cfg.location || meta.is_none() {
-                return;
-            }
-            let over = s.location_override;
-            let start = s.kv.len() as u32;
-            s.kv.extend_from_slice(b"\"location\":\"");
-            match over {
-                Some((a, b)) => {
-                    let v = s.kv[a as usize..b as usize].to_vec();
-                    let text = String::from_utf8_lossy(&v).into_owned();
-                    json::escape_into(&mut s.kv, &text);
-                }
-                None => {
-                    json::escape_into(&mut s.kv, file.unwrap_or("unknown"));
-                    s.kv.push(b':');
-                    json::int(&mut s.kv, line.unwrap_or(0));
-                }
-            }
-            s.kv.push(b'"');
-            let end = s.kv.len() as u32;
-            s.kv.push(b',');
-            s.head.push(record::Entry {
-                name: (start + 1, start + 9),
-                piece: (start, end),
-            });
-        };
-        let level_piece = &sh.level_pieces[level as usize];
-        let add_ts = |s: &mut Scratch| {
-            s.add(Part::Head, "timestamp", |o| {
-                timestamp::write(o, micros, cfg.timestamp)
-            })
-        };
-        match profile {
-            Profile::Lambda => {
-                add_ts(s);
-                s.add_raw(Part::Head, level_piece, 5);
-                add_message(s);
-                if let Some(inv) = inv {
-                    s.add_pieces(Part::Head, &inv.builtins);
-                }
-            }
-            Profile::PowertoolsTs => {
-                s.add_raw(Part::Head, level_piece, 5);
-                add_message(s);
-                add_ts(s);
-                s.add_raw(Part::Head, &sh.service_piece, 7);
-                if let Some(inv) = inv {
-                    s.add_pieces(Part::Head, &inv.builtins);
-                }
-                if let Some(p) = &sh.sampling_piece {
-                    s.add_raw(Part::Head, p, 13);
-                }
-                if let Some(x) = inv.and_then(|i| i.xray.as_ref()) {
-                    s.add_raw(Part::Head, x, 13);
-                }
-            }
-            Profile::Powertools | Profile::PowertoolsPython => {
-                s.add_raw(Part::Head, level_piece, 5);
-                add_location(s);
-                add_message(s);
-                add_ts(s);
-                s.add_raw(Part::Head, &sh.service_piece, 7);
-                if let Some(p) = &sh.sampling_piece {
-                    s.add_raw(Part::Head, p, 13);
-                }
-                if let Some(inv) = inv {
-                    s.add_pieces(Part::Head, &inv.builtins);
-                }
-            }
-        }
-        if has_corr {
-            let aux = std::mem::take(&mut s.aux);
-            s.add(Part::Head, "correlation_id", |o| o.extend_from_slice(&aux));
-            s.aux = aux;
-        }
-
-        // Tail: panic error object, then the trace id.
-        if s.panic && !s.has_error {
-            let msg = match s.message {
-                Some(r) => serde_json::from_slice::<String>(&s.kv[r.0 as usize..r.1 as usize])
-                    .unwrap_or_default(),
-                None => String::new(),
-            };
-            let mut info = ErrorInfo::from_text("Panic", &msg);
-            if let Some(bt) = s.backtrace {
-                info.frames = errors::parse_backtrace(s.text(bt));
-            }
-            let (pf, pl) = match s.location_override.map(|r| s.text(r).to_owned()) {
-                Some(loc) => match loc.rsplit_once(':') {
-                    Some((f, l)) => (Some(f.to_owned()), l.parse().ok()),
-                    None => (Some(loc), None),
-                },
-                None => (file.map(str::to_owned), line),
-            };
-            errors::render(s, profile, &info, pf.as_deref(), pl);
-        }
-        if !matches!(profile, Profile::PowertoolsTs | Profile::Lambda) {
-            match inv.and_then(|i| i.xray.as_ref()) {
-                Some(x) => s.add_raw(Part::Tail, x, 13),
-                None if inv.is_none() && cfg.env_trace_fallback => {
-                    if let Some(root) = std::env::var("_X_AMZN_TRACE_ID")
-                        .ok()
-                        .as_deref()
-                        .and_then(invocation::trace_root)
-                    {
-                        s.add(Part::Tail, "xray_trace_id", |o| json::string(o, root));
-                    }
-                }
-                None => {}
-            }
-        }
-
-        if cfg.text_output {
-            self.assemble_text(s, level, micros, inv);
-            return;
-        }
-        s.assemble(&cfg.first_keys);
-        if s.out.len() > cfg.max_record_bytes {
-            s.shrink_to(cfg.max_record_bytes, &cfg.first_keys);
-        }
-    }
-
-    /// Lambda's text shape: `[LEVEL]\t<timestamp>\t<request id>\t<message> k=v…`.
-    fn assemble_text(&self, s: &mut Scratch, level: Level, micros: i64, inv: Option<&Invocation>) {
-        let mut out = std::mem::take(&mut s.out);
-        out.clear();
-        out.push(b'[');
-        out.extend_from_slice(level.name(Profile::Powertools).as_bytes());
-        out.extend_from_slice(b"]\t");
-        let mut ts = Vec::new();
-        timestamp::write(&mut ts, micros, crate::TimestampFormat::Rfc3339Millis);
-        out.extend_from_slice(ts.get(1..ts.len().saturating_sub(1)).unwrap_or(&[]));
-        out.push(b'\t');
-        out.extend_from_slice(
-            inv.and_then(|i| i.request_id.as_deref())
-                .unwrap_or("")
-                .as_bytes(),
-        );
-        out.push(b'\t');
-        if let Some((a, b)) = s.message {
-            // The escaped form keeps one record on one line.
-            out.extend_from_slice(
-                s.kv.get(a as usize + 1..(b as usize).saturating_sub(1))
-                    .unwrap_or(&[]),
-            );
-        }
-        for e in s.user.iter().chain(s.tail.iter()) {
-            out.push(b' ');
-            out.extend_from_slice(s.entry_name(e));
-            out.push(b'=');
-            let value_start = e.name.1 as usize + 2;
-            out.extend_from_slice(s.kv.get(value_start..e.piece.1 as usize).unwrap_or(&[]));
-        }
-        out.push(b'\n');
-        s.out = out;
-    }
-
-    fn handle_event<S>(&self, s: &mut Scratch, event: &Event<'_>, ctx: &Context<'_, S>)
-    where
+        templates: Option<&mut Templates>,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+    ) where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let meta = event.metadata();
@@ -626,10 +389,7 @@ impl PowertoolsLayer {
             return;
         }
 
-        // Scope: scoped spans (leaf first) up to the invocation span.
-        const MAX_SPANS: usize = 8;
-        let mut scoped: [Option<tracing_subscriber::registry::SpanRef<'_, S>>; MAX_SPANS] =
-            [const { None }; MAX_SPANS];
+        // Scope: the invocation span, and whether scoped spans (with fields) lie below it.
         let mut n_scoped = 0;
         let mut inv_span = None;
         if let Some(scope) = ctx.event_scope(event) {
@@ -640,8 +400,7 @@ impl PowertoolsLayer {
                     inv_span = Some(span);
                     break;
                 }
-                if !m.fields().is_empty() && n_scoped < MAX_SPANS {
-                    scoped[n_scoped] = Some(span);
+                if !m.fields().is_empty() {
                     n_scoped += 1;
                 }
             }
@@ -662,36 +421,16 @@ impl PowertoolsLayer {
             return;
         }
 
-        let mut guards = [const { None }; MAX_SPANS];
-        for i in 0..n_scoped {
-            if let Some(span) = &scoped[n_scoped - 1 - i] {
-                guards[i] = Some(span.extensions());
-            }
+        let site = Site {
+            meta,
+            internal: target.starts_with("lookout_logger"),
+            tpl: templates.and_then(|t| t.get(meta)),
+        };
+        if n_scoped == 0 {
+            self.render(s, level, Some(site), inv, &[], |v| event.record(v), None);
+        } else {
+            self.render_scoped(s, level, site, inv, event, ctx);
         }
-        let mut pieces: [Option<&Pieces>; MAX_SPANS] = [None; MAX_SPANS];
-        for i in 0..n_scoped {
-            pieces[i] = guards[i]
-                .as_ref()
-                .and_then(|g| g.get::<SpanFields>())
-                .map(|f| &f.0);
-        }
-        let mut span_list: [&Pieces; MAX_SPANS] = [EMPTY_PIECES; MAX_SPANS];
-        let mut n = 0;
-        for p in pieces.iter().take(n_scoped).flatten() {
-            span_list[n] = p;
-            n += 1;
-        }
-
-        let internal = target.starts_with("lookout_logger");
-        self.render(
-            s,
-            level,
-            Some((meta, internal)),
-            inv,
-            &span_list[..n],
-            |v| event.record(v),
-            None,
-        );
         let level = if s.fatal { Level::Fatal } else { level };
 
         match (inv, &cfg.buffer) {
@@ -711,6 +450,60 @@ impl PowertoolsLayer {
         if !s.reserved_hits.is_empty() {
             self.warn_reserved(s, inv);
         }
+    }
+
+    /// [`render`](Self::render) for an event inside spans with fields: their keys are
+    /// flattened into the record, outermost first.
+    fn render_scoped<S>(
+        &self,
+        s: &mut Scratch,
+        level: Level,
+        site: Site<'_>,
+        inv: Option<&Invocation>,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+    ) where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        const MAX_SPANS: usize = 8;
+        let mut scoped: [Option<tracing_subscriber::registry::SpanRef<'_, S>>; MAX_SPANS] =
+            [const { None }; MAX_SPANS];
+        let mut n_scoped = 0;
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope {
+                let m = span.metadata();
+                if is_invocation_span(m) {
+                    break;
+                }
+                if !m.fields().is_empty() && n_scoped < MAX_SPANS {
+                    scoped[n_scoped] = Some(span);
+                    n_scoped += 1;
+                }
+            }
+        }
+        let mut guards = [const { None }; MAX_SPANS];
+        for i in 0..n_scoped {
+            if let Some(span) = &scoped[n_scoped - 1 - i] {
+                guards[i] = Some(span.extensions());
+            }
+        }
+        let mut span_list: [&Pieces; MAX_SPANS] = [EMPTY_PIECES; MAX_SPANS];
+        let mut n = 0;
+        for g in guards.iter().take(n_scoped).flatten() {
+            if let Some(f) = g.get::<SpanFields>() {
+                span_list[n] = &f.0;
+                n += 1;
+            }
+        }
+        self.render(
+            s,
+            level,
+            Some(site),
+            inv,
+            &span_list[..n],
+            |v| event.record(v),
+            None,
+        );
     }
 
     fn new_invocation(&self, init: InvocationInit) -> Invocation {
@@ -737,14 +530,16 @@ impl PowertoolsLayer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .decide(sh.cfg.sample_rate, root.as_deref());
-        Invocation::new(
+        let mut inv = Invocation::new(
             init,
             sh.cfg.profile,
             cold,
             sampled,
             sh.cfg.memory_as_string,
             sh.cfg.function_version,
-        )
+        );
+        inv.block = crate::render::static_block(sh, Some(&inv));
+        inv
     }
 }
 
@@ -812,6 +607,7 @@ where
                 internal: false,
                 file: meta.file(),
                 line: meta.line(),
+                tpl: None,
             };
             attrs.record(&mut v);
         }
@@ -832,11 +628,7 @@ where
         let Some(fields) = ext.get_mut::<SpanFields>() else {
             return;
         };
-        let mut s = Scratch {
-            kv: std::mem::take(&mut fields.0.buf),
-            user: std::mem::take(&mut fields.0.entries),
-            ..Scratch::default()
-        };
+        let mut s = Scratch::from_pieces(std::mem::take(&mut fields.0));
         {
             let mut v = FieldVisitor {
                 s: &mut s,
@@ -844,6 +636,7 @@ where
                 internal: false,
                 file: None,
                 line: None,
+                tpl: None,
             };
             values.record(&mut v);
         }
@@ -855,15 +648,16 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let done = SCRATCH.try_with(|cell| match cell.try_borrow_mut() {
-            Ok(mut s) => {
-                self.handle_event(&mut s, event, &ctx);
+            Ok(mut guard) => {
+                let (s, templates) = &mut *guard;
+                self.handle_event(s, Some(templates), event, &ctx);
                 true
             }
             Err(_) => false,
         });
         if done != Ok(true) {
             // Re-entered from inside a write, or during thread teardown.
-            self.handle_event(&mut Scratch::default(), event, &ctx);
+            self.handle_event(&mut Scratch::default(), None, event, &ctx);
         }
     }
 }

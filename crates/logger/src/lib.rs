@@ -65,6 +65,8 @@ mod level;
 mod log_bridge;
 mod panic;
 mod record;
+mod render;
+mod template;
 mod timestamp;
 mod writer;
 

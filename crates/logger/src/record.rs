@@ -8,6 +8,7 @@ use tracing::field::{Field, Visit};
 use crate::config::Profile;
 use crate::errors::{self, ErrorInfo};
 use crate::json;
+use crate::template::{Key, Template};
 
 /// A rendered piece: byte ranges of the key name (escaped, without quotes) and of the
 /// whole `"key":value` text inside a buffer.
@@ -116,6 +117,23 @@ pub(crate) struct Scratch {
     pub(crate) panic: bool,
     pub(crate) has_error: bool,
     pub(crate) reserved_hits: Vec<String>,
+    /// One bit per user key name hash: a name whose bit is clear cannot be a duplicate, so
+    /// the linear duplicate search only runs on a (rare) hash hit.
+    user_mask: u64,
+    /// Date/time prefix of the last formatted second.
+    pub(crate) ts_cache: crate::timestamp::Cache,
+}
+
+/// The dedup-mask bit of an (escaped) key name.
+#[inline]
+pub(crate) fn name_bit(name: &[u8]) -> u64 {
+    let first = name.first().copied().unwrap_or(0);
+    let last = name.last().copied().unwrap_or(0);
+    let h = (name.len() as u64)
+        .wrapping_mul(0x9e37)
+        .wrapping_add(u64::from(first) * 31)
+        .wrapping_add(u64::from(last));
+    1u64 << (h & 63)
 }
 
 impl Scratch {
@@ -134,6 +152,21 @@ impl Scratch {
         self.panic = false;
         self.has_error = false;
         self.reserved_hits.clear();
+        self.user_mask = 0;
+    }
+
+    /// A scratch whose user keys are the given pre-rendered pieces (span fields being
+    /// updated by `record`).
+    pub(crate) fn from_pieces(p: Pieces) -> Self {
+        let mut s = Scratch {
+            kv: p.buf,
+            user: p.entries,
+            ..Scratch::default()
+        };
+        for e in &s.user {
+            s.user_mask |= name_bit(r(&s.kv, e.name));
+        }
+        s
     }
 
     fn list(&mut self, part: Part) -> &mut Vec<Entry> {
@@ -184,23 +217,61 @@ impl Scratch {
 
     /// Adds a user key: reserved names get the `field_` prefix; a name already present
     /// takes the new value and keeps its first position.
+    #[inline]
     pub(crate) fn add_user(&mut self, name: &str, write: impl FnOnce(&mut Vec<u8>)) {
         let reserved = is_reserved(name);
-        let (start, name_range) =
-            start_piece(&mut self.kv, name, if reserved { "field_" } else { "" });
+        let start = self.kv.len() as u32;
+        self.kv.push(b'"');
+        if reserved {
+            self.kv.extend_from_slice(b"field_");
+        }
+        json::escape_into(&mut self.kv, name);
+        let name_range = (start + 1, self.kv.len() as u32);
+        let bit = name_bit(r(&self.kv, name_range));
+        self.kv.extend_from_slice(b"\":");
         write(&mut self.kv);
+        self.finish_user(start, name_range, bit, reserved, name);
+    }
+
+    /// [`add_user`](Self::add_user) with the key pre-rendered by the callsite's template.
+    #[inline]
+    pub(crate) fn add_user_key(
+        &mut self,
+        (key, k): (&[u8], Key),
+        name: &str,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let start = self.kv.len() as u32;
+        self.kv.extend_from_slice(key);
+        let name_range = (start + 1, self.kv.len() as u32 - 2);
+        write(&mut self.kv);
+        self.finish_user(start, name_range, k.bit, k.reserved, name);
+    }
+
+    #[inline]
+    fn finish_user(
+        &mut self,
+        start: u32,
+        name_range: (u32, u32),
+        bit: u64,
+        reserved: bool,
+        name: &str,
+    ) {
         let piece = (start, self.kv.len() as u32);
         self.kv.push(b',');
         if reserved && !self.reserved_hits.iter().any(|n| n == name) {
             self.reserved_hits.push(name.to_owned());
         }
-        let new_name = r(&self.kv, name_range);
-        for e in self.user.iter_mut() {
-            if r(&self.kv, e.name) == new_name {
-                e.piece = piece;
-                return;
+        if self.user_mask & bit != 0 {
+            let new_name = r(&self.kv, name_range);
+            for e in self.user.iter_mut() {
+                if r(&self.kv, e.name) == new_name {
+                    e.piece = piece;
+                    return;
+                }
             }
         }
+        self.user_mask |= bit;
         self.user.push(Entry {
             name: name_range,
             piece,
@@ -387,9 +458,20 @@ pub(crate) struct FieldVisitor<'a> {
     pub(crate) internal: bool,
     pub(crate) file: Option<&'static str>,
     pub(crate) line: Option<u32>,
+    /// The event's callsite template (events only; span fields use plain names).
+    pub(crate) tpl: Option<&'a Template>,
 }
 
 impl FieldVisitor<'_> {
+    /// Adds a user key for `field`, with its pre-rendered key when there is a template.
+    #[inline]
+    fn add(&mut self, field: &Field, write: impl FnOnce(&mut Vec<u8>)) {
+        match self.tpl.and_then(|t| t.key(field.index())) {
+            Some(key) => self.s.add_user_key(key, field.name(), write),
+            None => self.s.add_user(field.name(), write),
+        }
+    }
+
     fn error_text(&mut self, text: &str) {
         if self.s.has_error {
             self.s.add_user("error", |o| json::string(o, text));
@@ -431,7 +513,7 @@ impl Visit for FieldVisitor<'_> {
                 }
                 _ => {}
             },
-            name => self.s.add_user(name, |o| json::string(o, value)),
+            _ => self.add(field, |o| json::string(o, value)),
         }
     }
 
@@ -450,30 +532,28 @@ impl Visit for FieldVisitor<'_> {
                 let text = format!("{value:?}");
                 self.record_str(field, &text);
             }
-            name => self
-                .s
-                .add_user(name, |o| json::fmt_string(o, format_args!("{value:?}"))),
+            _ => self.add(field, |o| json::fmt_string(o, format_args!("{value:?}"))),
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.s.add_user(field.name(), |o| json::int(o, value));
+        self.add(field, |o| json::int(o, value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.s.add_user(field.name(), |o| json::int(o, value));
+        self.add(field, |o| json::int(o, value));
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.s.add_user(field.name(), |o| json::int(o, value));
+        self.add(field, |o| json::int(o, value));
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.s.add_user(field.name(), |o| json::int(o, value));
+        self.add(field, |o| json::int(o, value));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.s.add_user(field.name(), |o| json::float(o, value));
+        self.add(field, |o| json::float(o, value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -485,11 +565,11 @@ impl Visit for FieldVisitor<'_> {
             }
             return;
         }
-        self.s.add_user(field.name(), |o| json::bool(o, value));
+        self.add(field, |o| json::bool(o, value));
     }
 
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
-        self.s.add_user(field.name(), |o| json::base64(o, value));
+        self.add(field, |o| json::base64(o, value));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {

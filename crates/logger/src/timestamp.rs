@@ -1,7 +1,6 @@
-//! Timestamp formatting without a date library: the date part is cached per second in a
-//! thread-local so a record only formats the sub-second digits.
+//! Timestamp formatting without a date library: the date part is cached per second in the
+//! thread's scratch so a record only formats the sub-second digits.
 
-use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How the `timestamp` key is written.
@@ -30,7 +29,10 @@ impl Clock {
     pub(crate) fn now_micros(self) -> i64 {
         match self {
             Clock::System => match SystemTime::now().duration_since(UNIX_EPOCH) {
-                Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+                // Seconds fit an i64 for 292 000 years: no 128-bit arithmetic per record.
+                Ok(d) => (d.as_secs() as i64)
+                    .saturating_mul(1_000_000)
+                    .saturating_add(i64::from(d.subsec_micros())),
                 Err(e) => -i64::try_from(e.duration().as_micros()).unwrap_or(i64::MAX),
             },
             Clock::FixedMicros(us) => us,
@@ -38,66 +40,71 @@ impl Clock {
     }
 }
 
-struct Cache {
+/// The date and time of the last formatted second, so a record in the same second only
+/// formats its sub-second digits. Each thread's scratch holds one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cache {
     second: i64,
     format: TimestampFormat,
     /// Date and time up to and including the seconds digits.
     prefix: [u8; 19],
 }
 
-thread_local! {
-    static CACHE: RefCell<Cache> = const {
-        RefCell::new(Cache { second: i64::MIN, format: TimestampFormat::Rfc3339Millis, prefix: [0; 19] })
-    };
+impl Default for Cache {
+    fn default() -> Self {
+        Self {
+            second: i64::MIN,
+            format: TimestampFormat::Rfc3339Millis,
+            prefix: [0; 19],
+        }
+    }
 }
 
 /// Appends the quoted timestamp for `micros` since the epoch.
+#[cfg(test)]
 pub(crate) fn write(out: &mut Vec<u8>, micros: i64, format: TimestampFormat) {
-    let second = micros.div_euclid(1_000_000);
-    let sub = micros.rem_euclid(1_000_000) as u32;
-    out.push(b'"');
-    let cached = CACHE.try_with(|c| {
-        let Ok(mut c) = c.try_borrow_mut() else {
-            return false;
-        };
-        if c.second != second || c.format != format {
-            c.prefix = prefix(second, format);
-            c.second = second;
-            c.format = format;
-        }
-        out.extend_from_slice(&c.prefix);
-        true
-    });
-    if cached != Ok(true) {
-        out.extend_from_slice(&prefix(second, format));
-    }
-    match format {
-        TimestampFormat::Rfc3339Millis => {
-            out.push(b'.');
-            digits(out, sub / 1000, 3);
-            out.push(b'Z');
-        }
-        TimestampFormat::Rfc3339Micros => {
-            out.push(b'.');
-            digits(out, sub, 6);
-            out.push(b'Z');
-        }
-        TimestampFormat::Python => {
-            out.push(b',');
-            digits(out, sub / 1000, 3);
-            out.extend_from_slice(b"+0000");
-        }
-    }
-    out.push(b'"');
+    write_cached(out, micros, format, &mut Cache::default());
 }
 
-fn digits(out: &mut Vec<u8>, mut v: u32, n: usize) {
-    let start = out.len();
-    out.resize(start + n, b'0');
-    for i in (0..n).rev() {
-        out[start + i] = b'0' + (v % 10) as u8;
-        v /= 10;
+/// Appends the quoted timestamp for `micros` since the epoch, reusing `cache` when the
+/// second has not changed.
+#[inline]
+pub(crate) fn write_cached(out: &mut Vec<u8>, micros: i64, format: TimestampFormat, c: &mut Cache) {
+    let second = micros.div_euclid(1_000_000);
+    let sub = micros.rem_euclid(1_000_000) as u32;
+    if c.second != second || c.format != format {
+        c.prefix = prefix(second, format);
+        c.second = second;
+        c.format = format;
     }
+    // One copy of a fixed-size tail instead of a push per character.
+    let mut tail = [0u8; 13];
+    let n = match format {
+        TimestampFormat::Rfc3339Millis => {
+            tail[0] = b'.';
+            put(&mut tail[1..4], sub / 1000);
+            tail[4] = b'Z';
+            tail[5] = b'"';
+            6
+        }
+        TimestampFormat::Rfc3339Micros => {
+            tail[0] = b'.';
+            put(&mut tail[1..7], sub);
+            tail[7] = b'Z';
+            tail[8] = b'"';
+            9
+        }
+        TimestampFormat::Python => {
+            tail[0] = b',';
+            put(&mut tail[1..4], sub / 1000);
+            tail[4..9].copy_from_slice(b"+0000");
+            tail[9] = b'"';
+            10
+        }
+    };
+    out.push(b'"');
+    out.extend_from_slice(&c.prefix);
+    out.extend_from_slice(&tail[..n]);
 }
 
 fn prefix(second: i64, format: TimestampFormat) -> [u8; 19] {
@@ -181,12 +188,28 @@ mod tests {
 
     #[test]
     fn cache_follows_second_and_format_changes() {
-        let a = fmt(1_000_000, TimestampFormat::Rfc3339Millis);
-        let b = fmt(1_000_000, TimestampFormat::Python);
-        let c = fmt(2_000_000, TimestampFormat::Python);
-        assert_eq!(a, "\"1970-01-01T00:00:01.000Z\"");
-        assert_eq!(b, "\"1970-01-01 00:00:01,000+0000\"");
-        assert_eq!(c, "\"1970-01-01 00:00:02,000+0000\"");
+        let mut cache = Cache::default();
+        let mut f = |us, format| {
+            let mut v = Vec::new();
+            write_cached(&mut v, us, format, &mut cache);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(
+            f(1_000_000, TimestampFormat::Rfc3339Millis),
+            "\"1970-01-01T00:00:01.000Z\""
+        );
+        assert_eq!(
+            f(1_000_000, TimestampFormat::Python),
+            "\"1970-01-01 00:00:01,000+0000\""
+        );
+        assert_eq!(
+            f(2_000_000, TimestampFormat::Python),
+            "\"1970-01-01 00:00:02,000+0000\""
+        );
+        assert_eq!(
+            f(2_999_999, TimestampFormat::Rfc3339Micros),
+            "\"1970-01-01T00:00:02.999999Z\""
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
     reason = "test helpers: a panic is a failed assertion"
 )]
 
+mod assembly;
 mod behaviour;
 mod compat;
 mod util;

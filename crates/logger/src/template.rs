@@ -1,0 +1,130 @@
+//! Per-callsite pre-rendered pieces: each field's `"name":` key (reserved names already
+//! renamed) with its duplicate-check bit, and the `"location":"file:line",` piece. Built the
+//! first time a thread logs from a callsite and reused for every later record there, so a
+//! record neither escapes field names nor formats its location.
+
+use tracing::Metadata;
+
+use crate::json;
+use crate::record::{is_reserved, name_bit};
+
+/// One field's pre-rendered key.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Key {
+    /// `"name":` inside [`Template::bytes`].
+    range: (u32, u32),
+    pub(crate) bit: u64,
+    pub(crate) reserved: bool,
+}
+
+/// The pre-rendered pieces of one callsite.
+#[derive(Debug, Default)]
+pub(crate) struct Template {
+    /// Address of the callsite's (static) metadata; 0 for an empty slot.
+    meta: usize,
+    bytes: Vec<u8>,
+    keys: Vec<Key>,
+    location: (u32, u32),
+}
+
+impl Template {
+    fn build(&mut self, meta: &'static Metadata<'static>) {
+        self.meta = meta as *const Metadata<'static> as usize;
+        self.bytes.clear();
+        self.keys.clear();
+        for field in meta.fields().iter() {
+            let name = field.name();
+            let reserved = is_reserved(name);
+            let start = self.bytes.len() as u32;
+            self.bytes.push(b'"');
+            if reserved {
+                self.bytes.extend_from_slice(b"field_");
+            }
+            json::escape_into(&mut self.bytes, name);
+            let bit = name_bit(&self.bytes[start as usize + 1..]);
+            self.bytes.extend_from_slice(b"\":");
+            self.keys.push(Key {
+                range: (start, self.bytes.len() as u32),
+                bit,
+                reserved,
+            });
+        }
+        let start = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(b"\"location\":\"");
+        json::escape_into(&mut self.bytes, meta.file().unwrap_or("unknown"));
+        self.bytes.push(b':');
+        json::int(&mut self.bytes, meta.line().unwrap_or(0));
+        self.bytes.extend_from_slice(b"\",");
+        self.location = (start, self.bytes.len() as u32);
+    }
+
+    /// The `"name":` key of the field with this index, and its properties.
+    #[inline]
+    pub(crate) fn key(&self, index: usize) -> Option<(&[u8], Key)> {
+        let k = *self.keys.get(index)?;
+        let bytes = self.bytes.get(k.range.0 as usize..k.range.1 as usize)?;
+        Some((bytes, k))
+    }
+
+    /// `"location":"file:line",` (comma included).
+    #[inline]
+    pub(crate) fn location(&self) -> &[u8] {
+        self.bytes
+            .get(self.location.0 as usize..self.location.1 as usize)
+            .unwrap_or(&[])
+    }
+}
+
+const SLOTS: usize = 64;
+
+/// A direct-mapped cache of templates keyed by callsite; a collision rebuilds the slot.
+#[derive(Debug, Default)]
+pub(crate) struct Templates {
+    slots: Vec<Template>,
+}
+
+impl Templates {
+    /// The template of `meta`'s callsite.
+    #[inline]
+    pub(crate) fn get(&mut self, meta: &'static Metadata<'static>) -> Option<&Template> {
+        if self.slots.is_empty() {
+            self.slots.resize_with(SLOTS, Template::default);
+        }
+        let addr = meta as *const Metadata<'static> as usize;
+        // Fibonacci hashing of the address picks the slot.
+        let slot = ((addr as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize % SLOTS;
+        let t = self.slots.get_mut(slot)?;
+        if t.meta != addr {
+            t.build(meta);
+        }
+        Some(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_escaped_renamed_and_location_is_prerendered() {
+        let span = tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            tracing::info_span!("s", level = 1, plain = 2)
+        });
+        let meta = span.metadata().unwrap();
+        let mut cache = Templates::default();
+        let t = cache.get(meta).unwrap();
+        let (k0, key0) = t.key(0).unwrap();
+        assert_eq!(k0, b"\"field_level\":");
+        assert!(key0.reserved);
+        let (k1, key1) = t.key(1).unwrap();
+        assert_eq!(k1, b"\"plain\":");
+        assert!(!key1.reserved);
+        assert!(t.key(2).is_none());
+        let loc = String::from_utf8(t.location().to_vec()).unwrap();
+        assert!(
+            loc.starts_with("\"location\":\"") && loc.ends_with("\","),
+            "{loc}"
+        );
+        assert!(loc.contains("template.rs:"), "{loc}");
+    }
+}
