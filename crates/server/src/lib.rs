@@ -115,22 +115,35 @@ fn error_response(e: &ApiError) -> Response {
     respond(status, e.body(), Some(e.code))
 }
 
+/// The keys of a request body that name the resource a policy judges. Deserialising only
+/// these skips the rest of the body without building it (a PutLogEvents body is up to 1 MiB
+/// of events).
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ResourceKeys<'a> {
+    #[serde(borrow, default)]
+    log_group_name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    log_group_identifier: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    resource_arn: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    log_stream_name: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// The log group a request is about, for the policy's resource ARN.
 fn target_resource(region: &str, body: &[u8]) -> String {
-    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    let keys: ResourceKeys<'_> = serde_json::from_slice(body).unwrap_or_default();
     let account = "*";
-    let group = s("logGroupName").or_else(|| {
-        s("logGroupIdentifier")
-            .or_else(|| s("resourceArn"))
-            .map(|id| {
-                id.split(":log-group:")
-                    .nth(1)
-                    .map(|n| n.trim_end_matches(":*").to_string())
-                    .unwrap_or(id)
-            })
+    let group = keys.log_group_name.map(|g| g.into_owned()).or_else(|| {
+        keys.log_group_identifier.or(keys.resource_arn).map(|id| {
+            id.split(":log-group:")
+                .nth(1)
+                .map(|n| n.trim_end_matches(":*").to_string())
+                .unwrap_or_else(|| id.to_string())
+        })
     });
-    match (group, s("logStreamName")) {
+    match (group, keys.log_stream_name) {
         (Some(g), Some(st)) => {
             format!("arn:aws:logs:{region}:{account}:log-group:{g}:log-stream:{st}")
         }

@@ -1,0 +1,522 @@
+//! Load benchmark: durable PutLogEvents over loopback, then FilterLogEvents with JSON
+//! patterns, against Lookout and any peer endpoints, on the same generated events.
+//!
+//! ```text
+//! cargo bench -p lookout-server --bench put_load
+//! LOOKOUT_LOAD_PEERS="moto=http://127.0.0.1:5000,fakecloud=http://127.0.0.1:4566" \
+//!     cargo bench -p lookout-server --bench put_load          # scripts/bench-server.sh does this
+//! ```
+//!
+//! Environment: `LOOKOUT_LOAD_EVENTS` (default 1,000,000), `LOOKOUT_LOAD_CONNECTIONS`
+//! (default 8), `LOOKOUT_LOAD_PEERS` (`name=url,...`). Lookout runs in this process on its
+//! own runtime with a fresh data directory, acknowledging each batch after fsync.
+//!
+//! Every answer is checked: after the load, each stream is read back with GetLogEvents and
+//! must hold exactly the events sent; each filter's total must equal the count computed here
+//! by parsing every message as JSON. The bodies are built before the clock starts, so the
+//! figures are the server's, not the client's serialisation.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use lookout_server::{AppState, app};
+use lookout_service::{Service, ServiceConfig};
+use lookout_testkit::{GenConfig, Generator};
+use serde_json::{Value, json};
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// The events of one stream, in the order generated (timestamp order).
+struct StreamData {
+    group: String,
+    stream: String,
+    events: Vec<(i64, String)>,
+}
+
+/// A JSON filter pattern and the reference predicate that gives its exact answer.
+struct FilterCase {
+    label: &'static str,
+    pattern: String,
+    key: &'static str,
+    value: String,
+    expected: u64,
+}
+
+/// One HTTP/1.1 connection, reopened when the server closes it (moto's server answers
+/// `Connection: close`).
+struct Connection {
+    sender: SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+    host: String,
+    closed: bool,
+}
+
+async fn handshake(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, BoxError> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+impl Connection {
+    async fn open(addr: SocketAddr) -> Result<Self, BoxError> {
+        Ok(Self {
+            sender: handshake(addr).await?,
+            addr,
+            host: addr.to_string(),
+            closed: false,
+        })
+    }
+
+    /// One AWS JSON 1.1 call; the body is returned for 200, an error otherwise.
+    async fn call(&mut self, op: &str, body: Bytes) -> Result<Bytes, BoxError> {
+        let req = http::Request::post("/")
+            .header("host", &self.host)
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", format!("Logs_20140328.{op}"))
+            .header("x-amz-date", "20261129T000000Z")
+            // Peers take the region from the credential scope; nobody here checks it.
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDLOAD/20261129/us-east-1/logs/aws4_request, \
+                 SignedHeaders=host;x-amz-date;x-amz-target, Signature=0000",
+            )
+            .body(Full::new(body))?;
+        if self.closed || self.sender.is_closed() {
+            self.sender = handshake(self.addr).await?;
+            self.closed = false;
+        }
+        self.sender.ready().await?;
+        let resp = self.sender.send_request(req).await?;
+        self.closed = resp
+            .headers()
+            .get(http::header::CONNECTION)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        if !status.is_success() {
+            return Err(format!("{op}: HTTP {status}: {}", String::from_utf8_lossy(&bytes)).into());
+        }
+        Ok(bytes)
+    }
+
+    async fn call_json(&mut self, op: &str, body: &Value) -> Result<Value, BoxError> {
+        let bytes = self
+            .call(op, Bytes::from(serde_json::to_vec(body)?))
+            .await?;
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+}
+
+/// PutLogEvents limits: 10,000 events, 1,048,576 bytes counting 26 bytes per event, 24 h.
+fn batches(s: &StreamData) -> Vec<(Bytes, usize)> {
+    const MAX_BYTES: usize = 1_048_576;
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < s.events.len() {
+        let mut end = start;
+        let mut size = 0;
+        while end < s.events.len() {
+            let cost = s.events[end].1.len() + 26;
+            if end - start == 10_000
+                || size + cost > MAX_BYTES
+                || s.events[end].0 - s.events[start].0 >= 86_400_000
+            {
+                break;
+            }
+            size += cost;
+            end += 1;
+        }
+        let events: Vec<Value> = s.events[start..end]
+            .iter()
+            .map(|(t, m)| json!({"timestamp": t, "message": m}))
+            .collect();
+        let body = json!({"logGroupName": s.group, "logStreamName": s.stream, "logEvents": events});
+        match serde_json::to_vec(&body) {
+            Ok(b) => out.push((Bytes::from(b), end - start)),
+            Err(e) => eprintln!("cannot encode a batch: {e}"),
+        }
+        start = end;
+    }
+    out
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64) * p).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// Starts Lookout on 127.0.0.1:0 in its own runtime thread; returns its address.
+fn start_lookout(dir: &std::path::Path) -> Result<SocketAddr, BoxError> {
+    let service = Service::open(dir, ServiceConfig::default())?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    std::thread::spawn(move || {
+        let rt = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("lookout runtime: {e}");
+                return;
+            }
+        };
+        rt.block_on(async move {
+            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                return;
+            };
+            let _ = axum::serve(listener, app(AppState::new(service, None))).await;
+        });
+    });
+    Ok(addr)
+}
+
+struct LoadResult {
+    seconds: f64,
+    p50: Duration,
+    p99: Duration,
+    requests: usize,
+    failures: usize,
+    first_failure: Option<String>,
+}
+
+async fn load(
+    addr: SocketAddr,
+    work: Arc<Vec<Vec<(Bytes, usize)>>>,
+    connections: usize,
+) -> Result<LoadResult, BoxError> {
+    // Streams are dealt to connections so each stream's batches go in order on one
+    // connection, as a shipper with one sender per stream does.
+    let mut queues: Vec<Vec<usize>> = vec![Vec::new(); connections];
+    for i in 0..work.len() {
+        queues[i % connections].push(i);
+    }
+    let mut conns = Vec::new();
+    for _ in 0..connections {
+        conns.push(Connection::open(addr).await?);
+    }
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for (mut conn, queue) in conns.into_iter().zip(queues) {
+        let work = Arc::clone(&work);
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut failures = Vec::new();
+            for i in queue {
+                for (body, _) in &work[i] {
+                    let t = Instant::now();
+                    match conn.call("PutLogEvents", body.clone()).await {
+                        Ok(resp) => {
+                            lat.push(t.elapsed());
+                            if resp.windows(21).any(|w| w == b"rejectedLogEventsInfo") {
+                                failures.push("rejectedLogEventsInfo in a response".to_string());
+                            }
+                        }
+                        Err(e) => failures.push(e.to_string()),
+                    }
+                }
+            }
+            (lat, failures)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut failures = Vec::new();
+    for t in tasks {
+        let (l, f) = t.await?;
+        lat.extend(l);
+        failures.extend(f);
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    lat.sort();
+    Ok(LoadResult {
+        seconds,
+        p50: percentile(&lat, 0.50),
+        p99: percentile(&lat, 0.99),
+        requests: lat.len(),
+        failures: failures.len(),
+        first_failure: failures.into_iter().next(),
+    })
+}
+
+/// Reads every stream back with GetLogEvents; returns the streams whose count differs.
+async fn verify(addr: SocketAddr, streams: &[StreamData]) -> Result<Vec<String>, BoxError> {
+    let mut conn = Connection::open(addr).await?;
+    let mut wrong = Vec::new();
+    for s in streams {
+        let mut token: Option<String> = None;
+        let mut count = 0usize;
+        let mut last_ts = i64::MIN;
+        let mut ordered = true;
+        for _ in 0..10_000 {
+            let mut req = json!({"logGroupName": s.group, "logStreamName": s.stream,
+                                 "startFromHead": true, "limit": 10_000});
+            if let Some(t) = &token {
+                req["nextToken"] = json!(t);
+            }
+            let resp = conn.call_json("GetLogEvents", &req).await?;
+            let events = resp["events"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+            for e in events {
+                let ts = e["timestamp"].as_i64().unwrap_or(i64::MIN);
+                ordered &= ts >= last_ts;
+                last_ts = ts;
+            }
+            count += events.len();
+            let next = resp["nextForwardToken"].as_str().map(str::to_string);
+            if events.is_empty() || next.is_none() || next == token {
+                break;
+            }
+            token = next;
+        }
+        if count != s.events.len() || !ordered {
+            wrong.push(format!(
+                "{}/{}: {count} of {} events{}",
+                s.group,
+                s.stream,
+                s.events.len(),
+                if ordered { "" } else { ", out of order" }
+            ));
+        }
+    }
+    Ok(wrong)
+}
+
+/// FilterLogEvents over every group, following nextToken to the end; returns the total.
+async fn filter(addr: SocketAddr, groups: &[String], pattern: &str) -> Result<u64, BoxError> {
+    let mut conn = Connection::open(addr).await?;
+    let mut total = 0u64;
+    for g in groups {
+        let mut token: Option<String> = None;
+        for _ in 0..100_000 {
+            let mut req = json!({"logGroupName": g, "filterPattern": pattern, "limit": 10_000});
+            if let Some(t) = &token {
+                req["nextToken"] = json!(t);
+            }
+            let resp = conn.call_json("FilterLogEvents", &req).await?;
+            total += resp["events"].as_array().map_or(0, Vec::len) as u64;
+            match resp["nextToken"].as_str() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+    }
+    Ok(total)
+}
+
+async fn setup(
+    addr: SocketAddr,
+    streams: &[StreamData],
+    groups: &[String],
+) -> Result<(), BoxError> {
+    let mut conn = Connection::open(addr).await?;
+    for g in groups {
+        conn.call_json("CreateLogGroup", &json!({"logGroupName": g}))
+            .await?;
+    }
+    for s in streams {
+        conn.call_json(
+            "CreateLogStream",
+            &json!({"logGroupName": s.group, "logStreamName": s.stream}),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn json_equals(message: &str, key: &str, value: &str) -> bool {
+    if !message.starts_with('{') {
+        return false;
+    }
+    match serde_json::from_str::<Value>(message) {
+        Ok(Value::Object(o)) => o.get(key).and_then(Value::as_str) == Some(value),
+        _ => false,
+    }
+}
+
+async fn run() -> Result<(), BoxError> {
+    let n = env_usize("LOOKOUT_LOAD_EVENTS", 1_000_000);
+    let connections = env_usize("LOOKOUT_LOAD_CONNECTIONS", 8).max(1);
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
+    // Recent timestamps (the last hour) so every server accepts them; five functions so
+    // most streams fill a 1 MiB batch.
+    let cfg = GenConfig {
+        events: n as u64,
+        seed: 7,
+        start_ms: now_ms - 3_600_000,
+        span_ms: 3_600_000,
+        functions: 5,
+        ..GenConfig::default()
+    };
+    let mut generator = Generator::new(cfg);
+    let mut by_stream: BTreeMap<(String, String), Vec<(i64, String)>> = BTreeMap::new();
+    for e in generator.by_ref() {
+        by_stream
+            .entry((e.log_group, e.log_stream))
+            .or_default()
+            .push((e.timestamp, e.message));
+    }
+    let manifest = generator.manifest();
+    let streams: Vec<StreamData> = by_stream
+        .into_iter()
+        .map(|((group, stream), events)| StreamData {
+            group,
+            stream,
+            events,
+        })
+        .collect();
+    let mut groups: Vec<String> = streams.iter().map(|s| s.group.clone()).collect();
+    groups.dedup();
+    let work: Arc<Vec<_>> = Arc::new(streams.iter().map(batches).collect());
+    let requests: usize = work.iter().map(Vec::len).sum();
+    let body_bytes: usize = work.iter().flatten().map(|(b, _)| b.len()).sum();
+    let raw_bytes: u64 = manifest.message_bytes;
+
+    let mut cases = vec![
+        FilterCase {
+            label: "common value",
+            pattern: r#"{ $.level = "ERROR" }"#.into(),
+            key: "level",
+            value: "ERROR".into(),
+            expected: 0,
+        },
+        FilterCase {
+            label: "needle request id",
+            pattern: format!(
+                r#"{{ $.function_request_id = "{}" }}"#,
+                manifest.needles.request_id.value
+            ),
+            key: "function_request_id",
+            value: manifest.needles.request_id.value.clone(),
+            expected: 0,
+        },
+    ];
+    for c in &mut cases {
+        c.expected = streams
+            .iter()
+            .flat_map(|s| &s.events)
+            .filter(|(_, m)| json_equals(m, c.key, &c.value))
+            .count() as u64;
+    }
+
+    println!(
+        "workload: {n} events ({:.1} MB of messages), {} groups, {} streams, {requests} PutLogEvents \
+         requests, mean body {:.0} KiB, {connections} connections",
+        raw_bytes as f64 / 1e6,
+        groups.len(),
+        streams.len(),
+        body_bytes as f64 / requests.max(1) as f64 / 1024.0,
+    );
+
+    let dir = tempfile::tempdir()?;
+    let mut targets = vec![("lookout".to_string(), start_lookout(dir.path())?)];
+    if let Ok(peers) = std::env::var("LOOKOUT_LOAD_PEERS") {
+        for item in peers.split(',').filter(|s| !s.trim().is_empty()) {
+            let Some((name, url)) = item.split_once('=') else {
+                return Err(format!("LOOKOUT_LOAD_PEERS item {item:?} is not name=url").into());
+            };
+            let hostport = url
+                .trim()
+                .trim_start_matches("http://")
+                .trim_end_matches('/');
+            targets.push((name.trim().to_string(), hostport.parse()?));
+        }
+    }
+
+    println!(
+        "\n| server | events/s | p50 ms | p99 ms | requests | failed | read back | {} |",
+        cases
+            .iter()
+            .map(|c| format!("filter {} s (hits)", c.label))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!(
+        "|---|---|---|---|---|---|---|{}",
+        "---|".repeat(cases.len())
+    );
+    for (name, addr) in targets {
+        if let Err(e) = setup(addr, &streams, &groups).await {
+            println!("| {name} | setup failed: {e} |");
+            continue;
+        }
+        let r = match load(addr, Arc::clone(&work), connections).await {
+            Ok(r) => r,
+            Err(e) => {
+                println!("| {name} | load failed: {e} |");
+                continue;
+            }
+        };
+        let read_back = match verify(addr, &streams).await {
+            Ok(w) if w.is_empty() => "all events, in order".to_string(),
+            Ok(w) => format!("WRONG in {} streams, e.g. {}", w.len(), w[0]),
+            Err(e) => format!("read failed: {e}"),
+        };
+        let mut filters = Vec::new();
+        for c in &cases {
+            let t = Instant::now();
+            let cell = match filter(addr, &groups, &c.pattern).await {
+                Ok(got) => format!(
+                    "{:.2} ({got}{})",
+                    t.elapsed().as_secs_f64(),
+                    if got == c.expected {
+                        ", correct".to_string()
+                    } else {
+                        format!(", WRONG: expected {}", c.expected)
+                    }
+                ),
+                Err(e) => format!("failed: {e}"),
+            };
+            filters.push(cell);
+        }
+        println!(
+            "| {name} | {:.0} | {:.1} | {:.1} | {} | {} | {read_back} | {} |",
+            n as f64 / r.seconds,
+            r.p50.as_secs_f64() * 1e3,
+            r.p99.as_secs_f64() * 1e3,
+            r.requests,
+            r.failures,
+            filters.join(" | ")
+        );
+        if let Some(f) = r.first_failure {
+            println!(
+                "  first failure on {name}: {}",
+                f.chars().take(300).collect::<String>()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), BoxError> {
+    // `cargo bench` passes `--bench`; a filter argument would make no sense here.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(run())
+}
