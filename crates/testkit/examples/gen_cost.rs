@@ -4,6 +4,9 @@
 //!
 //! `cargo build --release -p lookout-testkit --example gen_cost`
 //! `target/release/examples/gen_cost 200000`
+//!
+//! With a second argument `-`, the lines go to standard output instead (buffered as
+//! `lookout gen` does) and the manifest to standard error: a file-speed probe without the CLI.
 
 use std::io::{self, Write};
 
@@ -31,6 +34,13 @@ fn main() -> io::Result<()> {
         seed: 7,
         ..GenConfig::default()
     });
+    if std::env::args().nth(2).as_deref() == Some("-") {
+        let stdout = io::stdout();
+        g.write_jsonl(io::BufWriter::with_capacity(1 << 20, stdout.lock()))?;
+        let manifest = serde_json::to_string(&g.manifest()).map_err(io::Error::other)?;
+        eprintln!("{manifest}");
+        return Ok(());
+    }
     let mut sink = Count(0);
     g.write_jsonl(&mut sink)?;
     if g.manifest().events != events {

@@ -9,12 +9,14 @@
 use std::io::{self, Write};
 
 use crate::clock::push_stream_date;
-use crate::jsonl::write_event_line;
+use crate::jsonl::{lit, push_json_bytes};
 use crate::manifest::{Manifest, Needle, Needles};
 use crate::rng::Rng;
 use crate::vocab::*;
 
+mod msg;
 mod render;
+use msg::Msg;
 use render::push_hex_u32;
 
 /// Template index per roll: the weights of the application line templates in `render_app`.
@@ -194,8 +196,8 @@ pub struct Generator {
     slots: Vec<Invocation>,
     emitted: u64,
     next_env_id: u64,
-    msg: String,
-    extra: String,
+    msg: Msg,
+    extra: Msg,
     text: String,
     // manifest counters
     levels: [u64; 4],
@@ -243,8 +245,8 @@ impl Generator {
             slots: Vec::with_capacity(IN_FLIGHT),
             emitted: 0,
             next_env_id: 0,
-            msg: String::with_capacity(4096),
-            extra: String::with_capacity(1024),
+            msg: Msg::with_capacity(4096),
+            extra: Msg::with_capacity(1024),
             text: String::with_capacity(256),
             levels: [0; 4],
             platform_lines: 0,
@@ -270,6 +272,19 @@ impl Generator {
 
     /// The next event, borrowed from the generator; `None` after `events` events.
     pub fn next_ref(&mut self) -> Option<EventRef<'_>> {
+        let slot = self.advance()?;
+        let inv = &self.slots[slot];
+        Some(EventRef {
+            log_group: &self.funcs[inv.func].group,
+            log_stream: &inv.stream,
+            timestamp: self.last_ts,
+            message: self.msg.as_str(),
+        })
+    }
+
+    /// Renders the next event into `self.msg` (in its current form) and returns its slot;
+    /// the timestamp is `self.last_ts`.
+    fn advance(&mut self) -> Option<usize> {
         if self.emitted >= self.cfg.events {
             return None;
         }
@@ -290,37 +305,50 @@ impl Generator {
         }
         self.emitted += 1;
         self.last_ts = ts;
-        self.message_bytes += self.msg.len() as u64;
+        self.message_bytes += self.msg.raw_len() as u64;
         let inv = &self.slots[slot];
-        let f = &self.funcs[inv.func];
         if inv.needle {
-            if self.msg.contains(&inv.request_id) {
+            // Ids are hex and dashes, which escaping leaves alone: the escaped form holds
+            // them exactly where the written form does.
+            let text = self.msg.as_str();
+            if text.contains(&inv.request_id) {
                 self.needle_request.count += 1;
             }
-            if self.msg.contains(&inv.trace_id) {
+            if text.contains(&inv.trace_id) {
                 self.needle_trace.count += 1;
             }
         }
-        Some(EventRef {
-            log_group: &f.group,
-            log_stream: &inv.stream,
-            timestamp: ts,
-            message: &self.msg,
-        })
+        Some(slot)
     }
 
     /// Writes every remaining event as a JSON line `{"logGroup","logStream","timestamp",
     /// "message"}` to `w` (buffer it: this issues one write per 256 KiB).
-    pub fn write_jsonl<W: Write>(&mut self, mut w: W) -> io::Result<()> {
+    ///
+    /// Messages are rendered directly in their escaped form, so the bytes are the same as
+    /// escaping each [`EventRef::message`] but the message is never scanned a second time.
+    pub fn write_jsonl<W: Write>(&mut self, w: W) -> io::Result<()> {
+        self.msg.set_escaped(true);
+        self.extra.set_escaped(true);
+        let result = self.write_escaped(w);
+        self.msg.set_escaped(false);
+        self.extra.set_escaped(false);
+        result
+    }
+
+    fn write_escaped<W: Write>(&mut self, mut w: W) -> io::Result<()> {
         let mut buf: Vec<u8> = Vec::with_capacity(512 * 1024);
-        while let Some(ev) = self.next_ref() {
-            write_event_line(
-                &mut buf,
-                ev.log_group,
-                ev.log_stream,
-                ev.timestamp,
-                ev.message,
-            );
+        let mut ts_text = itoa::Buffer::new();
+        while let Some(slot) = self.advance() {
+            let inv = &self.slots[slot];
+            buf.extend_from_slice(b"{\"logGroup\":");
+            push_json_bytes(&mut buf, &self.funcs[inv.func].group);
+            buf.extend_from_slice(b",\"logStream\":");
+            push_json_bytes(&mut buf, &inv.stream);
+            buf.extend_from_slice(b",\"timestamp\":");
+            buf.extend_from_slice(ts_text.format(self.last_ts).as_bytes());
+            buf.extend_from_slice(b",\"message\":\"");
+            buf.extend_from_slice(self.msg.as_str().as_bytes());
+            buf.extend_from_slice(b"\"}\n");
             if buf.len() >= 256 * 1024 {
                 w.write_all(&buf)?;
                 buf.clear();
@@ -539,28 +567,28 @@ impl Generator {
             Step::InitStart => {
                 self.platform_lines += 1;
                 let f = &self.funcs[fi];
-                self.msg.push_str("INIT_START Runtime Version: ");
-                self.msg.push_str(f.runtime);
-                self.msg.push_str("\tRuntime Version ARN: ");
-                self.msg.push_str(&f.runtime_arn);
-                self.msg.push('\n');
+                self.msg.lit(lit!("INIT_START Runtime Version: "));
+                self.msg.text(f.runtime);
+                self.msg.lit(lit!("\tRuntime Version ARN: "));
+                self.msg.text(&f.runtime_arn);
+                self.msg.lit(lit!("\n"));
             }
             Step::InitLog => {
                 let line = *self.rng.pick(&INIT_LINES);
-                self.msg.push_str(line);
-                self.msg.push('\n');
+                self.msg.text(line);
+                self.msg.lit(lit!("\n"));
             }
             Step::Start => {
                 self.platform_lines += 1;
-                self.msg.push_str("START RequestId: ");
-                self.msg.push_str(&self.slots[slot].request_id);
-                self.msg.push_str(" Version: $LATEST\n");
+                self.msg.lit(lit!("START RequestId: "));
+                self.msg.plain(&self.slots[slot].request_id);
+                self.msg.lit(lit!(" Version: $LATEST\n"));
             }
             Step::End => {
                 self.platform_lines += 1;
-                self.msg.push_str("END RequestId: ");
-                self.msg.push_str(&self.slots[slot].request_id);
-                self.msg.push('\n');
+                self.msg.lit(lit!("END RequestId: "));
+                self.msg.plain(&self.slots[slot].request_id);
+                self.msg.lit(lit!("\n"));
             }
             Step::Report => self.render_report(slot),
             Step::App(i) => self.render_app(slot, i, ts),
@@ -694,6 +722,51 @@ mod tests {
             }
         }
         assert!(streams.len() > 20, "{}", streams.len());
+    }
+
+    /// The JSON lines render messages directly in escaped form; they must be exactly the
+    /// events of the iterator, escaped field by field, with the same manifest.
+    #[test]
+    fn jsonl_lines_are_the_events_escaped() {
+        for (seed, entropy) in [(9, 0.5), (10, 1.0), (11, 0.0)] {
+            let cfg = GenConfig {
+                events: 20_000,
+                seed,
+                entropy,
+                ..GenConfig::default()
+            };
+            let mut written = Generator::new(cfg.clone());
+            let mut out = Vec::new();
+            written.write_jsonl(&mut out).unwrap();
+            let mut iterated = Generator::new(cfg);
+            let mut expect = Vec::with_capacity(out.len());
+            for e in iterated.by_ref() {
+                expect.extend_from_slice(b"{\"logGroup\":");
+                push_json_bytes(&mut expect, &e.log_group);
+                expect.extend_from_slice(b",\"logStream\":");
+                push_json_bytes(&mut expect, &e.log_stream);
+                expect.extend_from_slice(format!(",\"timestamp\":{}", e.timestamp).as_bytes());
+                expect.extend_from_slice(b",\"message\":");
+                push_json_bytes(&mut expect, &e.message);
+                expect.extend_from_slice(b"}\n");
+            }
+            assert!(out == expect, "seed {seed}: escaped rendering differs");
+            assert_eq!(
+                serde_json::to_string(&written.manifest()).unwrap(),
+                serde_json::to_string(&iterated.manifest()).unwrap()
+            );
+            // The generator is back in the written form afterwards.
+            assert!(written.next_ref().is_none());
+        }
+    }
+
+    #[test]
+    fn literals_are_escaped_at_compile_time_like_at_run_time() {
+        let l = lit!("q\"b\\n\nt\tc\u{1}é");
+        let mut run = String::new();
+        crate::jsonl::push_escaped(&mut run, l.raw);
+        assert_eq!(l.esc, run);
+        assert_eq!(l.raw, "q\"b\\n\nt\tc\u{1}é");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// 0 = copy as is; otherwise the character after the backslash (`u` for `\u00XX`).
-const ESCAPE: [u8; 256] = {
+pub(crate) const ESCAPE: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 0x20 {
@@ -92,6 +92,18 @@ pub(crate) fn push_json_bytes(out: &mut Vec<u8>, s: &str) {
 /// Appends `s` as a quoted JSON string to a `String` (short values: a plain scan).
 pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
+    push_escaped(out, s);
+    out.push('"');
+}
+
+/// Appends `s` escaped for the inside of a JSON string (no quotes). Values without a byte to
+/// escape (most vocabulary) are one check and one copy.
+pub(crate) fn push_escaped(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    if bytes.len() <= 16 && !bytes.iter().any(|&b| ESCAPE[b as usize] != 0) {
+        out.push_str(s);
+        return;
+    }
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let esc = ESCAPE[b as usize];
@@ -110,22 +122,76 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
         start = i + 1;
     }
     out.push_str(&s[start..]);
-    out.push('"');
 }
 
-/// Appends one output line: `{"logGroup":…,"logStream":…,"timestamp":…,"message":…}\n`.
-pub(crate) fn write_event_line(out: &mut Vec<u8>, group: &str, stream: &str, ts: i64, msg: &str) {
-    out.extend_from_slice(b"{\"logGroup\":");
-    push_json_bytes(out, group);
-    out.extend_from_slice(b",\"logStream\":");
-    push_json_bytes(out, stream);
-    out.extend_from_slice(b",\"timestamp\":");
-    let mut b = itoa::Buffer::new();
-    out.extend_from_slice(b.format(ts).as_bytes());
-    out.extend_from_slice(b",\"message\":");
-    push_json_bytes(out, msg);
-    out.extend_from_slice(b"}\n");
+/// Length of `s` escaped for the inside of a JSON string, at compile time.
+pub(crate) const fn escaped_len(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let mut n = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        n += match ESCAPE[bytes[i] as usize] {
+            0 => 1,
+            b'u' => 6,
+            _ => 2,
+        };
+        i += 1;
+    }
+    n
 }
+
+/// `s` escaped for the inside of a JSON string, at compile time; `N` is [`escaped_len`].
+pub(crate) const fn escape_const<const N: usize>(s: &str) -> [u8; N] {
+    let bytes = s.as_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    let mut n = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let esc = ESCAPE[b as usize];
+        if esc == 0 {
+            out[n] = b;
+            n += 1;
+        } else {
+            out[n] = b'\\';
+            out[n + 1] = esc;
+            n += 2;
+            if esc == b'u' {
+                out[n] = b'0';
+                out[n + 1] = b'0';
+                out[n + 2] = HEX[(b >> 4) as usize];
+                out[n + 3] = HEX[(b & 15) as usize];
+                n += 4;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A literal piece of a message in both forms: as written, and escaped for the inside of a
+/// JSON string (the form `lookout gen` writes). Built by [`lit!`] at compile time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lit {
+    pub(crate) raw: &'static str,
+    pub(crate) esc: &'static str,
+}
+
+/// `lit!("text")`: a [`Lit`] whose escaped form is computed at compile time.
+macro_rules! lit {
+    ($s:expr) => {{
+        const RAW: &str = $s;
+        const N: usize = $crate::jsonl::escaped_len(RAW);
+        const BYTES: [u8; N] = $crate::jsonl::escape_const::<N>(RAW);
+        const ESC: &str = match std::str::from_utf8(&BYTES) {
+            Ok(s) => s,
+            // Escaping keeps UTF-8 valid; a failure would stop the build, not a run.
+            Err(_) => panic!("escaped literal is not UTF-8"),
+        };
+        $crate::jsonl::Lit { raw: RAW, esc: ESC }
+    }};
+}
+pub(crate) use lit;
 
 #[cfg(test)]
 mod tests {
@@ -168,22 +234,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn event_line_is_one_json_object() {
-        let mut out = Vec::new();
-        write_event_line(
-            &mut out,
-            "/aws/lambda/f",
-            "2026/11/01/[$LATEST]ab",
-            -5,
-            "a\nb",
-        );
-        assert_eq!(out.last(), Some(&b'\n'));
-        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v["timestamp"], -5);
-        assert_eq!(v["message"], "a\nb");
-        assert_eq!(v["logStream"], "2026/11/01/[$LATEST]ab");
     }
 }

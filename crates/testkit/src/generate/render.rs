@@ -4,7 +4,7 @@
 
 use super::{Failure, Generator, Kind, Level, RARE_TERM_RATE, TEMPLATE_BY_ROLL};
 use crate::clock::{push_iso_millis, push_python_millis};
-use crate::jsonl::push_json_str;
+use crate::jsonl::lit;
 use crate::vocab::*;
 
 impl Generator {
@@ -20,35 +20,35 @@ impl Generator {
             inv.duration_ms_x100
         };
         let m = &mut self.msg;
-        m.push_str("REPORT RequestId: ");
-        m.push_str(&inv.request_id);
-        m.push_str("\tDuration: ");
-        push_fixed2(m, dur);
-        m.push_str(" ms\tBilled Duration: ");
-        push_u64(m, dur.div_ceil(100));
-        m.push_str(" ms\tMemory Size: ");
-        push_u64(m, u64::from(f.memory_mb));
-        m.push_str(" MB\tMax Memory Used: ");
+        m.lit(lit!("REPORT RequestId: "));
+        m.plain(&inv.request_id);
+        m.lit(lit!("\tDuration: "));
+        m.fixed2(dur);
+        m.lit(lit!(" ms\tBilled Duration: "));
+        m.u64(dur.div_ceil(100));
+        m.lit(lit!(" ms\tMemory Size: "));
+        m.u64(u64::from(f.memory_mb));
+        m.lit(lit!(" MB\tMax Memory Used: "));
         let used = (u64::from(f.memory_mb) / 4 + 30 + self.rng.below(u64::from(f.memory_mb) / 3))
             .min(u64::from(f.memory_mb));
-        push_u64(m, used);
-        m.push_str(" MB\t");
+        m.u64(used);
+        m.lit(lit!(" MB\t"));
         if inv.cold {
-            m.push_str("Init Duration: ");
-            push_fixed2(m, inv.init_ms_x100);
-            m.push_str(" ms\t");
+            m.lit(lit!("Init Duration: "));
+            m.fixed2(inv.init_ms_x100);
+            m.lit(lit!(" ms\t"));
         }
         if timeout {
-            m.push_str("Status: timeout\t");
+            m.lit(lit!("Status: timeout\t"));
         }
         if f.traced {
-            m.push_str("\nXRAY TraceId: ");
-            m.push_str(&inv.trace_id);
-            m.push_str("\tSegmentId: ");
-            self.rng.push_hex(m, 16);
-            m.push_str("\tSampled: true\t");
+            m.lit(lit!("\nXRAY TraceId: "));
+            m.plain(&inv.trace_id);
+            m.lit(lit!("\tSegmentId: "));
+            m.plain_with(|s| self.rng.push_hex(s, 16));
+            m.lit(lit!("\tSampled: true\t"));
         }
-        m.push('\n');
+        m.lit(lit!("\n"));
     }
 
     pub(super) fn render_failure(&mut self, slot: usize, ts: i64) {
@@ -57,21 +57,19 @@ impl Generator {
         match failure {
             Failure::Timeout => {
                 self.platform_lines += 1;
-                push_iso_millis(&mut self.msg, ts);
-                self.msg.push(' ');
-                self.msg.push_str(&self.slots[slot].request_id);
-                self.msg.push_str(" Task timed out after 3.00 seconds\n");
+                self.msg.plain_with(|s| push_iso_millis(s, ts));
+                self.msg.lit(lit!(" "));
+                self.msg.plain(&self.slots[slot].request_id);
+                self.msg.lit(lit!(" Task timed out after 3.00 seconds\n"));
             }
             Failure::Panic => {
                 let (text, at) = *self.rng.pick(&RUST_PANICS);
                 self.levels[Level::Error.index()] += 1;
-                self.msg.push_str("thread 'main' panicked at ");
-                self.msg.push_str(at);
-                self.msg.push_str(":\n");
-                self.msg.push_str(text);
-                self.msg.push_str(
-                    "\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
-                );
+                self.msg.lit(lit!("thread 'main' panicked at "));
+                self.msg.text(at);
+                self.msg.lit(lit!(":\n"));
+                self.msg.text(text);
+                self.msg.lit(lit!("\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"));
             }
             Failure::Error if kind == Kind::PythonText => {
                 // The Python runtime's unhandled-exception line: frames joined with \r so
@@ -79,17 +77,17 @@ impl Generator {
                 self.levels[Level::Error.index()] += 1;
                 let (name, _module, text, file, func, stmt) = *self.rng.pick(&PY_EXCEPTIONS);
                 let m = &mut self.msg;
-                m.push_str("[ERROR] ");
-                m.push_str(name);
-                m.push_str(": ");
-                m.push_str(text);
-                m.push_str("\rTraceback (most recent call last):\r  File \"/var/task/lambda_function.py\", line 31, in lambda_handler\r    return handle(event)\r  File \"");
-                m.push_str(file);
-                m.push_str("\", line 57, in ");
-                m.push_str(func);
-                m.push_str("\r    ");
-                m.push_str(stmt);
-                m.push('\n');
+                m.lit(lit!("[ERROR] "));
+                m.text(name);
+                m.lit(lit!(": "));
+                m.text(text);
+                m.lit(lit!("\rTraceback (most recent call last):\r  File \"/var/task/lambda_function.py\", line 31, in lambda_handler\r    return handle(event)\r  File \""));
+                m.text(file);
+                m.lit(lit!("\", line 57, in "));
+                m.text(func);
+                m.lit(lit!("\r    "));
+                m.text(stmt);
+                m.lit(lit!("\n"));
             }
             Failure::Error => {
                 self.extra.clear();
@@ -121,15 +119,15 @@ impl Generator {
                 stack.push_str(" (file:///var/task/index.mjs:");
                 push_u64(&mut stack, line);
                 stack.push_str(":27)\n    at Runtime.handler (file:///var/task/index.mjs:12:11)");
-                e.push_str(",\"error\":{\"name\":");
-                push_json_str(e, name);
-                e.push_str(",\"location\":\"file:///var/task/index.mjs:");
-                push_u64(e, line);
-                e.push_str("\",\"message\":");
-                push_json_str(e, text);
-                e.push_str(",\"stack\":");
-                push_json_str(e, &stack);
-                e.push('}');
+                e.lit(lit!(",\"error\":{\"name\":"));
+                e.json_str(name);
+                e.lit(lit!(",\"location\":\"file:///var/task/index.mjs:"));
+                e.u64(line);
+                e.lit(lit!("\",\"message\":"));
+                e.json_str(text);
+                e.lit(lit!(",\"stack\":"));
+                e.json_str(&stack);
+                e.lit(lit!("}"));
             }
             _ => {
                 let (name, module, text, file, func, stmt) = *self.rng.pick(&PY_EXCEPTIONS);
@@ -149,25 +147,25 @@ impl Generator {
                 tb.push_str(name);
                 tb.push_str(": ");
                 tb.push_str(text);
-                e.push_str(",\"exception\":");
-                push_json_str(e, &tb);
-                e.push_str(",\"exception_name\":");
-                push_json_str(e, name);
-                e.push_str(",\"stack_trace\":{\"type\":");
-                push_json_str(e, name);
-                e.push_str(",\"value\":");
-                push_json_str(e, text);
-                e.push_str(",\"module\":");
-                push_json_str(e, module);
-                e.push_str(",\"frames\":[{\"file\":\"/var/task/app/handler.py\",\"line\":64,\"function\":\"handler\",\"statement\":\"result = process(event)\"},{\"file\":");
-                push_json_str(e, file);
-                e.push_str(",\"line\":");
-                push_u64(e, line);
-                e.push_str(",\"function\":");
-                push_json_str(e, func);
-                e.push_str(",\"statement\":");
-                push_json_str(e, stmt);
-                e.push_str("}]}");
+                e.lit(lit!(",\"exception\":"));
+                e.json_str(&tb);
+                e.lit(lit!(",\"exception_name\":"));
+                e.json_str(name);
+                e.lit(lit!(",\"stack_trace\":{\"type\":"));
+                e.json_str(name);
+                e.lit(lit!(",\"value\":"));
+                e.json_str(text);
+                e.lit(lit!(",\"module\":"));
+                e.json_str(module);
+                e.lit(lit!(",\"frames\":[{\"file\":\"/var/task/app/handler.py\",\"line\":64,\"function\":\"handler\",\"statement\":\"result = process(event)\"},{\"file\":"));
+                e.json_str(file);
+                e.lit(lit!(",\"line\":"));
+                e.u64(line);
+                e.lit(lit!(",\"function\":"));
+                e.json_str(func);
+                e.lit(lit!(",\"statement\":"));
+                e.json_str(stmt);
+                e.lit(lit!("}]}"));
             }
         }
     }
@@ -201,25 +199,25 @@ impl Generator {
                 text.push_str(method);
                 text.push(' ');
                 text.push_str(path);
-                e.push_str(",\"http_method\":\"");
-                e.push_str(method);
-                e.push_str("\",\"path\":\"");
-                e.push_str(path);
-                e.push_str("\",\"user_id\":\"user-");
-                push_u64(e, user);
-                e.push('"');
+                e.lit(lit!(",\"http_method\":\""));
+                e.text(method);
+                e.lit(lit!("\",\"path\":\""));
+                e.text(path);
+                e.lit(lit!("\",\"user_id\":\"user-"));
+                e.u64(user);
+                e.lit(lit!("\""));
             }
             1 | 2 => {
                 level = Level::Info;
                 location = "process_order:88";
                 text.push_str("Processing order ord-");
                 push_u64(&mut text, order);
-                e.push_str(",\"order_id\":\"ord-");
-                push_u64(e, order);
-                e.push_str("\",\"user_id\":\"user-");
-                push_u64(e, user);
-                e.push_str("\",\"items\":");
-                push_u64(e, r.range(1, 12));
+                e.lit(lit!(",\"order_id\":\"ord-"));
+                e.u64(order);
+                e.lit(lit!("\",\"user_id\":\"user-"));
+                e.u64(user);
+                e.lit(lit!("\",\"items\":"));
+                e.u64(r.range(1, 12));
             }
             3 => {
                 level = if logs_debug {
@@ -232,11 +230,11 @@ impl Generator {
                 text.push_str("Cache lookup for user:");
                 push_u64(&mut text, user);
                 text.push_str(if hit { " hit" } else { " miss" });
-                e.push_str(",\"cache_hit\":");
-                e.push_str(if hit { "true" } else { "false" });
-                e.push_str(",\"user_id\":\"user-");
-                push_u64(e, user);
-                e.push('"');
+                e.lit(lit!(",\"cache_hit\":"));
+                e.plain(if hit { "true" } else { "false" });
+                e.lit(lit!(",\"user_id\":\"user-"));
+                e.u64(user);
+                e.lit(lit!("\""));
             }
             4 => {
                 level = Level::Info;
@@ -245,16 +243,16 @@ impl Generator {
                 let currency = *r.pick(&CURRENCIES);
                 text.push_str("Payment authorized by ");
                 text.push_str(provider);
-                e.push_str(",\"order_id\":\"ord-");
-                push_u64(e, order);
-                e.push_str("\",\"amount\":");
-                push_fixed2(e, r.range(100, 50_000));
-                e.push_str(",\"currency\":\"");
-                e.push_str(currency);
-                e.push_str("\",\"provider\":\"");
-                e.push_str(provider);
-                e.push_str("\",\"duration_ms\":");
-                push_u64(e, r.range(40, 900));
+                e.lit(lit!(",\"order_id\":\"ord-"));
+                e.u64(order);
+                e.lit(lit!("\",\"amount\":"));
+                e.fixed2(r.range(100, 50_000));
+                e.lit(lit!(",\"currency\":\""));
+                e.text(currency);
+                e.lit(lit!("\",\"provider\":\""));
+                e.text(provider);
+                e.lit(lit!("\",\"duration_ms\":"));
+                e.u64(r.range(40, 900));
             }
             5 => {
                 level = Level::Warn;
@@ -262,10 +260,10 @@ impl Generator {
                 let host = *r.pick(&DOWNSTREAMS);
                 text.push_str("Slow response from ");
                 text.push_str(host);
-                e.push_str(",\"downstream\":\"");
-                e.push_str(host);
-                e.push_str("\",\"duration_ms\":");
-                push_u64(e, r.range(1_000, 9_000));
+                e.lit(lit!(",\"downstream\":\""));
+                e.text(host);
+                e.lit(lit!("\",\"duration_ms\":"));
+                e.u64(r.range(1_000, 9_000));
             }
             6 => {
                 level = Level::Warn;
@@ -274,10 +272,10 @@ impl Generator {
                 text.push_str("Retrying request (attempt ");
                 push_u64(&mut text, attempt);
                 text.push_str(" of 3)");
-                e.push_str(",\"attempt\":");
-                push_u64(e, attempt);
-                e.push_str(",\"status_code\":");
-                e.push_str(if r.chance(0.5) { "503" } else { "429" });
+                e.lit(lit!(",\"attempt\":"));
+                e.u64(attempt);
+                e.lit(lit!(",\"status_code\":"));
+                e.plain(if r.chance(0.5) { "503" } else { "429" });
             }
             7 | 8 => {
                 level = Level::Info;
@@ -288,13 +286,13 @@ impl Generator {
                     *r.pick(&["201", "204", "400", "404", "409"])
                 };
                 text.push_str("Request completed");
-                e.push_str(",\"status_code\":");
-                e.push_str(status);
-                e.push_str(",\"duration_ms\":");
-                push_u64(e, r.range(3, 800));
-                e.push_str(",\"user_id\":\"user-");
-                push_u64(e, user);
-                e.push('"');
+                e.lit(lit!(",\"status_code\":"));
+                e.plain(status);
+                e.lit(lit!(",\"duration_ms\":"));
+                e.u64(r.range(3, 800));
+                e.lit(lit!(",\"user_id\":\"user-"));
+                e.u64(user);
+                e.lit(lit!("\""));
             }
             9 => {
                 level = Level::Info;
@@ -303,11 +301,11 @@ impl Generator {
                 text.push_str("Published ");
                 text.push_str(et);
                 text.push_str(" to EventBridge");
-                e.push_str(",\"event_type\":\"");
-                e.push_str(et);
-                e.push_str("\",\"order_id\":\"ord-");
-                push_u64(e, order);
-                e.push('"');
+                e.lit(lit!(",\"event_type\":\""));
+                e.text(et);
+                e.lit(lit!("\",\"order_id\":\"ord-"));
+                e.u64(order);
+                e.lit(lit!("\""));
             }
             10 => {
                 level = Level::Info;
@@ -315,13 +313,13 @@ impl Generator {
                 let q = *r.pick(&QUEUES);
                 text.push_str("Sent message to ");
                 text.push_str(q);
-                e.push_str(",\"queue\":\"");
-                e.push_str(q);
-                e.push('"');
+                e.lit(lit!(",\"queue\":\""));
+                e.text(q);
+                e.lit(lit!("\""));
                 if r.chance(entropy) {
-                    e.push_str(",\"message_id\":\"");
-                    r.push_uuid(e);
-                    e.push('"');
+                    e.lit(lit!(",\"message_id\":\""));
+                    e.plain_with(|s| r.push_uuid(s));
+                    e.lit(lit!("\""));
                 }
             }
             11 => {
@@ -332,10 +330,10 @@ impl Generator {
                 };
                 location = "validate:15";
                 text.push_str("Validated payload");
-                e.push_str(",\"fields\":");
-                push_u64(e, r.range(3, 24));
-                e.push_str(",\"bytes\":");
-                push_u64(e, r.range(80, 12_000));
+                e.lit(lit!(",\"fields\":"));
+                e.u64(r.range(3, 24));
+                e.lit(lit!(",\"bytes\":"));
+                e.u64(r.range(80, 12_000));
             }
             12 => {
                 level = Level::Info;
@@ -343,10 +341,10 @@ impl Generator {
                 let sku = r.skewed(SKUS);
                 text.push_str("Reserved inventory for SKU-");
                 push_u64(&mut text, 10_000 + sku);
-                e.push_str(",\"sku\":\"SKU-");
-                push_u64(e, 10_000 + sku);
-                e.push_str("\",\"quantity\":");
-                push_u64(e, r.range(1, 5));
+                e.lit(lit!(",\"sku\":\"SKU-"));
+                e.u64(10_000 + sku);
+                e.lit(lit!("\",\"quantity\":"));
+                e.u64(r.range(1, 5));
             }
             13 => {
                 level = Level::Info;
@@ -358,12 +356,12 @@ impl Generator {
                 text.push_str(" returned ");
                 push_u64(&mut text, rows);
                 text.push_str(" rows");
-                e.push_str(",\"table\":\"");
-                e.push_str(table);
-                e.push_str("\",\"rows\":");
-                push_u64(e, rows);
-                e.push_str(",\"duration_ms\":");
-                push_fixed2(e, r.range(50, 20_000));
+                e.lit(lit!(",\"table\":\""));
+                e.text(table);
+                e.lit(lit!("\",\"rows\":"));
+                e.u64(rows);
+                e.lit(lit!(",\"duration_ms\":"));
+                e.fixed2(r.range(50, 20_000));
             }
             14 => {
                 level = Level::Warn;
@@ -372,9 +370,9 @@ impl Generator {
                 text.push_str("Validation failed: field '");
                 text.push_str(field);
                 text.push_str("' is invalid");
-                e.push_str(",\"field\":\"");
-                e.push_str(field);
-                e.push_str("\",\"status_code\":400");
+                e.lit(lit!(",\"field\":\""));
+                e.text(field);
+                e.lit(lit!("\",\"status_code\":400"));
             }
             _ => {
                 level = Level::Info;
@@ -382,41 +380,41 @@ impl Generator {
                 let tier = *r.pick(&TIERS);
                 text.push_str("Customer tier is ");
                 text.push_str(tier);
-                e.push_str(",\"customer_tier\":\"");
-                e.push_str(tier);
-                e.push_str("\",\"user_id\":\"user-");
-                push_u64(e, user);
-                e.push_str("\",\"new_customer\":");
-                e.push_str(if r.chance(0.1) { "true" } else { "false" });
+                e.lit(lit!(",\"customer_tier\":\""));
+                e.text(tier);
+                e.lit(lit!("\",\"user_id\":\"user-"));
+                e.u64(user);
+                e.lit(lit!("\",\"new_customer\":"));
+                e.plain(if r.chance(0.1) { "true" } else { "false" });
             }
         }
         // Entropy knob: per-record values no other line repeats, the part of real logs that
         // does not compress (session ids, client addresses, payload digests).
         if r.chance(entropy) {
-            e.push_str(",\"session_id\":\"");
-            r.push_uuid(e);
-            e.push('"');
+            e.lit(lit!(",\"session_id\":\""));
+            e.plain_with(|s| r.push_uuid(s));
+            e.lit(lit!("\""));
         }
         if r.chance(entropy) {
-            e.push_str(",\"client_ip\":\"");
+            e.lit(lit!(",\"client_ip\":\""));
             let ip = r.next_u64();
             for (k, shift) in [24u32, 16, 8, 0].into_iter().enumerate() {
                 if k > 0 {
-                    e.push('.');
+                    e.lit(lit!("."));
                 }
-                push_u64(e, (ip >> shift) & 255);
+                e.u64((ip >> shift) & 255);
             }
-            e.push('"');
+            e.lit(lit!("\""));
         }
         if r.chance(entropy) {
-            e.push_str(",\"payload_sha256\":\"");
-            r.push_hex(e, 64);
-            e.push('"');
+            e.lit(lit!(",\"payload_sha256\":\""));
+            e.plain_with(|s| r.push_hex(s, 64));
+            e.lit(lit!("\""));
         }
         if r.chance(entropy * entropy) {
-            e.push_str(",\"idempotency_key\":\"");
-            r.push_uuid(e);
-            e.push('"');
+            e.lit(lit!(",\"idempotency_key\":\""));
+            e.plain_with(|s| r.push_uuid(s));
+            e.lit(lit!("\""));
         }
         if r.chance(RARE_TERM_RATE) {
             self.rare_hits += 1;
@@ -438,84 +436,84 @@ impl Generator {
         let m = &mut self.msg;
         match f.kind {
             Kind::PythonText => {
-                m.push('[');
-                m.push_str(level.name(f.kind));
-                m.push_str("]\t");
-                push_iso_millis(m, ts);
-                m.push('\t');
-                m.push_str(&inv.request_id);
-                m.push('\t');
-                m.push_str(text);
+                m.lit(lit!("["));
+                m.plain(level.name(f.kind));
+                m.lit(lit!("]\t"));
+                m.plain_with(|s| push_iso_millis(s, ts));
+                m.lit(lit!("\t"));
+                m.plain(&inv.request_id);
+                m.lit(lit!("\t"));
+                m.text(text);
                 if level == Level::Error {
-                    m.push_str("\nTraceback (most recent call last):\n  File \"/var/task/lambda_function.py\", line 44, in lambda_handler\n    charge(order)\n  File \"/var/task/payments.py\", line 19, in charge\n    raise PaymentDeclined(reason)\npayments.PaymentDeclined: card declined");
+                    m.lit(lit!("\nTraceback (most recent call last):\n  File \"/var/task/lambda_function.py\", line 44, in lambda_handler\n    charge(order)\n  File \"/var/task/payments.py\", line 19, in charge\n    raise PaymentDeclined(reason)\npayments.PaymentDeclined: card declined"));
                 }
-                m.push('\n');
+                m.lit(lit!("\n"));
             }
             Kind::NodePowertools => {
-                m.push_str("{\"level\":\"");
-                m.push_str(level.name(f.kind));
-                m.push_str("\",\"message\":");
-                push_json_str(m, text);
-                m.push_str(",\"timestamp\":\"");
-                push_iso_millis(m, ts);
-                m.push_str("\",\"service\":\"");
-                m.push_str(f.service);
-                m.push_str("\",\"cold_start\":");
-                m.push_str(cold);
-                m.push_str(",\"function_arn\":\"");
-                m.push_str(&f.arn);
-                m.push_str("\",\"function_memory_size\":\"");
-                push_u64(m, u64::from(f.memory_mb));
-                m.push_str("\",\"function_name\":\"");
-                m.push_str(&f.name);
-                m.push_str("\",\"function_request_id\":\"");
-                m.push_str(&inv.request_id);
-                m.push_str("\",\"sampling_rate\":0,\"xray_trace_id\":\"");
-                m.push_str(&inv.trace_id);
-                m.push('"');
+                m.lit(lit!("{\"level\":\""));
+                m.plain(level.name(f.kind));
+                m.lit(lit!("\",\"message\":"));
+                m.json_str(text);
+                m.lit(lit!(",\"timestamp\":\""));
+                m.plain_with(|s| push_iso_millis(s, ts));
+                m.lit(lit!("\",\"service\":\""));
+                m.text(f.service);
+                m.lit(lit!("\",\"cold_start\":"));
+                m.plain(cold);
+                m.lit(lit!(",\"function_arn\":\""));
+                m.text(&f.arn);
+                m.lit(lit!("\",\"function_memory_size\":\""));
+                m.u64(u64::from(f.memory_mb));
+                m.lit(lit!("\",\"function_name\":\""));
+                m.text(&f.name);
+                m.lit(lit!("\",\"function_request_id\":\""));
+                m.plain(&inv.request_id);
+                m.lit(lit!("\",\"sampling_rate\":0,\"xray_trace_id\":\""));
+                m.plain(&inv.trace_id);
+                m.lit(lit!("\""));
                 if !inv.correlation_id.is_empty() {
-                    m.push_str(",\"correlation_id\":\"");
-                    m.push_str(&inv.correlation_id);
-                    m.push('"');
+                    m.lit(lit!(",\"correlation_id\":\""));
+                    m.plain(&inv.correlation_id);
+                    m.lit(lit!("\""));
                 }
-                m.push_str(&self.extra);
-                m.push('}');
+                m.append(&self.extra);
+                m.lit(lit!("}"));
             }
             Kind::PythonPowertools | Kind::Rust => {
-                m.push_str("{\"level\":\"");
-                m.push_str(level.name(f.kind));
-                m.push_str("\",\"location\":\"");
-                m.push_str(location);
-                m.push_str("\",\"message\":");
-                push_json_str(m, text);
-                m.push_str(",\"timestamp\":\"");
+                m.lit(lit!("{\"level\":\""));
+                m.plain(level.name(f.kind));
+                m.lit(lit!("\",\"location\":\""));
+                m.text(location);
+                m.lit(lit!("\",\"message\":"));
+                m.json_str(text);
+                m.lit(lit!(",\"timestamp\":\""));
                 if f.kind == Kind::Rust {
-                    push_iso_millis(m, ts);
+                    m.plain_with(|s| push_iso_millis(s, ts));
                 } else {
-                    push_python_millis(m, ts);
+                    m.plain_with(|s| push_python_millis(s, ts));
                 }
-                m.push_str("\",\"service\":\"");
-                m.push_str(f.service);
-                m.push_str("\",\"cold_start\":");
-                m.push_str(cold);
-                m.push_str(",\"function_name\":\"");
-                m.push_str(&f.name);
-                m.push_str("\",\"function_memory_size\":\"");
-                push_u64(m, u64::from(f.memory_mb));
-                m.push_str("\",\"function_arn\":\"");
-                m.push_str(&f.arn);
-                m.push_str("\",\"function_request_id\":\"");
-                m.push_str(&inv.request_id);
-                m.push('"');
+                m.lit(lit!("\",\"service\":\""));
+                m.text(f.service);
+                m.lit(lit!("\",\"cold_start\":"));
+                m.plain(cold);
+                m.lit(lit!(",\"function_name\":\""));
+                m.text(&f.name);
+                m.lit(lit!("\",\"function_memory_size\":\""));
+                m.u64(u64::from(f.memory_mb));
+                m.lit(lit!("\",\"function_arn\":\""));
+                m.text(&f.arn);
+                m.lit(lit!("\",\"function_request_id\":\""));
+                m.plain(&inv.request_id);
+                m.lit(lit!("\""));
                 if !inv.correlation_id.is_empty() {
-                    m.push_str(",\"correlation_id\":\"");
-                    m.push_str(&inv.correlation_id);
-                    m.push('"');
+                    m.lit(lit!(",\"correlation_id\":\""));
+                    m.plain(&inv.correlation_id);
+                    m.lit(lit!("\""));
                 }
-                m.push_str(&self.extra);
-                m.push_str(",\"xray_trace_id\":\"");
-                m.push_str(&inv.trace_id);
-                m.push_str("\"}");
+                m.append(&self.extra);
+                m.lit(lit!(",\"xray_trace_id\":\""));
+                m.plain(&inv.trace_id);
+                m.lit(lit!("\"}"));
             }
         }
     }
