@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 
 use crate::clock::push_stream_date;
-use crate::jsonl::{lit, push_json_bytes};
+use crate::jsonl::{lit, push_json_str};
 use crate::manifest::{Manifest, Needle, Needles};
 use crate::rng::Rng;
 use crate::vocab::*;
@@ -141,6 +141,8 @@ struct Env {
 struct Function {
     name: String,
     group: String,
+    /// `{"logGroup":"<group>","logStream":`, the start of each of its output lines.
+    line_head: String,
     service: &'static str,
     kind: Kind,
     memory_mb: u32,
@@ -159,6 +161,8 @@ struct Invocation {
     func: usize,
     env_id: u64,
     stream: String,
+    /// `stream` as a JSON string, for the output lines.
+    stream_json: String,
     request_id: String,
     trace_id: String,
     correlation_id: String,
@@ -340,10 +344,8 @@ impl Generator {
         let mut ts_text = itoa::Buffer::new();
         while let Some(slot) = self.advance() {
             let inv = &self.slots[slot];
-            buf.extend_from_slice(b"{\"logGroup\":");
-            push_json_bytes(&mut buf, &self.funcs[inv.func].group);
-            buf.extend_from_slice(b",\"logStream\":");
-            push_json_bytes(&mut buf, &inv.stream);
+            buf.extend_from_slice(self.funcs[inv.func].line_head.as_bytes());
+            buf.extend_from_slice(inv.stream_json.as_bytes());
             buf.extend_from_slice(b",\"timestamp\":");
             buf.extend_from_slice(ts_text.format(self.last_ts).as_bytes());
             buf.extend_from_slice(b",\"message\":\"");
@@ -458,6 +460,7 @@ impl Generator {
             self.cold_starts += 1;
             self.streams += 1;
         }
+        push_json_str(&mut inv.stream_json, &inv.stream);
         let f = &self.funcs[fi];
         self.rng.push_uuid(&mut inv.request_id);
         // X-Ray trace id: 1-<epoch seconds, 8 hex>-<24 hex>
@@ -635,8 +638,13 @@ fn make_function(i: usize, rng: &mut Rng) -> Function {
     let mut arn_rng = Rng::new(0x5eed_0000 + i as u64);
     let mut runtime_arn = format!("arn:aws:lambda:{region}::runtime:");
     arn_rng.push_hex(&mut runtime_arn, 64);
+    let group = format!("/aws/lambda/{name}");
+    let mut line_head = String::from("{\"logGroup\":");
+    push_json_str(&mut line_head, &group);
+    line_head.push_str(",\"logStream\":");
     Function {
-        group: format!("/aws/lambda/{name}"),
+        group,
+        line_head,
         arn: format!("arn:aws:lambda:{region}:123456789012:function:{name}"),
         service: domain,
         kind,
@@ -724,6 +732,10 @@ mod tests {
         assert!(streams.len() > 20, "{}", streams.len());
     }
 
+    fn json(s: &str) -> String {
+        serde_json::to_string(s).unwrap()
+    }
+
     /// The JSON lines render messages directly in escaped form; they must be exactly the
     /// events of the iterator, escaped field by field, with the same manifest.
     #[test]
@@ -742,12 +754,12 @@ mod tests {
             let mut expect = Vec::with_capacity(out.len());
             for e in iterated.by_ref() {
                 expect.extend_from_slice(b"{\"logGroup\":");
-                push_json_bytes(&mut expect, &e.log_group);
+                expect.extend_from_slice(json(&e.log_group).as_bytes());
                 expect.extend_from_slice(b",\"logStream\":");
-                push_json_bytes(&mut expect, &e.log_stream);
+                expect.extend_from_slice(json(&e.log_stream).as_bytes());
                 expect.extend_from_slice(format!(",\"timestamp\":{}", e.timestamp).as_bytes());
                 expect.extend_from_slice(b",\"message\":");
-                push_json_bytes(&mut expect, &e.message);
+                expect.extend_from_slice(json(&e.message).as_bytes());
                 expect.extend_from_slice(b"}\n");
             }
             assert!(out == expect, "seed {seed}: escaped rendering differs");

@@ -1,7 +1,8 @@
-//! JSON string escaping and the generator's output line.
+//! JSON string escaping for the generator's output lines: at compile time for literal pieces
+//! of messages ([`lit!`]), at run time for free text.
 //!
-//! Hand-rolled because it runs on every byte the generator writes (hundreds of MB/s): a
-//! lookup table tells which bytes need escaping, and runs of plain bytes are copied whole.
+//! Hand-rolled because it sits on the generator's hot path: a word-at-a-time check finds
+//! the (usual) values with nothing to escape, which are copied whole.
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -36,60 +37,21 @@ fn word_needs_escape(w: u64) -> bool {
     (quote | backslash | control) != 0
 }
 
-/// Escapes `bytes` (at most 8) into `buf`, returning the length written; `buf` holds the
-/// worst case of 8 six-byte `\u00XX` escapes.
+/// Whether any byte of `bytes` needs escaping, eight at a time.
 #[inline]
-fn escape_into(buf: &mut [u8; 48], bytes: &[u8]) -> usize {
-    let mut n = 0;
-    for &b in bytes {
-        let esc = ESCAPE[b as usize];
-        if esc == 0 {
-            buf[n] = b;
-            n += 1;
-        } else if esc == b'u' {
-            buf[n..n + 6].copy_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 15) as usize],
-            ]);
-            n += 6;
-        } else {
-            buf[n] = b'\\';
-            buf[n + 1] = esc;
-            n += 2;
-        }
-    }
-    n
-}
-
-/// Appends `s` as a quoted JSON string to `out`. Clean 8-byte words are copied whole; a word
-/// holding a byte to escape is escaped into a stack buffer and appended at once (Powertools
-/// records have a quote every few bytes, so per-byte appends would dominate).
-pub(crate) fn push_json_bytes(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + bytes.len() / 4 + 2);
-    out.push(b'"');
-    let mut buf = [0u8; 48];
+pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
     let mut chunks = bytes.chunks_exact(8);
     for chunk in chunks.by_ref() {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         if word_needs_escape(u64::from_le_bytes(word)) {
-            let n = escape_into(&mut buf, chunk);
-            out.extend_from_slice(&buf[..n]);
-        } else {
-            out.extend_from_slice(&word);
+            return true;
         }
     }
-    let n = escape_into(&mut buf, chunks.remainder());
-    out.extend_from_slice(&buf[..n]);
-    out.push(b'"');
+    chunks.remainder().iter().any(|&b| ESCAPE[b as usize] != 0)
 }
 
-/// Appends `s` as a quoted JSON string to a `String` (short values: a plain scan).
+/// Appends `s` as a quoted JSON string.
 pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
     push_escaped(out, s);
@@ -99,8 +61,7 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
 /// Appends `s` escaped for the inside of a JSON string (no quotes). Values without a byte to
 /// escape (most vocabulary) are one check and one copy.
 pub(crate) fn push_escaped(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
-    if bytes.len() <= 16 && !bytes.iter().any(|&b| ESCAPE[b as usize] != 0) {
+    if !needs_escape(s.as_bytes()) {
         out.push_str(s);
         return;
     }
@@ -211,13 +172,12 @@ mod tests {
             "0123456789abcde\u{7}",
             "\\0123456\\",
         ] {
-            let mut out = Vec::new();
-            push_json_bytes(&mut out, s);
-            let back: String = serde_json::from_slice(&out).unwrap();
-            assert_eq!(back, s);
             let mut text = String::from("prefix ");
             push_json_str(&mut text, s);
-            assert_eq!(text.as_bytes()[7..], out[..]);
+            assert_eq!(text[7..], serde_json::to_string(s).unwrap());
+            let mut inner = String::new();
+            push_escaped(&mut inner, s);
+            assert_eq!(needs_escape(s.as_bytes()), inner != s);
         }
     }
 

@@ -87,16 +87,17 @@ impl Rng {
     /// Appends a random version-4 UUID in its canonical form.
     pub(crate) fn push_uuid(&mut self, out: &mut String) {
         let words = [self.next_u64(), self.next_u64()];
-        let mut text = [b'-'; 36];
-        let mut nibble = 0usize;
-        for (pos, slot) in text.iter_mut().enumerate() {
-            if matches!(pos, 8 | 13 | 18 | 23) {
-                continue;
-            }
-            let word = words[nibble / 16];
-            *slot = HEX[((word >> ((nibble % 16) * 4)) & 15) as usize];
-            nibble += 1;
+        // Nibble k of the two words is the k-th hex digit, low nibbles first.
+        let mut hex = [0u8; 32];
+        for (k, d) in hex.iter_mut().enumerate() {
+            *d = HEX[((words[k / 16] >> ((k % 16) * 4)) & 15) as usize];
         }
+        let mut text = [b'-'; 36];
+        text[..8].copy_from_slice(&hex[..8]);
+        text[9..13].copy_from_slice(&hex[8..12]);
+        text[14..18].copy_from_slice(&hex[12..16]);
+        text[19..23].copy_from_slice(&hex[16..20]);
+        text[24..].copy_from_slice(&hex[20..]);
         text[14] = b'4';
         text[19] = HEX[8 + (words[1] & 3) as usize];
         out.push_str(ascii(&text));

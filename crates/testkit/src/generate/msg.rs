@@ -4,7 +4,7 @@
 //! a second pass over every byte: literal pieces are escaped at compile time ([`lit!`]), ids,
 //! digits and timestamps need no escaping, and only free text is escaped at run time.
 
-use crate::jsonl::{ESCAPE, Lit, push_escaped, push_json_str};
+use crate::jsonl::{ESCAPE, Lit, needs_escape, push_escaped, push_json_str};
 
 use super::render::{push_fixed2, push_u64};
 
@@ -50,7 +50,12 @@ impl Msg {
     #[inline]
     pub(super) fn lit(&mut self, l: Lit) {
         self.raw_len += l.raw.len();
-        self.buf.push_str(if self.escaped { l.esc } else { l.raw });
+        // One push per branch: each has a constant length, so the copy is inlined.
+        if self.escaped {
+            self.buf.push_str(l.esc);
+        } else {
+            self.buf.push_str(l.raw);
+        }
     }
 
     /// Text that never needs escaping: ids, hex, digits, level names.
@@ -88,7 +93,13 @@ impl Msg {
     /// A JSON string value inside the message: quoted and escaped, and in the escaped form
     /// escaped once more.
     pub(super) fn json_str(&mut self, s: &str) {
-        if self.escaped {
+        if self.escaped && !needs_escape(s.as_bytes()) {
+            // Usually the value has nothing to escape: only its quotes are escaped.
+            self.raw_len += s.len() + 2;
+            self.buf.push_str("\\\"");
+            self.buf.push_str(s);
+            self.buf.push_str("\\\"");
+        } else if self.escaped {
             self.tmp.clear();
             push_json_str(&mut self.tmp, s);
             self.raw_len += self.tmp.len();
