@@ -95,6 +95,12 @@ pub(crate) fn eval(e: &BExpr, row: &Row, ctx: &Ctx<'_>) -> Value {
                 .any(|x| compare(BinaryOp::Eq, &v, &eval(x, row, ctx)));
             Value::Bool(hit != *negated)
         }
+        BExpr::Call { f, args, period } if args.len() <= 3 => {
+            // Most calls have few arguments: keep them on the stack.
+            let vals: [Value; 3] =
+                std::array::from_fn(|i| args.get(i).map_or(Value::Null, |a| eval(a, row, ctx)));
+            crate::func::apply(*f, &vals[..args.len()], *period, ctx.now_secs)
+        }
         BExpr::Call { f, args, period } => {
             let vals: Vec<Value> = args.iter().map(|a| eval(a, row, ctx)).collect();
             crate::func::apply(*f, &vals, *period, ctx.now_secs)

@@ -461,6 +461,8 @@ impl Collector<'_> {
 struct StatsState<'a> {
     op: &'a StatsOp,
     groups: HashMap<Vec<GroupKey>, (Vec<Value>, Vec<Acc>)>,
+    key: Vec<GroupKey>,
+    vals: Vec<Value>,
 }
 
 impl<'a> StatsState<'a> {
@@ -473,17 +475,32 @@ impl<'a> StatsState<'a> {
                 (Vec::new(), op.aggs.iter().map(Acc::new).collect()),
             );
         }
-        StatsState { op, groups }
+        StatsState {
+            op,
+            groups,
+            key: Vec::new(),
+            vals: Vec::new(),
+        }
     }
 
     fn add(&mut self, row: &Row, ctx: &Ctx<'_>) {
-        let vals: Vec<Value> = self.op.by.iter().map(|(_, e)| eval(e, row, ctx)).collect();
-        let key: Vec<GroupKey> = vals.iter().map(Value::group_key).collect();
+        // Scratch buffers: a row of an existing group allocates nothing for its key.
+        self.vals.clear();
+        self.key.clear();
+        for (_, e) in &self.op.by {
+            let v = eval(e, row, ctx);
+            self.key.push(v.group_key());
+            self.vals.push(v);
+        }
         let op = self.op;
-        let entry = self
-            .groups
-            .entry(key)
-            .or_insert_with(|| (vals, op.aggs.iter().map(Acc::new).collect()));
+        if !self.groups.contains_key(self.key.as_slice()) {
+            let accs = op.aggs.iter().map(Acc::new).collect();
+            self.groups
+                .insert(self.key.clone(), (self.vals.clone(), accs));
+        }
+        let Some(entry) = self.groups.get_mut(self.key.as_slice()) else {
+            return;
+        };
         let ts = match row.vals.get(TIMESTAMP) {
             Some(v) => v.as_num().map_or(0, |t| t as i64),
             None => 0,

@@ -103,18 +103,35 @@ pub(crate) fn build(
             }
         }
     }
-    if !needs.json.is_empty()
-        && let Some(obj) = json_object(msg, lambda)
-    {
-        let mut count = 0;
-        let mut path = String::new();
-        walk(&obj, &mut path, 0, &mut count, &mut |name, v| {
-            if let Some(&slot) = needs.json.get(name) {
-                row.set(slot, v);
-            }
-        });
+    if !needs.json.is_empty() {
+        for (slot, v) in json_fields(msg, lambda, &needs.json) {
+            row.set(slot, v);
+        }
     }
     row
+}
+
+/// The wanted discovered fields of a message: the whole message when it starts with `{`; in
+/// Lambda groups also the first object embedded after a text prefix.
+fn json_fields(
+    msg: &str,
+    lambda: bool,
+    wanted: &std::collections::HashMap<String, usize>,
+) -> Vec<(usize, Value)> {
+    let t = msg.trim_start();
+    if t.starts_with('{')
+        && let Some(found) = crate::json::extract(t, wanted, !lambda)
+    {
+        return found;
+    }
+    if lambda {
+        for (i, _) in msg.match_indices('{').take(4) {
+            if let Some(found) = crate::json::extract(&msg[i..], wanted, false) {
+                return found;
+            }
+        }
+    }
+    Vec::new()
 }
 
 /// The JSON object a message carries: the whole message when it starts with `{`; in Lambda

@@ -1,0 +1,248 @@
+//! Streaming JSON field discovery for query rows: walks a message's JSON object once,
+//! counting leaves for the 200-field limit (spec §4.3) but materialising only the fields the
+//! query reads, so unread values cost no allocation.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::row::MAX_JSON_FIELDS;
+use crate::value::Value;
+
+/// Deepest nesting flattened, as [`crate::row::walk`] does.
+const MAX_DEPTH: usize = 16;
+
+struct Walk<'a> {
+    wanted: &'a HashMap<String, usize>,
+    path: String,
+    count: usize,
+    found: Vec<(usize, Value)>,
+}
+
+impl Walk<'_> {
+    fn leaf(&mut self, v: Value) {
+        if self.count >= MAX_JSON_FIELDS {
+            return;
+        }
+        self.count += 1;
+        if let Some(&slot) = self.wanted.get(self.path.as_str()) {
+            self.found.push((slot, v));
+        }
+    }
+}
+
+/// Parses the JSON object at the start of `text` and returns the wanted fields' slots and
+/// values; `None` when `text` does not start with a valid object, or, when `whole`, has more
+/// than whitespace after it.
+pub(crate) fn extract(
+    text: &str,
+    wanted: &HashMap<String, usize>,
+    whole: bool,
+) -> Option<Vec<(usize, Value)>> {
+    let mut w = Walk {
+        wanted,
+        path: String::new(),
+        count: 0,
+        found: Vec::new(),
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    de::Deserializer::deserialize_map(
+        &mut de,
+        Node {
+            w: &mut w,
+            depth: 0,
+        },
+    )
+    .ok()?;
+    if whole {
+        de.end().ok()?;
+    }
+    Some(w.found)
+}
+
+/// One JSON value at `depth`, its path already in `w.path`.
+struct Node<'w, 'a> {
+    w: &'w mut Walk<'a>,
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// A map key appended to the path (with the `@@` rule at the top level).
+struct Key<'p> {
+    path: &'p mut String,
+    top: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: de::Error>(self, k: &str) -> Result<(), E> {
+        if self.top {
+            if k.starts_with('@') {
+                self.path.push('@');
+            }
+        } else {
+            self.path.push('.');
+        }
+        self.path.push_str(k);
+        Ok(())
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.w.leaf(Value::Bool(v));
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.w.leaf(Value::Num(v as f64));
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.w.leaf(Value::Num(v as f64));
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.w.leaf(Value::Num(v));
+        Ok(())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        // Only wanted strings are copied.
+        if self.w.count < MAX_JSON_FIELDS {
+            self.w.count += 1;
+            if let Some(&slot) = self.w.wanted.get(self.w.path.as_str()) {
+                self.w.found.push((slot, Value::Str(v.to_owned())));
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let top = self.depth == 0;
+        let deep = !top && self.depth + 1 >= MAX_DEPTH;
+        loop {
+            let len = self.w.path.len();
+            let key = Key {
+                path: &mut self.w.path,
+                top,
+            };
+            if map.next_key_seed(key)?.is_none() {
+                self.w.path.truncate(len);
+                return Ok(());
+            }
+            if deep {
+                map.next_value::<IgnoredAny>()?;
+            } else {
+                map.next_value_seed(Node {
+                    w: self.w,
+                    depth: self.depth + 1,
+                })?;
+            }
+            self.w.path.truncate(len);
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let deep = self.depth + 1 >= MAX_DEPTH;
+        let mut i = 0usize;
+        loop {
+            let len = self.w.path.len();
+            self.w.path.push('.');
+            self.w.path.push_str(itoa(i).as_str());
+            let more = if deep {
+                seq.next_element::<IgnoredAny>()?.is_some()
+            } else {
+                seq.next_element_seed(Node {
+                    w: self.w,
+                    depth: self.depth + 1,
+                })?
+                .is_some()
+            };
+            self.w.path.truncate(len);
+            if !more {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+}
+
+fn itoa(i: usize) -> String {
+    i.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extracts_like_the_full_walk() {
+        let msg = r#"{"a":{"b":[1,{"c":true}]},"n":null,"@k":"v","s":"x","deep":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]} trailing"#;
+        let wanted: HashMap<String, usize> = ["@@k", "a.b.0", "a.b.1.c", "s", "n", "a"]
+            .iter()
+            .enumerate()
+            .map(|(i, k)| ((*k).to_owned(), i))
+            .collect();
+        let mut got = extract(msg, &wanted, false).unwrap_or_default();
+        got.sort_by_key(|(s, _)| *s);
+        assert_eq!(
+            got,
+            [
+                (0, Value::Str("v".into())),
+                (1, Value::Num(1.0)),
+                (2, Value::Bool(true)),
+                (3, Value::Str("x".into())),
+            ]
+        );
+        assert!(extract("[1,2]", &wanted, false).is_none());
+        assert!(extract(msg, &wanted, true).is_none());
+        assert!(extract(r#"{"a":"#, &wanted, false).is_none());
+    }
+
+    #[test]
+    fn stops_discovering_after_200_leaves() {
+        let fields: Vec<String> = (0..250).map(|i| format!("\"f{i}\":{i}")).collect();
+        let msg = format!("{{{}}}", fields.join(","));
+        let wanted: HashMap<String, usize> = [("f199".to_owned(), 0), ("f200".to_owned(), 1)]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            extract(&msg, &wanted, true),
+            Some(vec![(0, Value::Num(199.0))])
+        );
+    }
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""DuckDB peer for the Insights benchmark (BENCHMARKS.md, section "Insights queries").
+
+Runs the five benchmark queries over the same events as JSON lines and as zstd Parquet and
+prints one JSON object with medians (ms) and answers, which `cargo bench -p lookout-query
+--bench query` compares with its own. The Parquet file is shared with the storage
+benchmark's peer.
+
+usage: bench-query-duckdb.py EVENTS.jsonl NEEDLE [--runs N] [--jsonl-runs N] [--formats parquet,jsonl]
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import duckdb
+
+
+def timed(con, sql, params, runs):
+    con.execute(sql, params).fetchall()
+    times, rows = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        rows = con.execute(sql, params).fetchall()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), rows
+
+
+# JSON fields come only from messages that are a JSON object, as Lookout discovers them.
+JSON = "CASE WHEN starts_with(message, '{{') AND json_valid(message) THEN json_extract_string(message, '$.{f}') END"
+
+QUERIES = {
+    # bin(5m) per 300,000 ms from the epoch.
+    "bins": "SELECT timestamp // 300000 * 300000 AS b, count(*) FROM {src} GROUP BY b ORDER BY b",
+    # @requestId exists on START/END/REPORT lines of Lambda groups.
+    "needle": (
+        "SELECT count(*) FROM {src} WHERE starts_with(logGroup, '/aws/lambda/') AND contains(message, ?) "
+        "AND regexp_matches(message, '^(START|END|REPORT) RequestId: ' || ?)"
+    ),
+    "levels": "SELECT level, count(*) FROM (SELECT " + JSON.format(f="level") + " AS level FROM {src}) "
+              "WHERE level IS NOT NULL GROUP BY level ORDER BY level",
+    "top_users": (
+        "SELECT u, count(*) AS c FROM (SELECT " + JSON.format(f="level") + " AS level, "
+        + JSON.format(f="user_id") + " AS u FROM {src}) WHERE level = 'ERROR' AND u IS NOT NULL "
+        "GROUP BY u ORDER BY c DESC, u LIMIT 10"
+    ),
+    # Nearest-rank percentile, as Lookout's pct().
+    "p95": (
+        "WITH r AS (SELECT substr(logGroup, 13) AS g, "
+        "CAST(regexp_extract(message, 'Duration: ([0-9.]+) ms', 1) AS DOUBLE) AS d FROM {src} "
+        "WHERE starts_with(logGroup, '/aws/lambda/') AND starts_with(message, 'REPORT RequestId: ')), "
+        "n AS (SELECT g, d, row_number() OVER (PARTITION BY g ORDER BY d) AS rn, count(*) OVER (PARTITION BY g) AS c FROM r) "
+        "SELECT g, d FROM n WHERE rn = greatest(1, ceil(0.95 * c)) ORDER BY g"
+    ),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("jsonl")
+    ap.add_argument("needle")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--jsonl-runs", type=int, default=1)
+    ap.add_argument("--formats", default="parquet,jsonl", help="comma-separated subset")
+    a = ap.parse_args()
+    parquet = a.jsonl + ".zstd.parquet"
+    con = duckdb.connect()
+    cols = "{'logGroup': 'VARCHAR', 'logStream': 'VARCHAR', 'timestamp': 'BIGINT', 'message': 'VARCHAR'}"
+    src_json = f"read_json('{a.jsonl}', format='newline_delimited', columns={cols})"
+    if not os.path.exists(parquet):
+        con.execute(f"COPY (SELECT * FROM {src_json}) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
+    out = {"duckdb": duckdb.__version__, "threads": con.execute("SELECT current_setting('threads')").fetchone()[0]}
+    formats = a.formats.split(",")
+    for fmt, src, runs in (("parquet", f"read_parquet('{parquet}')", a.runs), ("jsonl", src_json, a.jsonl_runs)):
+        if fmt not in formats:
+            continue
+        for name, sql in QUERIES.items():
+            params = [a.needle, a.needle] if name == "needle" else []
+            ms, rows = timed(con, sql.format(src=src), params, runs)
+            out[f"{fmt}_{name}_ms"] = ms
+            out[f"{fmt}_{name}"] = [list(r) for r in rows]
+    print(json.dumps(out, default=str))
+
+
+if __name__ == "__main__":
+    main()
