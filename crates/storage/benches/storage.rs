@@ -233,8 +233,22 @@ fn main() {
         for g in &groups {
             store
                 .scan(g, &Scan::all(), &mut |b| {
+                    // Rows of a batch are in time order: count runs of one bin, then add
+                    // each run once.
+                    let mut run: Option<(i64, u64)> = None;
                     for ts in &b.timestamps {
-                        *bins.entry(ts.div_euclid(300_000)).or_default() += 1;
+                        let bin = ts.div_euclid(300_000);
+                        match &mut run {
+                            Some((cur, n)) if *cur == bin => *n += 1,
+                            _ => {
+                                if let Some((cur, n)) = run.replace((bin, 1)) {
+                                    *bins.entry(cur).or_default() += n;
+                                }
+                            }
+                        }
+                    }
+                    if let Some((cur, n)) = run {
+                        *bins.entry(cur).or_default() += n;
                     }
                     ControlFlow::Continue(())
                 })
@@ -259,9 +273,23 @@ fn main() {
         for g in &groups {
             store
                 .scan(g, &scan, &mut |b| {
-                    for i in 0..b.len() {
-                        if let Some(v) = b.fields[0].get(i) {
-                            *counts.entry(v.to_owned()).or_default() += 1;
+                    // Count dictionary codes per batch, then look each distinct value up once.
+                    let col = &b.fields[0];
+                    let mut per_code = vec![0u64; col.dict.len() + 1];
+                    for &c in &col.codes {
+                        if let Some(n) = per_code.get_mut(c as usize) {
+                            *n += 1;
+                        }
+                    }
+                    for (v, &n) in col.dict.iter().zip(&per_code[1..]) {
+                        if n == 0 {
+                            continue;
+                        }
+                        match counts.get_mut(v.as_str()) {
+                            Some(c) => *c += n,
+                            None => {
+                                counts.insert(v.clone(), n);
+                            }
                         }
                     }
                     ControlFlow::Continue(())

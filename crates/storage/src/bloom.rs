@@ -39,6 +39,49 @@ pub(crate) fn hash64(data: &[u8], seed: u64) -> u64 {
     fmix(h)
 }
 
+/// A fast hasher for the maps a flush fills per block (paths, field values). Seeded per
+/// map from `RandomState`, so crafted values cannot force collisions across processes.
+#[derive(Clone, Copy)]
+pub(crate) struct FastHash(u64);
+
+impl Default for FastHash {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        Self(std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64))
+    }
+}
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(self.0)
+    }
+}
+
+/// The hasher of [`FastHash`].
+pub(crate) struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash64(bytes, self.0);
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.0 = (self.0 ^ u64::from(v)).wrapping_mul(K1);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = fmix(self.0 ^ u64::from(v));
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = fmix(self.0 ^ v);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` with [`FastHash`].
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, FastHash>;
+
 pub(crate) fn token_hash(token: &str) -> u64 {
     hash64(token.as_bytes(), TOKEN_SEED)
 }

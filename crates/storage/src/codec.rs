@@ -130,18 +130,52 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A segment's raw-content zstd dictionary, digested once for compression and once for
+/// decompression: loading a dictionary per chunk cost more than decoding the chunk.
+pub(crate) struct SegDict {
+    pub(crate) raw: Vec<u8>,
+    ddict: zstd::zstd_safe::DDict<'static>,
+}
+
+impl SegDict {
+    pub(crate) fn new(raw: Vec<u8>) -> Result<Self, StorageError> {
+        let ddict =
+            zstd::zstd_safe::DDict::try_create(&raw).ok_or_else(|| StorageError::Corrupt {
+                what: "segment dictionary",
+                detail: "zstd refused the dictionary".into(),
+            })?;
+        Ok(Self { raw, ddict })
+    }
+}
+
+impl std::fmt::Debug for SegDict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SegDict({} bytes)", self.raw.len())
+    }
+}
+
+impl PartialEq for SegDict {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
 thread_local! {
     /// One decompression context per thread: creating a context per chunk is costly.
-    static DCTX: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+    static DCTX: std::cell::RefCell<Option<zstd::zstd_safe::DCtx<'static>>> =
         const { std::cell::RefCell::new(None) };
 }
 
+/// The first bytes of every zstd frame.
+pub(crate) const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
 /// Decompresses one zstd frame of exactly `raw_len` bytes (as the directory states; the
-/// frame header must agree before anything is allocated), optionally with a dictionary.
+/// frame header must agree before anything is allocated), optionally against a segment's
+/// dictionary.
 pub(crate) fn unzstd(
     data: &[u8],
     raw_len: usize,
-    dict: Option<&[u8]>,
+    dict: Option<&SegDict>,
     what: &'static str,
 ) -> Result<Vec<u8>, StorageError> {
     let corrupt = |detail: String| StorageError::Corrupt { what, detail };
@@ -151,18 +185,59 @@ pub(crate) fn unzstd(
     }
     DCTX.with(|cell| {
         let mut slot = cell.borrow_mut();
-        let dctx = match slot.as_mut() {
-            Some(d) => d,
-            None => slot.insert(zstd::bulk::Decompressor::new()?),
+        let dctx = slot.get_or_insert_with(zstd::zstd_safe::DCtx::create);
+        let mut out = Vec::with_capacity(raw_len);
+        let res = match dict {
+            Some(d) => dctx.decompress_using_ddict(&mut out, data, &d.ddict),
+            None => dctx.decompress(&mut out, data),
         };
-        dctx.set_dictionary(dict.unwrap_or(&[]))?;
-        let out = dctx
-            .decompress(data, raw_len)
-            .map_err(|e| corrupt(format!("zstd: {e}")))?;
+        res.map_err(|code| corrupt(format!("zstd: {}", zstd::zstd_safe::get_error_name(code))))?;
         if out.len() != raw_len {
             return Err(corrupt("decompressed size disagrees with directory".into()));
         }
         Ok(out)
+    })
+}
+
+thread_local! {
+    static CCTX: std::cell::RefCell<Option<zstd::zstd_safe::CCtx<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Prepared compression dictionary of one segment being written.
+pub(crate) struct PackDict(zstd::zstd_safe::CDict<'static>);
+
+impl PackDict {
+    pub(crate) fn new(raw: &[u8], level: i32) -> Result<Self, StorageError> {
+        zstd::zstd_safe::CDict::try_create(raw, level)
+            .map(Self)
+            .ok_or_else(|| StorageError::Invalid("zstd refused the dictionary".into()))
+    }
+}
+
+/// Compresses `raw` as one zstd frame with its content size, against `dict` when given,
+/// into `scratch` (cleared first; reused across calls so no chunk allocates).
+pub(crate) fn zstd_into(
+    raw: &[u8],
+    level: i32,
+    dict: Option<&PackDict>,
+    scratch: &mut Vec<u8>,
+) -> Result<(), StorageError> {
+    scratch.clear();
+    scratch.reserve(zstd::zstd_safe::compress_bound(raw.len()));
+    CCTX.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let cctx = slot.get_or_insert_with(zstd::zstd_safe::CCtx::create);
+        let res = match dict {
+            Some(d) => cctx.compress_using_cdict(scratch, raw, &d.0),
+            None => cctx.compress(scratch, raw, level),
+        };
+        res.map(drop).map_err(|code| {
+            StorageError::Io(std::io::Error::other(format!(
+                "zstd: {}",
+                zstd::zstd_safe::get_error_name(code)
+            )))
+        })
     })
 }
 

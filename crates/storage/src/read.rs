@@ -12,7 +12,7 @@ use crate::bloom::{
     MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, interior_tokens, token_hash, tokens,
 };
 use crate::error::StorageError;
-use crate::fields::{field_of, flatten};
+use crate::fields::{Flat, field_of};
 use crate::memtable::Row;
 use crate::metastore::{GroupRecord, SegmentRecord};
 use crate::segment::{self, BlockMeta, Decoded, FieldColumn, SegmentIndex, Want};
@@ -361,9 +361,13 @@ impl Inner {
                     }
                 }
             }
-            segs = self.meta.segments(g.id, b.start, b.end.saturating_sub(1))?;
+            segs = self.group_segments(g.id)?;
         }
-        for seg in &segs {
+        let last = b.end.saturating_sub(1);
+        for seg in segs
+            .iter()
+            .filter(|s| s.max_ts >= b.start && s.min_ts <= last)
+        {
             let index = match self.load_index(seg) {
                 Ok(ix) => ix,
                 Err(e) => {
@@ -404,9 +408,11 @@ impl Inner {
         blk: &BlockMeta,
         want: &Want<'_>,
     ) -> Result<Decoded, StorageError> {
-        let (lo, hi) = segment::block_range(blk, want);
-        let data = self.objects.get_range(key, lo..hi)?;
-        segment::decode_block(index.dict.as_deref(), blk, &data, lo, want)
+        let mut ranges = Vec::new();
+        segment::block_ranges(blk, want, &mut ranges);
+        let buffers = self.fetch_coalesced(key, &ranges)?;
+        let bufs: Vec<(u64, &[u8])> = buffers.iter().map(|(o, b)| (*o, &b[..])).collect();
+        segment::decode_block_in(index.dict.as_deref(), blk, &bufs, want, true)
     }
 
     /// Reads the given byte ranges of one object in one request, merging ranges less than
@@ -594,23 +600,57 @@ pub(crate) fn read_all_rows(
     Ok(out)
 }
 
+/// A predicate reduced to what block pruning checks, hashed once per scan.
+enum Prune<'a> {
+    /// Bloom hashes of tokens every matching message contains.
+    Tokens(Vec<u64>),
+    Field {
+        path: &'a str,
+        number: Option<f64>,
+        /// Absent for values too long to be in blooms.
+        hash: Option<u64>,
+    },
+}
+
+fn prune_plan(preds: &[Predicate]) -> Vec<Prune<'_>> {
+    preds
+        .iter()
+        .map(|p| match p {
+            Predicate::Token(t) => Prune::Tokens(if t.len() < MIN_BLOOM_TOKEN {
+                Vec::new()
+            } else {
+                vec![token_hash(t)]
+            }),
+            Predicate::Contains(s) => Prune::Tokens(
+                interior_tokens(s)
+                    .iter()
+                    .filter(|t| t.len() >= MIN_BLOOM_TOKEN)
+                    .map(|t| token_hash(t))
+                    .collect(),
+            ),
+            Predicate::FieldEquals { path, value } => Prune::Field {
+                path,
+                number: value.parse::<f64>().ok(),
+                hash: (value.len() <= MAX_BLOOM_VALUE).then(|| field_hash(path, value)),
+            },
+        })
+        .collect()
+}
+
 /// How a block can be skipped without decoding it, given the predicates.
-fn block_may_match(blk: &BlockMeta, preds: &[Predicate]) -> bool {
-    preds.iter().all(|p| match p {
-        Predicate::Token(t) => t.len() < MIN_BLOOM_TOKEN || blk.bloom.may_contain(token_hash(t)),
-        Predicate::Contains(s) => interior_tokens(s)
-            .iter()
-            .all(|t| t.len() < MIN_BLOOM_TOKEN || blk.bloom.may_contain(token_hash(t))),
-        Predicate::FieldEquals { path, value } => {
+fn block_may_match(blk: &BlockMeta, plan: &[Prune<'_>]) -> bool {
+    plan.iter().all(|p| match p {
+        Prune::Tokens(hashes) => hashes.iter().all(|&h| blk.bloom.may_contain(h)),
+        Prune::Field { path, number, hash } => {
             let Some(f) = blk.field(path) else {
                 return false;
             };
-            if let (Some((lo, hi)), Ok(v)) = (f.numeric, value.parse::<f64>())
-                && (v < lo || v > hi)
+            if let (Some((lo, hi)), Some(v)) = (f.numeric, number)
+                && (*v < lo || *v > hi)
             {
                 return false;
             }
-            value.len() > MAX_BLOOM_VALUE || blk.bloom.may_contain(field_hash(path, value))
+            hash.is_none_or(|h| blk.bloom.may_contain(h))
         }
     })
 }
@@ -641,16 +681,20 @@ fn column_from_messages(msgs: &[&str], path: &str) -> FieldColumn {
         codes: Vec::with_capacity(msgs.len()),
     };
     let mut seen: HashMap<String, u32> = HashMap::new();
-    let mut flat = Vec::new();
+    let mut flat = Flat::default();
     for m in msgs {
-        flatten(m, &mut flat);
-        match flat.iter().find(|(p, _, _)| p == path) {
-            Some((_, v, _)) => {
-                let next = col.dict.len() as u32 + 1;
-                let code = *seen.entry(v.clone()).or_insert_with(|| {
-                    col.dict.push(v.clone());
-                    next
-                });
+        flat.parse(m);
+        match flat.get(path) {
+            Some(v) => {
+                let code = match seen.get(v) {
+                    Some(&c) => c,
+                    None => {
+                        col.dict.push(v.to_owned());
+                        let c = col.dict.len() as u32;
+                        seen.insert(v.to_owned(), c);
+                        c
+                    }
+                };
                 col.codes.push(code);
             }
             None => col.codes.push(0),
@@ -766,6 +810,7 @@ impl Store {
                 wanted.push(path.clone());
             }
         }
+        let plan = prune_plan(&scan.predicates);
         // Memtable rows first; surviving blocks are then fetched per segment with
         // coalesced range reads (one read for neighbouring blocks) and decoded.
         let mut blocks: Vec<Candidate> = Vec::new();
@@ -790,7 +835,7 @@ impl Store {
                     let Some(blk) = index.blocks.get(block) else {
                         continue;
                     };
-                    if !block_may_match(blk, &scan.predicates) {
+                    if !block_may_match(blk, &plan) {
                         stats.pruned_by_index += 1;
                         continue;
                     }
@@ -798,77 +843,88 @@ impl Store {
                 }
             }
         }
-        let mut start = 0;
-        while start < blocks.len() && !stopped {
-            let key = blocks[start].1.clone();
-            let end = start
-                + blocks[start..]
-                    .iter()
-                    .take_while(|b| Arc::ptr_eq(&b.1, &key))
-                    .count();
-            let group = &blocks[start..end];
-            start = end;
-            let wants: Vec<Want<'_>> = group
+        // Blocks of one segment are fetched together; segments are decoded on up to
+        // SCAN_THREADS threads while this thread hands batches to the sink.
+        let mut segs: Vec<&[Candidate]> = Vec::new();
+        let mut rest = &blocks[..];
+        while let Some(first) = rest.first() {
+            let n = rest
                 .iter()
-                .map(|(_, _, index, block)| {
-                    let blk = &index.blocks[*block];
-                    // Fields the block has but did not columnize come from the messages.
-                    let from_msgs = wanted
-                        .iter()
-                        .any(|p| blk.field(p).is_some_and(|f| f.chunk.is_none()));
-                    Want {
-                        ingest: scan.ingestion_times,
-                        messages: need_msgs || from_msgs,
-                        fields: &wanted,
+                .take_while(|b| Arc::ptr_eq(&b.1, &first.1))
+                .count();
+            let (head, tail) = rest.split_at(n);
+            segs.push(head);
+            rest = tail;
+        }
+        if stopped || segs.is_empty() {
+            return Ok(stats);
+        }
+        let job = SegScan {
+            inner: &self.inner,
+            scan,
+            wanted: &wanted,
+            bounds: &b,
+            need_msgs,
+        };
+        let threads = if blocks.len() < PARALLEL_MIN_BLOCKS {
+            1
+        } else {
+            SCAN_THREADS.min(segs.len())
+        };
+        if threads <= 1 {
+            for seg in &segs {
+                let mut out = Vec::new();
+                job.run(seg, &mut stats, &mut out);
+                for batch in out {
+                    stats.events += batch.len() as u64;
+                    if sink(batch).is_break() {
+                        return Ok(stats);
                     }
-                })
-                .collect();
-            let ranges: Vec<(u64, u64)> = group
-                .iter()
-                .zip(&wants)
-                .map(|((_, _, index, block), w)| segment::block_range(&index.blocks[*block], w))
-                .collect();
-            let buffers = match self.inner.fetch_coalesced(&key, &ranges) {
-                Ok(b) => b,
-                Err(e) => {
-                    stats.corrupt += group.len() as u64;
-                    self.inner.report(&format!("segment {key}"), &e);
-                    continue;
-                }
-            };
-            for (((name, _, index, block), want), (lo, hi)) in group.iter().zip(&wants).zip(&ranges)
-            {
-                let blk = &index.blocks[*block];
-                stats.decoded += 1;
-                let decoded = buffers
-                    .iter()
-                    .find(|(base, data)| *base <= *lo && *hi <= *base + data.len() as u64)
-                    .ok_or_else(|| StorageError::Corrupt {
-                        what: "segment",
-                        detail: "short range read".into(),
-                    })
-                    .and_then(|(base, data)| {
-                        segment::decode_block(index.dict.as_deref(), blk, data, *base, want)
-                    });
-                let batch = match decoded {
-                    Ok(d) => self.scan_decoded(name.clone(), d, blk, &b, scan, &wanted),
-                    Err(e) => {
-                        stats.corrupt += 1;
-                        self.inner
-                            .report(&format!("segment {key} block {block}"), &e);
-                        continue;
-                    }
-                };
-                if batch.is_empty() {
-                    continue;
-                }
-                stats.events += batch.len() as u64;
-                if sink(batch).is_break() {
-                    stopped = true;
-                    break;
                 }
             }
+            return Ok(stats);
         }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<ScanBatch>, ScanStats)>(threads * 4);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let tx = tx.clone();
+                let (next, stop, job, segs) = (&next, &stop, &job, &segs);
+                scope.spawn(move || {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    while !stop.load(Relaxed) {
+                        let Some(seg) = segs.get(next.fetch_add(1, Relaxed)) else {
+                            break;
+                        };
+                        let mut st = ScanStats::default();
+                        let mut out = Vec::new();
+                        job.run(seg, &mut st, &mut out);
+                        if tx.send((out, st)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let mut stopped = false;
+            for (batches, st) in rx.iter() {
+                stats.blocks += st.blocks;
+                stats.decoded += st.decoded;
+                stats.corrupt += st.corrupt;
+                if stopped {
+                    continue;
+                }
+                for batch in batches {
+                    stats.events += batch.len() as u64;
+                    if sink(batch).is_break() {
+                        stopped = true;
+                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        break;
+                    }
+                }
+            }
+        });
         Ok(stats)
     }
 
@@ -905,92 +961,205 @@ impl Store {
             fields,
         }
     }
+}
 
-    fn scan_decoded(
-        &self,
-        stream: Arc<str>,
-        d: Decoded,
-        blk: &BlockMeta,
-        b: &Bounds,
-        scan: &Scan,
-        wanted: &[String],
-    ) -> ScanBatch {
-        let msgs: Vec<&str> = d.messages.iter().flatten().map(String::as_str).collect();
-        let mut cols: Vec<FieldColumn> = Vec::with_capacity(wanted.len());
-        let mut decoded = d.fields.into_iter();
-        for p in wanted {
-            let col = match decoded.next().flatten() {
-                Some(c) => c,
-                None if blk.field(p).is_some() => column_from_messages(&msgs, p),
-                None => FieldColumn {
-                    dict: Vec::new(),
-                    codes: vec![0; d.ts.len()],
-                },
-            };
-            cols.push(col);
-        }
-        // Field predicates compare dictionary codes, so no row's value is materialized.
-        let mut field_codes: Vec<(usize, u32)> = Vec::new();
-        let mut text_preds: Vec<Predicate> = Vec::new();
-        for p in &scan.predicates {
-            match p {
-                Predicate::FieldEquals { path, value } => {
-                    let Some(j) = wanted.iter().position(|w| w == path) else {
-                        continue;
-                    };
-                    let code = cols[j]
-                        .dict
+/// Threads decoding a scan's segments.
+const SCAN_THREADS: usize = 2;
+/// Scans with fewer candidate blocks than this run on the calling thread alone.
+const PARALLEL_MIN_BLOCKS: usize = 64;
+
+/// What every segment of one scan shares.
+struct SegScan<'a> {
+    inner: &'a Inner,
+    scan: &'a Scan,
+    wanted: &'a [String],
+    bounds: &'a Bounds,
+    need_msgs: bool,
+}
+
+impl SegScan<'_> {
+    /// Fetches the surviving blocks of one segment with coalesced range reads and decodes
+    /// them into batches.
+    fn run(&self, group: &[Candidate], stats: &mut ScanStats, out: &mut Vec<ScanBatch>) {
+        let Some((_, key, _, _)) = group.first() else {
+            return;
+        };
+        let wants: Vec<Want<'_>> = group
+            .iter()
+            .map(|(_, _, index, block)| {
+                // Fields the block has but did not columnize come from the messages.
+                let from_msgs = index.blocks.get(*block).is_some_and(|blk| {
+                    self.wanted
                         .iter()
-                        .position(|v| v == value)
-                        .map_or(u32::MAX, |c| c as u32 + 1);
-                    field_codes.push((j, code));
+                        .any(|p| blk.field(p).is_some_and(|f| f.chunk.is_none()))
+                });
+                Want {
+                    ingest: self.scan.ingestion_times,
+                    messages: self.need_msgs || from_msgs,
+                    fields: self.wanted,
                 }
-                other => text_preds.push(other.clone()),
+            })
+            .collect();
+        let mut ranges = Vec::new();
+        for ((_, _, index, block), w) in group.iter().zip(&wants) {
+            if let Some(blk) = index.blocks.get(*block) {
+                segment::block_ranges(blk, w, &mut ranges);
             }
         }
-        let mut rows = Vec::new();
-        for i in 0..d.ts.len() {
-            let (Some(&ts), Some(&seq)) = (d.ts.get(i), d.seq.get(i)) else {
-                break;
+        let buffers = match self.inner.fetch_coalesced(key, &ranges) {
+            Ok(b) => b,
+            Err(e) => {
+                stats.corrupt += group.len() as u64;
+                self.inner.report(&format!("segment {key}"), &e);
+                return;
+            }
+        };
+        let bufs: Vec<(u64, &[u8])> = buffers.iter().map(|(o, b)| (*o, &b[..])).collect();
+        for ((name, _, index, block), want) in group.iter().zip(&wants) {
+            let Some(blk) = index.blocks.get(*block) else {
+                continue;
             };
-            if !b.admits((ts, seq)) {
-                continue;
-            }
-            if !field_codes
-                .iter()
-                .all(|&(j, code)| cols[j].codes.get(i) == Some(&code))
-            {
-                continue;
-            }
-            if text_preds.is_empty() || row_matches(&text_preds, msgs.get(i).copied(), &|_| None) {
-                rows.push(i);
+            stats.decoded += 1;
+            match segment::decode_block_in(index.dict.as_deref(), blk, &bufs, want, true) {
+                Ok(d) => {
+                    let batch =
+                        scan_decoded(name.clone(), d, blk, self.bounds, self.scan, self.wanted);
+                    if !batch.is_empty() {
+                        out.push(batch);
+                    }
+                }
+                Err(e) => {
+                    stats.corrupt += 1;
+                    self.inner
+                        .report(&format!("segment {key} block {block}"), &e);
+                }
             }
         }
-        ScanBatch {
+    }
+}
+
+fn scan_decoded(
+    stream: Arc<str>,
+    d: Decoded,
+    blk: &BlockMeta,
+    b: &Bounds,
+    scan: &Scan,
+    wanted: &[String],
+) -> ScanBatch {
+    let Decoded {
+        ts,
+        ingest,
+        seq,
+        messages,
+        fields,
+    } = d;
+    let n = ts.len();
+    let mut messages = messages.unwrap_or_default();
+    let mut cols: Vec<FieldColumn> = Vec::with_capacity(wanted.len());
+    let mut decoded = fields.into_iter();
+    for p in wanted {
+        let col = match decoded.next().flatten() {
+            Some(c) => c,
+            None if blk.field(p).is_some() => {
+                let msgs: Vec<&str> = messages.iter().map(String::as_str).collect();
+                column_from_messages(&msgs, p)
+            }
+            None => FieldColumn {
+                dict: Vec::new(),
+                codes: vec![0; n],
+            },
+        };
+        cols.push(col);
+    }
+    // Field predicates compare dictionary codes, so no row's value is materialized.
+    let mut field_codes: Vec<(usize, u32)> = Vec::new();
+    let mut text_preds: Vec<Predicate> = Vec::new();
+    for p in &scan.predicates {
+        match p {
+            Predicate::FieldEquals { path, value } => {
+                let Some(j) = wanted.iter().position(|w| w == path) else {
+                    continue;
+                };
+                let code = cols[j]
+                    .dict
+                    .iter()
+                    .position(|v| v == value)
+                    .map_or(u32::MAX, |c| c as u32 + 1);
+                field_codes.push((j, code));
+            }
+            other => text_preds.push(other.clone()),
+        }
+    }
+    // A block wholly inside the bounds with no row predicate hands its columns over as
+    // they are (the common case of aggregations over a time range).
+    let whole = field_codes.is_empty()
+        && text_preds.is_empty()
+        && b.after.is_none()
+        && b.before.is_none()
+        && blk.min_ts >= b.start
+        && blk.max_ts < b.end
+        && seq.len() == n
+        && (!scan.ingestion_times || ingest.len() == n)
+        && (!scan.messages || messages.len() == n);
+    if whole {
+        cols.truncate(scan.fields.len());
+        return ScanBatch {
             stream,
-            timestamps: rows.iter().map(|&i| d.ts[i]).collect(),
-            seqs: rows.iter().map(|&i| d.seq[i]).collect(),
+            timestamps: ts,
+            seqs: seq,
             ingestion_times: if scan.ingestion_times {
-                rows.iter()
-                    .filter_map(|&i| d.ingest.get(i).copied())
-                    .collect()
+                ingest
             } else {
                 Vec::new()
             },
-            messages: if scan.messages {
-                Some(
-                    rows.iter()
-                        .filter_map(|&i| msgs.get(i).map(|m| (*m).to_owned()))
-                        .collect(),
-                )
-            } else {
-                None
-            },
-            fields: cols
-                .iter()
-                .take(scan.fields.len())
-                .map(|c| select(c, &rows))
-                .collect(),
+            messages: scan.messages.then_some(messages),
+            fields: cols,
+        };
+    }
+    let mut rows = Vec::new();
+    for i in 0..n {
+        let (Some(&t), Some(&q)) = (ts.get(i), seq.get(i)) else {
+            break;
+        };
+        if !b.admits((t, q)) {
+            continue;
         }
+        if !field_codes
+            .iter()
+            .all(|&(j, code)| cols[j].codes.get(i) == Some(&code))
+        {
+            continue;
+        }
+        if text_preds.is_empty()
+            || row_matches(&text_preds, messages.get(i).map(String::as_str), &|_| None)
+        {
+            rows.push(i);
+        }
+    }
+    ScanBatch {
+        stream,
+        timestamps: rows.iter().map(|&i| ts[i]).collect(),
+        seqs: rows.iter().map(|&i| seq[i]).collect(),
+        ingestion_times: if scan.ingestion_times {
+            rows.iter()
+                .filter_map(|&i| ingest.get(i).copied())
+                .collect()
+        } else {
+            Vec::new()
+        },
+        messages: if scan.messages {
+            Some(
+                rows.iter()
+                    .filter_map(|&i| messages.get_mut(i).map(std::mem::take))
+                    .collect(),
+            )
+        } else {
+            None
+        },
+        fields: cols
+            .iter()
+            .take(scan.fields.len())
+            .map(|c| select(c, &rows))
+            .collect(),
     }
 }

@@ -1,29 +1,44 @@
-//! The immutable segment format (version 1).
+//! The immutable segment format (version 2; version 1 segments stay readable).
 //!
 //! ```text
 //! "LKSEG\0" version:u16            header, 8 bytes
-//! chunk*                           column chunks of every block, block after block
+//! chunk*                           column chunks: every block's key columns, then each
+//!                                  field's chunks of every block, then every block's messages
 //! index                            one contiguous region: segment stats, block directory,
 //!                                  column directory, blooms
 //! index_offset:u64 index_len:u32 index_crc:u32 "LKSEGEND"     footer, 24 bytes
 //! ```
 //!
 //! Each chunk carries its CRC in the directory. Chunks per block: timestamps, ingestion
-//! times and sequences (delta varints), messages (zstd), and one zstd chunk per columnized
-//! flattened JSON field.
+//! times and sequences (delta varints), messages, and one chunk per columnized flattened
+//! JSON field. A chunk is a zstd frame, or its raw bytes when its stored length equals its
+//! raw length (zstd did not shrink it; a frame is always longer than its content).
+//!
+//! Version 2 changed only where chunks sit and allowed raw message and field chunks; the
+//! directory grammar is version 1's, so one decoder reads both. Grouping a column's chunks
+//! lets a scan that needs only timestamps, or only two fields, fetch one contiguous range
+//! per segment instead of one per block.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::bloom::{Bloom, MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, token_hash, tokens};
-use crate::codec::{Reader, put_bytes, put_ivarint, put_u8, put_u32, put_u64, put_varint, unzstd};
+use crate::bloom::{
+    Bloom, FastMap, MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, token_hash, tokens,
+};
+use crate::codec::{
+    PackDict, Reader, SegDict, ZSTD_MAGIC, put_bytes, put_ivarint, put_u8, put_u32, put_u64,
+    put_varint, unzstd, zstd_into,
+};
 use crate::error::StorageError;
-use crate::fields::{Kind, flatten};
+use crate::fields::{Flat, Kind};
 use crate::memtable::Row;
 
 const MAGIC: &[u8; 6] = b"LKSEG\0";
 const FOOT_MAGIC: &[u8; 8] = b"LKSEGEND";
-pub(crate) const VERSION: u16 = 1;
+pub(crate) const VERSION: u16 = 2;
+/// Oldest format version still decoded.
+const MIN_VERSION: u16 = 1;
 pub(crate) const HEADER_LEN: usize = 8;
 pub(crate) const FOOTER_LEN: usize = 24;
 /// Largest decompressed chunk accepted; blocks are cut well below this.
@@ -90,7 +105,7 @@ pub(crate) struct SegmentIndex {
     pub(crate) raw_bytes: u64,
     pub(crate) blocks: Vec<BlockMeta>,
     /// Raw-content zstd dictionary shared by the segment's compressed chunks.
-    pub(crate) dict: Option<Arc<[u8]>>,
+    pub(crate) dict: Option<Arc<SegDict>>,
 }
 
 /// Field paths of a segment, stored once in the index and referenced by number.
@@ -163,34 +178,77 @@ pub(crate) struct BlockLimits {
     pub(crate) max_bytes: usize,
 }
 
-/// Compresses chunks of one segment, all with the segment's dictionary when it has one.
-/// One context for the whole segment: creating a zstd context per chunk dominated flushes.
-type Packer = zstd::bulk::Compressor<'static>;
-
-fn chunk(
-    out: &mut Vec<u8>,
-    raw: &[u8],
-    packer: Option<&mut Packer>,
-) -> Result<ChunkRef, StorageError> {
-    let offset = out.len() as u64;
-    let data;
-    let bytes: &[u8] = if let Some(p) = packer {
-        data = p.compress(raw)?;
-        &data
-    } else {
-        raw
-    };
-    out.extend_from_slice(bytes);
-    Ok(ChunkRef {
-        offset,
-        len: bytes.len() as u64,
-        raw_len: raw.len() as u64,
-        crc: crc32fast::hash(bytes),
-    })
+/// Chunk bytes of a segment being built, one region per column kind; the regions are
+/// concatenated at the end and chunk offsets rebased. Offsets in block metadata are
+/// relative to their region until then.
+struct Regions<'d> {
+    keys: Vec<u8>,
+    msgs: Vec<u8>,
+    /// Per field path id.
+    fields: Vec<Vec<u8>>,
+    scratch: Vec<u8>,
+    dict: Option<&'d PackDict>,
 }
 
+impl Regions<'_> {
+    /// Appends a key column (delta varints, always stored raw).
+    fn put_raw(region: &mut Vec<u8>, raw: &[u8]) -> ChunkRef {
+        let offset = region.len();
+        region.extend_from_slice(raw);
+        ChunkRef {
+            offset: offset as u64,
+            len: raw.len() as u64,
+            raw_len: raw.len() as u64,
+            crc: crc32fast::hash(raw),
+        }
+    }
+
+    /// Appends `raw` to `region`, as a zstd frame when that is smaller.
+    fn put(
+        region: &mut Vec<u8>,
+        scratch: &mut Vec<u8>,
+        raw: &[u8],
+        dict: Option<&PackDict>,
+    ) -> Result<ChunkRef, StorageError> {
+        let offset = region.len();
+        zstd_into(raw, ZSTD_LEVEL, dict, scratch)?;
+        // Raw only when zstd does not shrink the chunk and the bytes cannot be mistaken
+        // for a frame (see `open_chunk`).
+        if scratch.len() < raw.len() || raw.starts_with(&ZSTD_MAGIC) {
+            region.extend_from_slice(scratch);
+        } else {
+            region.extend_from_slice(raw);
+        }
+        let stored = &region[offset..];
+        Ok(ChunkRef {
+            offset: offset as u64,
+            len: stored.len() as u64,
+            raw_len: raw.len() as u64,
+            crc: crc32fast::hash(stored),
+        })
+    }
+}
+
+/// Buffers of one block's build, reused from block to block.
+#[derive(Default)]
+struct Scratch {
+    flat: Flat,
+    ts: Vec<u8>,
+    ing: Vec<u8>,
+    seq: Vec<u8>,
+    msg: Vec<u8>,
+    col: Vec<u8>,
+    hashes: Vec<u64>,
+    /// Field values of the block, referenced by span.
+    arena: String,
+    fields: FastMap<String, FieldAcc>,
+}
+
+/// One field's values in a block: rows that have it (ascending) and their value spans in
+/// the arena.
 struct FieldAcc {
-    values: Vec<Option<String>>,
+    rows: Vec<u32>,
+    spans: Vec<(u32, u32)>,
     numeric: Option<(f64, f64)>,
     all_numeric: bool,
     value_bytes: usize,
@@ -202,17 +260,21 @@ pub(crate) fn build(
     streams: &[(u64, &[Row])],
     limits: BlockLimits,
 ) -> Result<Built, StorageError> {
-    let mut out = Vec::new();
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
     let dict = sample_dictionary(streams);
-    let mut packer = match &dict {
-        Some(d) => Packer::with_dictionary(ZSTD_LEVEL, d)?,
-        None => Packer::new(ZSTD_LEVEL)?,
+    let pack = match &dict {
+        Some(d) => Some(PackDict::new(d, ZSTD_LEVEL)?),
+        None => None,
+    };
+    let mut regions = Regions {
+        keys: Vec::new(),
+        msgs: Vec::new(),
+        fields: Vec::new(),
+        scratch: Vec::new(),
+        dict: pack.as_ref(),
     };
     let mut paths = PathTable::default();
     let mut blocks = Vec::new();
-    let mut flat = Vec::new();
+    let mut sc = Scratch::default();
     for &(stream_id, rows) in streams {
         let mut start = 0;
         while start < rows.len() {
@@ -223,14 +285,44 @@ pub(crate) fn build(
                 end += 1;
             }
             blocks.push(build_block(
-                &mut out,
+                &mut regions,
+                &mut sc,
                 stream_id,
                 &rows[start..end],
-                &mut flat,
-                &mut packer,
                 &mut paths,
             )?);
             start = end;
+        }
+    }
+    // Concatenate the regions and rebase every chunk.
+    let mut out = Vec::with_capacity(
+        HEADER_LEN
+            + regions.keys.len()
+            + regions.msgs.len()
+            + regions.fields.iter().map(Vec::len).sum::<usize>()
+            + blocks.len() * 256,
+    );
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    let keys_base = out.len() as u64;
+    out.extend_from_slice(&regions.keys);
+    let mut field_base = Vec::with_capacity(regions.fields.len());
+    for f in &regions.fields {
+        field_base.push(out.len() as u64);
+        out.extend_from_slice(f);
+    }
+    let msgs_base = out.len() as u64;
+    out.extend_from_slice(&regions.msgs);
+    for b in &mut blocks {
+        b.ts.offset += keys_base;
+        b.ingest.offset += keys_base;
+        b.seq.offset += keys_base;
+        b.msg.offset += msgs_base;
+        for f in &mut b.fields {
+            let id = paths.ids.get(f.path.as_str()).copied().unwrap_or(0) as usize;
+            if let Some(c) = &mut f.chunk {
+                c.offset += field_base.get(id).copied().unwrap_or(0);
+            }
         }
     }
     let index = SegmentIndex {
@@ -242,16 +334,22 @@ pub(crate) fn build(
         events: blocks.iter().map(|b| b.count).sum(),
         raw_bytes: blocks.iter().map(|b| b.raw_bytes).sum(),
         blocks,
-        dict: dict.map(Arc::from),
+        dict: match dict {
+            Some(d) => Some(Arc::new(SegDict::new(d)?)),
+            None => None,
+        },
     };
     // The index region: dictionary (needed by every block) and index, read with one range.
     let index_offset = out.len() as u64;
     let packed_dict = match &index.dict {
-        Some(d) => zstd::bulk::compress(d, ZSTD_LEVEL)?,
+        Some(d) => zstd::bulk::compress(&d.raw, ZSTD_LEVEL)?,
         None => Vec::new(),
     };
     put_u32(&mut out, packed_dict.len() as u32);
-    put_u32(&mut out, index.dict.as_ref().map_or(0, |d| d.len()) as u32);
+    put_u32(
+        &mut out,
+        index.dict.as_ref().map_or(0, |d| d.raw.len()) as u32,
+    );
     out.extend_from_slice(&packed_dict);
     encode_index(&index, &paths.names, &mut out);
     let index_len = out.len() as u64 - index_offset;
@@ -269,45 +367,51 @@ pub(crate) fn build(
 }
 
 fn build_block(
-    out: &mut Vec<u8>,
+    regions: &mut Regions<'_>,
+    sc: &mut Scratch,
     stream_id: u64,
     rows: &[Row],
-    flat: &mut Vec<(String, String, Kind)>,
-    packer: &mut Packer,
     paths: &mut PathTable,
 ) -> Result<BlockMeta, StorageError> {
     let n = rows.len();
-    let mut ts = Vec::with_capacity(n * 2);
-    let mut ing = Vec::with_capacity(n * 2);
-    let mut seq = Vec::with_capacity(n * 2);
-    let mut msg = Vec::new();
+    for v in [&mut sc.ts, &mut sc.ing, &mut sc.seq, &mut sc.msg] {
+        v.clear();
+    }
+    sc.hashes.clear();
+    sc.arena.clear();
+    sc.fields.clear();
     let (mut pts, mut ping, mut pseq) = (0i64, 0i64, 0i64);
-    let mut hashes = Vec::new();
-    let mut fields: HashMap<String, FieldAcc> = HashMap::new();
     let mut raw_bytes = 0u64;
     for (i, r) in rows.iter().enumerate() {
-        put_ivarint(&mut ts, r.ts.wrapping_sub(pts));
-        put_ivarint(&mut ing, r.ingest.wrapping_sub(ping));
-        put_ivarint(&mut seq, (r.seq as i64).wrapping_sub(pseq));
+        put_ivarint(&mut sc.ts, r.ts.wrapping_sub(pts));
+        put_ivarint(&mut sc.ing, r.ingest.wrapping_sub(ping));
+        put_ivarint(&mut sc.seq, (r.seq as i64).wrapping_sub(pseq));
         (pts, ping, pseq) = (r.ts, r.ingest, r.seq as i64);
-        put_bytes(&mut msg, r.msg.as_bytes());
+        put_bytes(&mut sc.msg, r.msg.as_bytes());
         raw_bytes += r.msg.len() as u64;
-        hashes.extend(
+        sc.hashes.extend(
             tokens(&r.msg)
                 .filter(|t| t.len() >= MIN_BLOOM_TOKEN)
                 .map(token_hash),
         );
-        flatten(&r.msg, flat);
-        for (path, value, kind) in flat.drain(..) {
+        if !r.msg.trim_start().starts_with('{') {
+            continue;
+        }
+        sc.flat.parse(&r.msg);
+        for (path, value, kind) in sc.flat.iter() {
             if value.len() <= MAX_BLOOM_VALUE {
-                hashes.push(field_hash(&path, &value));
+                sc.hashes.push(field_hash(path, value));
             }
-            let acc = fields.entry(path).or_insert_with(|| FieldAcc {
-                values: vec![None; n],
-                numeric: None,
-                all_numeric: true,
-                value_bytes: 0,
-            });
+            let acc = match sc.fields.get_mut(path) {
+                Some(a) => a,
+                None => sc.fields.entry(path.to_owned()).or_insert(FieldAcc {
+                    rows: Vec::new(),
+                    spans: Vec::new(),
+                    numeric: None,
+                    all_numeric: true,
+                    value_bytes: 0,
+                }),
+            };
             if kind == Kind::Number {
                 if let Ok(v) = value.parse::<f64>() {
                     acc.numeric = Some(match acc.numeric {
@@ -318,36 +422,61 @@ fn build_block(
             } else {
                 acc.all_numeric = false;
             }
+            let start = sc.arena.len() as u32;
+            sc.arena.push_str(value);
+            let span = (start, sc.arena.len() as u32);
+            // A repeated key: the last value wins, as in a parsed JSON object.
+            if acc.rows.last() == Some(&(i as u32)) {
+                if let Some(last) = acc.spans.last_mut() {
+                    acc.value_bytes -= (last.1 - last.0) as usize;
+                    *last = span;
+                }
+            } else {
+                acc.rows.push(i as u32);
+                acc.spans.push(span);
+            }
             acc.value_bytes += value.len();
-            acc.values[i] = Some(value);
         }
     }
-    let ts_ref = chunk(out, &ts, None)?;
-    let ing_ref = chunk(out, &ing, None)?;
-    let seq_ref = chunk(out, &seq, None)?;
-    let msg_ref = chunk(out, &msg, Some(&mut *packer))?;
-    let mut names: Vec<String> = fields.keys().cloned().collect();
+    let ts_ref = Regions::put_raw(&mut regions.keys, &sc.ts);
+    let ing_ref = Regions::put_raw(&mut regions.keys, &sc.ing);
+    let seq_ref = Regions::put_raw(&mut regions.keys, &sc.seq);
+    let msg_ref = Regions::put(
+        &mut regions.msgs,
+        &mut regions.scratch,
+        &sc.msg,
+        regions.dict,
+    )?;
+    let mut names: Vec<&String> = sc.fields.keys().collect();
     names.sort_unstable();
     let mut metas = Vec::with_capacity(names.len());
     for path in names {
-        let Some(acc) = fields.remove(&path) else {
+        let Some(acc) = sc.fields.get(path.as_str()) else {
             continue;
         };
-        let (column, _) = encode_field(&acc);
-        let chunk_ref = match column {
-            Some(raw) => Some(chunk(out, &raw, Some(&mut *packer))?),
-            None => None,
+        let id = paths.id(path) as usize;
+        if regions.fields.len() <= id {
+            regions.fields.resize_with(id + 1, Vec::new);
+        }
+        let chunk_ref = if encode_field(acc, &sc.arena, n, &mut sc.col) {
+            Some(Regions::put(
+                &mut regions.fields[id],
+                &mut regions.scratch,
+                &sc.col,
+                regions.dict,
+            )?)
+        } else {
+            None
         };
         let numeric = if acc.all_numeric { acc.numeric } else { None };
-        paths.id(&path);
         metas.push(FieldMeta {
-            path,
+            path: path.clone(),
             numeric,
             chunk: chunk_ref,
         });
     }
-    hashes.sort_unstable();
-    hashes.dedup();
+    sc.hashes.sort_unstable();
+    sc.hashes.dedup();
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
         return Err(StorageError::Invalid("empty block".into()));
     };
@@ -364,53 +493,62 @@ fn build_block(
         seq: seq_ref,
         msg: msg_ref,
         fields: metas,
-        bloom: Bloom::build(&hashes),
+        bloom: Bloom::build(&sc.hashes),
     })
 }
 
 /// Dictionary-codes low-cardinality fields (levels, services, request and trace ids shared by
 /// an invocation's lines); keeps numbers and very short values plain; leaves mostly distinct
 /// text (free-text messages, formatted timestamps) to the raw message only, where a column
-/// would double the bytes stored without helping any aggregation.
-fn encode_field(acc: &FieldAcc) -> (Option<Vec<u8>>, usize) {
-    let present = acc.values.iter().filter(|v| v.is_some()).count().max(1);
-    let mut dict: HashMap<&str, u64> = HashMap::new();
-    for v in acc.values.iter().flatten() {
-        let next = dict.len() as u64 + 1;
-        dict.entry(v.as_str()).or_insert(next);
+/// would double the bytes stored without helping any aggregation. Writes the column to
+/// `raw` and returns whether the field gets one.
+fn encode_field(acc: &FieldAcc, arena: &str, n: usize, raw: &mut Vec<u8>) -> bool {
+    raw.clear();
+    let value = |&(a, b): &(u32, u32)| arena.get(a as usize..b as usize).unwrap_or("");
+    let present = acc.rows.len().max(1);
+    let mut dict: FastMap<&str, u32> = FastMap::default();
+    let mut order: Vec<&str> = Vec::new();
+    let mut codes: Vec<u32> = Vec::with_capacity(acc.rows.len());
+    for span in &acc.spans {
+        let v = value(span);
+        let next = order.len() as u32 + 1;
+        let code = *dict.entry(v).or_insert_with(|| {
+            order.push(v);
+            next
+        });
+        codes.push(code);
     }
-    let distinct = dict.len();
+    let distinct = order.len();
     let avg = acc.value_bytes / present;
-    let mut raw = Vec::new();
+    let mut present_rows = acc.rows.iter().zip(acc.spans.iter().zip(&codes)).peekable();
     if distinct * 4 <= present || distinct <= 16 {
-        let mut entries: Vec<(&str, u64)> = dict.iter().map(|(k, v)| (*k, *v)).collect();
-        entries.sort_unstable_by_key(|e| e.1);
-        put_u8(&mut raw, 0);
-        put_varint(&mut raw, entries.len() as u64);
-        for (s, _) in &entries {
-            put_bytes(&mut raw, s.as_bytes());
+        put_u8(raw, 0);
+        put_varint(raw, distinct as u64);
+        for s in &order {
+            put_bytes(raw, s.as_bytes());
         }
-        for v in &acc.values {
-            put_varint(
-                &mut raw,
-                v.as_deref().and_then(|s| dict.get(s)).copied().unwrap_or(0),
-            );
-        }
-        (Some(raw), distinct)
-    } else if acc.all_numeric || avg <= 16 {
-        put_u8(&mut raw, 1);
-        for v in &acc.values {
-            match v {
-                Some(s) => {
-                    put_varint(&mut raw, s.len() as u64 + 1);
-                    raw.extend_from_slice(s.as_bytes());
-                }
-                None => put_varint(&mut raw, 0),
+        for i in 0..n as u32 {
+            match present_rows.next_if(|(r, _)| **r == i) {
+                Some((_, (_, &code))) => put_varint(raw, u64::from(code)),
+                None => put_varint(raw, 0),
             }
         }
-        (Some(raw), distinct)
+        true
+    } else if acc.all_numeric || avg <= 16 {
+        put_u8(raw, 1);
+        for i in 0..n as u32 {
+            match present_rows.next_if(|(r, _)| **r == i) {
+                Some((_, (span, _))) => {
+                    let s = value(span);
+                    put_varint(raw, s.len() as u64 + 1);
+                    raw.extend_from_slice(s.as_bytes());
+                }
+                None => put_varint(raw, 0),
+            }
+        }
+        true
     } else {
-        (None, distinct)
+        false
     }
 }
 
@@ -510,18 +648,14 @@ pub(crate) fn decode_index(
     let packed_len = r.u32()? as usize;
     let dict_len = r.u32()? as usize;
     let packed = r.take(packed_len)?;
-    let dict: Option<Arc<[u8]>> = if packed_len == 0 {
+    let dict: Option<Arc<SegDict>> = if packed_len == 0 {
         None
     } else {
         if dict_len > DICT_MAX + 1 {
             return Err(r.corrupt("dictionary too large"));
         }
-        Some(Arc::from(unzstd(
-            packed,
-            dict_len,
-            None,
-            "segment dictionary",
-        )?))
+        let raw = unzstd(packed, dict_len, None, "segment dictionary")?;
+        Some(Arc::new(SegDict::new(raw)?))
     };
     let group_id = r.varint()?;
     let min_ts = r.ivarint()?;
@@ -672,22 +806,25 @@ pub(crate) struct Decoded {
     pub(crate) fields: Vec<Option<FieldColumn>>,
 }
 
-fn slice<'a>(
-    data: &'a [u8],
-    base: u64,
-    c: &ChunkRef,
-    verify: bool,
-) -> Result<&'a [u8], StorageError> {
+/// Byte buffers holding parts of a segment: (offset in the segment, bytes).
+pub(crate) type Bufs<'a> = [(u64, &'a [u8])];
+
+/// The stored bytes of chunk `c`, from whichever buffer holds it.
+fn slice<'a>(bufs: &Bufs<'a>, c: &ChunkRef, verify: bool) -> Result<&'a [u8], StorageError> {
     let corrupt = || StorageError::Corrupt {
         what: "segment chunk",
         detail: "out of range".into(),
     };
-    let start =
-        usize::try_from(c.offset.checked_sub(base).ok_or_else(corrupt)?).map_err(|_| corrupt())?;
-    let end = start
-        .checked_add(usize::try_from(c.len).map_err(|_| corrupt())?)
+    let end = c.offset.checked_add(c.len).ok_or_else(corrupt)?;
+    let (base, data) = bufs
+        .iter()
+        .find(|(base, data)| *base <= c.offset && end <= base.saturating_add(data.len() as u64))
         .ok_or_else(corrupt)?;
-    let s = data.get(start..end).ok_or_else(corrupt)?;
+    let start = usize::try_from(c.offset - base).map_err(|_| corrupt())?;
+    let len = usize::try_from(c.len).map_err(|_| corrupt())?;
+    let s = data
+        .get(start..start.checked_add(len).ok_or_else(corrupt)?)
+        .ok_or_else(corrupt)?;
     if verify && crc32fast::hash(s) != c.crc {
         return Err(StorageError::Corrupt {
             what: "segment chunk",
@@ -695,6 +832,28 @@ fn slice<'a>(
         });
     }
     Ok(s)
+}
+
+/// A message or field chunk's raw content. Such a chunk is stored raw when its stored
+/// length equals its raw length and it does not start with the zstd magic (version 2 writers
+/// keep a chunk raw only then; version 1 wrote every such chunk as a frame, and a frame
+/// starts with the magic). Key columns are always raw varints and never go through here.
+fn open_chunk<'a>(
+    bufs: &Bufs<'a>,
+    c: &ChunkRef,
+    dict: Option<&SegDict>,
+    verify: bool,
+    what: &'static str,
+) -> Result<Cow<'a, [u8]>, StorageError> {
+    let stored = slice(bufs, c, verify)?;
+    if stored.len() as u64 == c.raw_len && !stored.starts_with(&ZSTD_MAGIC) {
+        return Ok(Cow::Borrowed(stored));
+    }
+    let raw_len = usize::try_from(c.raw_len).map_err(|_| StorageError::Corrupt {
+        what,
+        detail: "length overflows".into(),
+    })?;
+    Ok(Cow::Owned(unzstd(stored, raw_len, dict, what)?))
 }
 
 fn deltas(bytes: &[u8], n: usize) -> Result<Vec<i64>, StorageError> {
@@ -711,39 +870,40 @@ fn deltas(bytes: &[u8], n: usize) -> Result<Vec<i64>, StorageError> {
     Ok(out)
 }
 
-/// The byte range of the segment that holds everything `want` needs from block `b`.
-pub(crate) fn block_range(b: &BlockMeta, want: &Want<'_>) -> (u64, u64) {
-    let mut lo = b.ts.offset;
-    let mut hi = b.seq.offset + b.seq.len;
-    lo = lo.min(b.ingest.offset).min(b.seq.offset);
+/// The byte ranges of the segment that hold everything `want` needs from block `b`.
+pub(crate) fn block_ranges(b: &BlockMeta, want: &Want<'_>, out: &mut Vec<(u64, u64)>) {
+    let mut push = |c: &ChunkRef| out.push((c.offset, c.offset.saturating_add(c.len)));
+    push(&b.ts);
+    push(&b.seq);
+    if want.ingest {
+        push(&b.ingest);
+    }
     if want.messages {
-        lo = lo.min(b.msg.offset);
-        hi = hi.max(b.msg.offset + b.msg.len);
+        push(&b.msg);
     }
     for p in want.fields {
         if let Some(c) = b.field(p).and_then(|f| f.chunk) {
-            lo = lo.min(c.offset);
-            hi = hi.max(c.offset.saturating_add(c.len));
+            push(&c);
         }
     }
-    (lo, hi.max(lo))
 }
 
+#[cfg(test)]
 pub(crate) fn decode_block(
-    dict: Option<&[u8]>,
+    dict: Option<&SegDict>,
     b: &BlockMeta,
     data: &[u8],
     base: u64,
     want: &Want<'_>,
 ) -> Result<Decoded, StorageError> {
-    decode_block_checked(dict, b, data, base, want, true)
+    decode_block_in(dict, b, &[(base, data)], want, true)
 }
 
-fn decode_block_checked(
-    dict: Option<&[u8]>,
+/// Decodes what `want` asks of block `b` from buffers covering its chunks.
+pub(crate) fn decode_block_in(
+    dict: Option<&SegDict>,
     b: &BlockMeta,
-    data: &[u8],
-    base: u64,
+    bufs: &Bufs<'_>,
     want: &Want<'_>,
     verify: bool,
 ) -> Result<Decoded, StorageError> {
@@ -751,23 +911,17 @@ fn decode_block_checked(
         what: "segment block",
         detail: "count overflows".into(),
     })?;
-    let ts = deltas(slice(data, base, &b.ts, verify)?, n)?;
+    let key =
+        |c: &ChunkRef| -> Result<Vec<i64>, StorageError> { deltas(slice(bufs, c, verify)?, n) };
+    let ts = key(&b.ts)?;
     let ingest = if want.ingest {
-        deltas(slice(data, base, &b.ingest, verify)?, n)?
+        key(&b.ingest)?
     } else {
         Vec::new()
     };
-    let seq = deltas(slice(data, base, &b.seq, verify)?, n)?
-        .into_iter()
-        .map(|s| s as u64)
-        .collect();
+    let seq = key(&b.seq)?.into_iter().map(|s| s as u64).collect();
     let messages = if want.messages {
-        let raw = unzstd(
-            slice(data, base, &b.msg, verify)?,
-            b.msg.raw_len as usize,
-            dict,
-            "segment messages",
-        )?;
+        let raw = open_chunk(bufs, &b.msg, dict, verify, "segment messages")?;
         let mut r = Reader::new(&raw, "segment messages");
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
@@ -781,12 +935,7 @@ fn decode_block_checked(
     for p in want.fields {
         match b.field(p).and_then(|f| f.chunk) {
             Some(c) => {
-                let raw = unzstd(
-                    slice(data, base, &c, verify)?,
-                    c.raw_len as usize,
-                    dict,
-                    "segment field",
-                )?;
+                let raw = open_chunk(bufs, &c, dict, verify, "segment field")?;
                 fields.push(Some(decode_field(&raw, n)?));
             }
             None => fields.push(None),
@@ -861,7 +1010,7 @@ fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
         return Err(corrupt("bad magic"));
     }
     let version = u16::from_le_bytes([bytes[6], bytes[7]]);
-    if version != VERSION {
+    if !(MIN_VERSION..=VERSION).contains(&version) {
         return Err(corrupt("unsupported version"));
     }
     let footer_at = bytes.len() - FOOTER_LEN;
@@ -881,7 +1030,7 @@ fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
             messages: true,
             fields: &paths,
         };
-        let d = decode_block_checked(index.dict.as_deref(), b, bytes, 0, &want, verify)?;
+        let d = decode_block_in(index.dict.as_deref(), b, &[(0, bytes)], &want, verify)?;
         total += d.ts.len() as u64;
     }
     Ok(total)

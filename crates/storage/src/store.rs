@@ -98,6 +98,11 @@ pub(crate) struct Inner {
     /// Bumped on every stream change, so a read that listed streams before a change never
     /// caches its stale list after it.
     pub(crate) stream_gen: std::sync::atomic::AtomicU64,
+    /// Segment catalogue per group, as the metastore listed it at `segment_gen`. Listing a
+    /// group's segments cost more than pruning all their blocks; this store is the
+    /// catalogue's only writer, and every change bumps `segment_gen`.
+    pub(crate) segment_cache: Mutex<HashMap<u64, (u64, SegmentList)>>,
+    pub(crate) segment_gen: std::sync::atomic::AtomicU64,
     pub(crate) problems: Mutex<Vec<String>>,
     doomed: Mutex<Vec<(Instant, String)>>,
     stop: Mutex<bool>,
@@ -192,6 +197,8 @@ impl Store {
             index_cache: Mutex::new(HashMap::new()),
             stream_cache: Mutex::new(HashMap::new()),
             stream_gen: std::sync::atomic::AtomicU64::new(0),
+            segment_cache: Mutex::new(HashMap::new()),
+            segment_gen: std::sync::atomic::AtomicU64::new(0),
             problems: Mutex::new(report.problems.clone()),
             doomed: Mutex::new(Vec::new()),
             stop: Mutex::new(false),
@@ -283,7 +290,9 @@ impl Store {
 
     /// Deletes a group, its streams and all their events.
     pub fn delete_group(&self, name: &str) -> Result<(), StorageError> {
-        let (group, keys) = self.inner.meta.delete_group(name)?;
+        let deleted = self.inner.meta.delete_group(name);
+        self.inner.segments_changed();
+        let (group, keys) = deleted?;
         self.inner.forget_streams(group.id);
         self.inner.active.write().remove_group(group.id);
         self.inner.doom(keys);
@@ -673,6 +682,37 @@ impl Inner {
         }
     }
 
+    /// Publishes a catalogue change and invalidates the cached segment lists.
+    fn publish(&self, p: &Publish) -> Result<(), StorageError> {
+        let r = self.meta.publish(p);
+        self.segments_changed();
+        r
+    }
+
+    pub(crate) fn segments_changed(&self) {
+        self.segment_gen
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.segment_cache.lock().clear();
+    }
+
+    /// Every segment of a group, ordered by (min timestamp, id), from the cache when no
+    /// catalogue change happened since it was listed.
+    pub(crate) fn group_segments(&self, group_id: u64) -> Result<SegmentList, StorageError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let generation = self.segment_gen.load(SeqCst);
+        if let Some((g, list)) = self.segment_cache.lock().get(&group_id)
+            && *g == generation
+        {
+            return Ok(list.clone());
+        }
+        let list = Arc::new(self.meta.segments(group_id, i64::MIN, i64::MAX)?);
+        let mut cache = self.segment_cache.lock();
+        if self.segment_gen.load(SeqCst) == generation {
+            cache.insert(group_id, (generation, list.clone()));
+        }
+        Ok(list)
+    }
+
     pub(crate) fn forget_streams(&self, group_id: u64) {
         self.stream_gen
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -885,7 +925,7 @@ impl Inner {
             // Readers hold `frozen` while listing segments, so they see the memtable or its
             // segments, never both and never neither.
             let mut slot = self.frozen.write();
-            self.meta.publish(&publish)?;
+            self.publish(&publish)?;
             *slot = None;
         }
         for n in old_files {
@@ -905,7 +945,7 @@ impl Inner {
         for s in &expired {
             *shrink.entry(s.group_id).or_default() += s.raw_bytes;
         }
-        self.meta.publish(&Publish {
+        self.publish(&Publish {
             remove: expired.iter().map(|s| s.id).collect(),
             shrink: shrink.into_iter().collect(),
             ..Publish::default()
@@ -996,13 +1036,16 @@ impl Inner {
             if !streams.is_empty() {
                 publish.add.push(self.write_segment(g.id, w, &streams)?);
             }
-            self.meta.publish(&publish)?;
+            self.publish(&publish)?;
             replaced += readable.len();
             self.doom(readable.into_iter().map(|s| s.key).collect());
         }
         Ok(replaced)
     }
 }
+
+/// A group's segments in catalogue order.
+pub(crate) type SegmentList = Arc<Vec<SegmentRecord>>;
 
 /// A group's streams by id.
 pub(crate) type StreamNames = Arc<HashMap<u64, Arc<str>>>;

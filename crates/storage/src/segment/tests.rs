@@ -100,14 +100,22 @@ fn every_single_byte_corruption_is_detected_or_harmless() {
     }
 }
 
-/// Segments written by format version 1 must stay readable forever. The fixture was written
-/// by this test with `LOOKOUT_REGENERATE=1`; never regenerate it for an existing version.
+/// Segments written by every format version must stay readable forever. Each fixture was
+/// written by this test with `LOOKOUT_REGENERATE=1` when its version was current (only the
+/// current version's fixture can be regenerated); never regenerate an older version's.
 #[test]
-fn version_1_fixture_stays_readable() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/segment-v1.seg");
+fn fixtures_of_every_version_stay_readable() {
+    for version in MIN_VERSION..=VERSION {
+        check_fixture(version);
+    }
+}
+
+fn check_fixture(version: u16) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/data/segment-v{version}.seg"));
     let a = rows(500, 1);
     let b = rows(9, 500);
-    if std::env::var_os("LOOKOUT_REGENERATE").is_some() {
+    if version == VERSION && std::env::var_os("LOOKOUT_REGENERATE").is_some() {
         let built = build(
             3,
             &[(1, &a), (2, &b)],
@@ -121,6 +129,7 @@ fn version_1_fixture_stays_readable() {
         std::fs::write(&path, &built.bytes).unwrap();
     }
     let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), version);
     assert_eq!(verify_segment(&bytes).unwrap(), 509);
     let footer = &bytes[bytes.len() - FOOTER_LEN..];
     let (off, len, crc) = decode_footer(footer).unwrap();
@@ -130,15 +139,19 @@ fn version_1_fixture_stays_readable() {
         ix.dict.is_some(),
         "the fixture covers dictionary compression"
     );
+    let fields = ["level".to_owned(), "requestId".to_owned()];
     let want = Want {
         ingest: true,
         messages: true,
-        fields: &[],
+        fields: &fields,
     };
     let mut got = Vec::new();
+    let mut levels = Vec::new();
     for blk in &ix.blocks {
         let d = decode_block(ix.dict.as_deref(), blk, &bytes, 0, &want).unwrap();
+        let level = d.fields[0].clone().unwrap();
         for (i, m) in d.messages.unwrap().into_iter().enumerate() {
+            levels.push(level.get(i).map(str::to_owned));
             got.push(Row {
                 ts: d.ts[i],
                 ingest: d.ingest[i],
@@ -148,7 +161,12 @@ fn version_1_fixture_stays_readable() {
         }
     }
     let expect: Vec<Row> = a.into_iter().chain(b).collect();
+    let expect_levels: Vec<Option<String>> = expect
+        .iter()
+        .map(|r| crate::fields::field_of(&r.msg, "level"))
+        .collect();
     assert_eq!(got, expect);
+    assert_eq!(levels, expect_levels, "version {version} field column");
 }
 
 #[test]
