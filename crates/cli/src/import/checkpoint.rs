@@ -6,6 +6,10 @@
 //! event of its stream in that range. A rerun replays the journal and skips exactly the events
 //! already sent, whatever order batches completed in. Appending a line per batch keeps the cost
 //! constant however many streams are in flight.
+//!
+//! A batch whose request was in flight when the import stopped may or may not have been
+//! stored: a `sending` line is written before each request, and a rerun asks the server
+//! about every batch that has one but no matching `sent` line.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -40,6 +44,11 @@ enum Entry {
         through: u64,
         events: u64,
     },
+    Sending {
+        sending: String,
+        from: u64,
+        through: u64,
+    },
     Complete {
         complete: bool,
     },
@@ -52,11 +61,21 @@ pub(crate) struct Progress {
     pub sent: HashMap<String, Vec<(u64, u64)>>,
     /// Events sent by earlier runs.
     pub events: u64,
+    /// Batches (stream, from, through) that were in flight when an earlier run stopped.
+    pub uncertain: Vec<(String, u64, u64)>,
     /// The earlier run finished.
     pub complete: bool,
 }
 
 impl Progress {
+    /// The index in `uncertain` of the in-flight batch that holds the event on `line` of
+    /// `stream`, if any.
+    pub(crate) fn uncertain_batch(&self, line: u64, stream: &str) -> Option<usize> {
+        self.uncertain
+            .iter()
+            .position(|(s, a, b)| s == stream && (*a..=*b).contains(&line))
+    }
+
     /// Whether the event on `line` of `stream` was sent by an earlier run.
     pub(crate) fn already_sent(&self, line: u64, stream: &str) -> bool {
         self.sent
@@ -96,6 +115,9 @@ impl Journal {
                     path.display()
                 ),
             }
+            let mut sending = Vec::new();
+            let mut sent: std::collections::HashSet<(String, u64, u64)> =
+                std::collections::HashSet::new();
             for line in lines {
                 // A line cut short by an interruption is skipped.
                 let Ok(entry) = serde_json::from_str::<Entry>(&line?) else {
@@ -108,6 +130,7 @@ impl Journal {
                         through,
                         events,
                     } => {
+                        sent.insert((stream.clone(), from, through));
                         progress
                             .sent
                             .entry(stream)
@@ -115,10 +138,19 @@ impl Journal {
                             .push((from, through));
                         progress.events += events;
                     }
+                    Entry::Sending {
+                        sending: stream,
+                        from,
+                        through,
+                    } => sending.push((stream, from, through)),
                     Entry::Complete { complete } => progress.complete |= complete,
                     Entry::Header { .. } => {}
                 }
             }
+            sending.retain(|b| !sent.contains(b));
+            sending.sort();
+            sending.dedup();
+            progress.uncertain = sending;
         }
         let file = if existing {
             OpenOptions::new().append(true).open(path)
@@ -156,6 +188,15 @@ impl Journal {
         self.file
             .write_all(&line)
             .with_context(|| format!("cannot write checkpoint {}", self.path.display()))
+    }
+
+    /// Records that a batch is about to be sent.
+    pub(crate) fn sending(&mut self, stream: &str, from: u64, through: u64) -> Result<()> {
+        self.append(&Entry::Sending {
+            sending: stream.to_string(),
+            from,
+            through,
+        })
     }
 
     /// Records an accepted batch.
@@ -200,8 +241,11 @@ mod tests {
         {
             let (mut j, p) = Journal::open(&path, &identity(), false).unwrap();
             assert!(p.sent.is_empty());
+            j.sending("a", 2, 7).unwrap();
+            j.sending("b", 0, 9).unwrap();
             j.batch_sent("a", 2, 7, 3).unwrap();
             j.batch_sent("b", 0, 9, 2).unwrap();
+            j.sending("d", 3, 4).unwrap();
         }
         // An interrupted write leaves a partial line behind.
         std::fs::OpenOptions::new()
@@ -217,6 +261,13 @@ mod tests {
         }
         let (_, p) = Journal::open(&path, &identity(), false).unwrap();
         assert_eq!(p.events, 6);
+        assert_eq!(
+            p.uncertain,
+            [("d".to_string(), 3, 4)],
+            "in flight when stopped"
+        );
+        assert_eq!(p.uncertain_batch(4, "d"), Some(0));
+        assert_eq!(p.uncertain_batch(4, "a"), None);
         assert!(p.already_sent(12, "c"));
         assert!(!p.already_sent(4, "zzz"));
         assert!(p.already_sent(7, "a"));

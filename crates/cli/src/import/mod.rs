@@ -4,7 +4,7 @@ mod batch;
 mod checkpoint;
 mod parse;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,8 +16,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lookout_api::shapes::{
-    CreateLogGroupRequest, InputLogEvent, LogStreamRequest, PutLogEventsRequest,
-    PutLogEventsResponse, RejectedLogEventsInfo,
+    CreateLogGroupRequest, FilterLogEventsRequest, FilterLogEventsResponse, InputLogEvent,
+    LogStreamRequest, PutLogEventsRequest, PutLogEventsResponse, RejectedLogEventsInfo,
 };
 use lookout_model::Limits;
 
@@ -148,10 +148,11 @@ pub(crate) fn run(client: Client, args: ImportArgs) -> Result<()> {
         );
         return Ok(());
     }
-    if progress.events > 0 {
+    if progress.events > 0 || !progress.uncertain.is_empty() {
         eprintln!(
-            "lookout: resuming: {} events were already imported (checkpoint {})",
+            "lookout: resuming: {} events were already imported, {} batches in flight are checked with the server (checkpoint {})",
             progress.events,
+            progress.uncertain.len(),
             checkpoint_path.display()
         );
     }
@@ -196,7 +197,7 @@ pub(crate) fn run(client: Client, args: ImportArgs) -> Result<()> {
         })
         .collect();
 
-    let read_result = read_all(&args, &progress, &bytes_read, &bar, &tx);
+    let read_result = read_all(&args, &progress, &shared.client, &bytes_read, &bar, &tx);
     drop(tx);
     let mut send_result = Ok(());
     for s in senders {
@@ -237,6 +238,7 @@ pub(crate) fn run(client: Client, args: ImportArgs) -> Result<()> {
 fn read_all(
     args: &ImportArgs,
     progress: &Progress,
+    client: &Client,
     bytes_read: &Arc<AtomicU64>,
     bar: &ProgressBar,
     tx: &mpsc::SyncSender<Batch>,
@@ -244,6 +246,8 @@ fn read_all(
     let mut batcher = Batcher::new(Limits::default(), MAX_BUFFERED_BYTES);
     let mut skipped = Rejected::default();
     let mut out = Vec::new();
+    // Events of batches that were in flight when an earlier run stopped.
+    let mut recheck: Vec<Vec<(i64, String)>> = vec![Vec::new(); progress.uncertain.len()];
     let mut first_line = 0;
     let default_stream = args
         .stream
@@ -256,7 +260,10 @@ fn read_all(
                 (None, Some(s)) => s,
                 _ => default_stream.clone(),
             };
-            if progress.already_sent(record.line, &stream) {
+            // A batch in flight when an earlier run stopped is checked with the server; a
+            // later batch's range may span its lines, so this comes first.
+            let uncertain = progress.uncertain_batch(record.line, &stream);
+            if uncertain.is_none() && progress.already_sent(record.line, &stream) {
                 continue;
             }
             if record.message.is_empty() {
@@ -269,6 +276,26 @@ fn read_all(
             }
             if batcher.too_large(&record.message) {
                 skipped.too_large += 1;
+                continue;
+            }
+            if let Some(i) = uncertain {
+                recheck[i].push((record.timestamp, record.message));
+                if record.line == progress.uncertain[i].2 {
+                    let (s, from, through) = &progress.uncertain[i];
+                    let mut events = std::mem::take(&mut recheck[i]);
+                    if !stored_already(client, &args.group, s, &events)? {
+                        events.sort_by_key(|e| e.0);
+                        let batch = Batch {
+                            stream: s.clone(),
+                            events,
+                            from: *from,
+                            through: *through,
+                        };
+                        if tx.send(batch).is_err() {
+                            return Ok(skipped);
+                        }
+                    }
+                }
                 continue;
             }
             batcher.add(
@@ -348,6 +375,7 @@ fn send_batches(shared: &Shared) -> Result<()> {
             lock(&shared.created).insert(batch.stream.clone());
         }
         let n = batch.events.len();
+        lock(&shared.journal).sending(&batch.stream, batch.from, batch.through)?;
         let resp: PutLogEventsResponse = shared
             .client
             .call(
@@ -385,6 +413,57 @@ fn send_batches(shared: &Shared) -> Result<()> {
             shared.previous + events
         ));
     }
+}
+
+/// Whether the server already holds every event of a batch that was in flight when an
+/// earlier run stopped (PutLogEvents stores a batch whole or not at all).
+fn stored_already(
+    client: &Client,
+    group: &str,
+    stream: &str,
+    events: &[(i64, String)],
+) -> Result<bool> {
+    let (Some(min), Some(max)) = (
+        events.iter().map(|e| e.0).min(),
+        events.iter().map(|e| e.0).max(),
+    ) else {
+        return Ok(true);
+    };
+    let mut stored: HashMap<(i64, &str), usize> = HashMap::new();
+    let mut pages = Vec::new();
+    let mut token = None;
+    loop {
+        let page: FilterLogEventsResponse = match client.call(
+            "FilterLogEvents",
+            &FilterLogEventsRequest {
+                log_group_name: Some(group.to_string()),
+                log_stream_names: Some(vec![stream.to_string()]),
+                start_time: Some(min),
+                end_time: Some(max),
+                next_token: token.take(),
+                ..Default::default()
+            },
+        ) {
+            Ok(p) => p,
+            Err(e) if is_api_error(&e, "ResourceNotFoundException") => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        token = page.next_token.clone();
+        pages.push(page);
+        if token.is_none() {
+            break;
+        }
+    }
+    for e in pages.iter().flat_map(|p| &p.events) {
+        *stored.entry((e.timestamp, e.message.as_str())).or_default() += 1;
+    }
+    for (ts, message) in events {
+        match stored.get_mut(&(*ts, message.as_str())) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
 }
 
 fn create_stream(client: &Client, group: &str, stream: &str) -> Result<()> {
