@@ -51,10 +51,10 @@ fn month_index(ms: i64) -> i64 {
     y * 12 + i64::from(m) - 1
 }
 
-fn month_start(index: i64) -> i64 {
+fn month_start(index: i64) -> Option<i64> {
     let y = index.div_euclid(12);
     let m = index.rem_euclid(12) as u32 + 1;
-    days_from_civil(y, m, 1) * DAY_MS
+    days_from_civil(y, m, 1).checked_mul(DAY_MS)
 }
 
 /// The period in whole milliseconds for fixed units, or in months for calendar units.
@@ -90,8 +90,8 @@ fn step(p: Period) -> Option<Step> {
 /// units and to calendar months for months, quarters and years. `None` for a zero period.
 pub(crate) fn floor(ms: i64, p: Period) -> Option<i64> {
     match step(p)? {
-        Step::Millis(s) => Some(ms - ms.rem_euclid(s)),
-        Step::Months(n) => Some(month_start(month_index(ms) - month_index(ms).rem_euclid(n))),
+        Step::Millis(s) => ms.checked_sub(ms.rem_euclid(s)),
+        Step::Months(n) => month_start(month_index(ms) - month_index(ms).rem_euclid(n)),
     }
 }
 
@@ -102,8 +102,8 @@ pub(crate) fn ceil(ms: i64, p: Period) -> Option<i64> {
         return Some(ms);
     }
     match step(p)? {
-        Step::Millis(s) => Some(f + s),
-        Step::Months(n) => Some(month_start(month_index(f) + n)),
+        Step::Millis(s) => f.checked_add(s),
+        Step::Months(n) => month_start(month_index(f).checked_add(n)?),
     }
 }
 
@@ -148,5 +148,17 @@ mod tests {
             unit: TimeUnit::Second,
         };
         assert_eq!(floor(5, zero), None);
+        // Extreme inputs give no value rather than overflowing.
+        assert_eq!(ceil(i64::MAX - 1, five_min), None);
+        let _ = (
+            floor(i64::MAX, month),
+            ceil(i64::MAX, month),
+            floor(i64::MIN, month),
+        );
+        let _ = (
+            floor(i64::MIN, five_min),
+            render(i64::MIN),
+            render(i64::MAX),
+        );
     }
 }

@@ -28,7 +28,7 @@ fn lines(file: &str) -> Vec<Value> {
 }
 
 /// Creates the corpus's groups and streams and appends its events in timestamp order.
-fn load(store: &Store) -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) fn load(store: &Store) -> Result<(), Box<dyn std::error::Error>> {
     let mut streams: BTreeMap<(String, String), Vec<InputEvent>> = BTreeMap::new();
     for e in lines("events.jsonl") {
         let key = (

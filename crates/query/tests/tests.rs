@@ -1,3 +1,4 @@
 //! Integration tests of the query engine (one binary).
 
 mod conformance;
+mod edge;
