@@ -63,44 +63,48 @@ fn push2(out: &mut String, v: u32) {
     out.push((b'0' + (v % 10) as u8) as char);
 }
 
-fn push3(out: &mut String, v: u32) {
-    out.push((b'0' + (v / 100 % 10) as u8) as char);
-    push2(out, v % 100);
-}
-
 fn push_year(out: &mut String, y: i64) {
     let y = y.clamp(0, 9999) as u32;
     push2(out, y / 100);
     push2(out, y % 100);
 }
 
-/// Date, time and milliseconds of `ms` with the given separators and suffix.
-fn push_date_time(out: &mut String, ms: i64, between: char, before_millis: char, suffix: &str) {
+/// Two decimal digits of `v` (mod 100) into `out[0..2]`.
+fn put2(out: &mut [u8], v: u32) {
+    out[0] = b'0' + (v / 10 % 10) as u8;
+    out[1] = b'0' + (v % 10) as u8;
+}
+
+/// Date, time and milliseconds of `ms` with the given separators and suffix, formatted in a
+/// stack buffer and appended at once.
+fn push_date_time(out: &mut String, ms: i64, between: u8, before_millis: u8, suffix: &str) {
     let c = Civil::from_millis(ms);
-    push_year(out, c.year);
-    out.push('-');
-    push2(out, c.month);
-    out.push('-');
-    push2(out, c.day);
-    out.push(between);
-    push2(out, c.hour);
-    out.push(':');
-    push2(out, c.minute);
-    out.push(':');
-    push2(out, c.second);
-    out.push(before_millis);
-    push3(out, c.milli);
+    let y = c.year.clamp(0, 9999) as u32;
+    let mut b = *b"0000-00-00T00:00:00.000";
+    put2(&mut b[0..2], y / 100);
+    put2(&mut b[2..4], y % 100);
+    put2(&mut b[5..7], c.month);
+    put2(&mut b[8..10], c.day);
+    b[10] = between;
+    put2(&mut b[11..13], c.hour);
+    put2(&mut b[14..16], c.minute);
+    put2(&mut b[17..19], c.second);
+    b[19] = before_millis;
+    b[20] = b'0' + (c.milli / 100 % 10) as u8;
+    put2(&mut b[21..23], c.milli % 100);
+    // Digits and ASCII separators: always UTF-8.
+    out.push_str(std::str::from_utf8(&b).unwrap_or_default());
     out.push_str(suffix);
 }
 
 /// `2026-11-29T19:05:41.123Z`, the form of Lambda's text lines and Powertools TypeScript.
 pub(crate) fn push_iso_millis(out: &mut String, ms: i64) {
-    push_date_time(out, ms, 'T', '.', "Z");
+    push_date_time(out, ms, b'T', b'.', "Z");
 }
 
 /// `2026-11-29 19:05:41,123+0000`, Powertools Python's default `datefmt`.
 pub(crate) fn push_python_millis(out: &mut String, ms: i64) {
-    push_date_time(out, ms, ' ', ',', "+0000");
+    push_date_time(out, ms, b' ', b',', "+0000");
 }
 
 /// `2026/11/29`, the date prefix of a Lambda log stream name.

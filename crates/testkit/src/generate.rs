@@ -268,7 +268,7 @@ impl Generator {
         };
         let start = g.cfg.start_ms;
         for _ in 0..IN_FLIGHT {
-            let inv = g.start_invocation(start);
+            let inv = g.start_invocation(start, Invocation::default());
             g.slots.push(inv);
         }
         g
@@ -410,12 +410,35 @@ impl Generator {
             .min(self.funcs.len() - 1)
     }
 
-    fn start_invocation(&mut self, now: i64) -> Invocation {
+    /// A new invocation; `old` lends its string buffers.
+    fn start_invocation(&mut self, now: i64, old: Invocation) -> Invocation {
         let fi = self.pick_function();
         self.invocations += 1;
         let entropy = self.cfg.entropy;
+        let Invocation {
+            mut stream,
+            mut stream_json,
+            mut request_id,
+            mut trace_id,
+            mut correlation_id,
+            ..
+        } = old;
+        for s in [
+            &mut stream,
+            &mut stream_json,
+            &mut request_id,
+            &mut trace_id,
+            &mut correlation_id,
+        ] {
+            s.clear();
+        }
         let mut inv = Invocation {
             func: fi,
+            stream,
+            stream_json,
+            request_id,
+            trace_id,
+            correlation_id,
             ..Invocation::default()
         };
         // Reuse an idle, unexpired environment unless Lambda decides to scale out.
@@ -518,8 +541,8 @@ impl Generator {
         if let Some(e) = self.funcs[fi].envs.iter_mut().find(|e| e.id == env_id) {
             e.busy = false;
         }
-        let next = self.start_invocation(now);
-        self.slots[slot] = next;
+        let old = std::mem::take(&mut self.slots[slot]);
+        self.slots[slot] = self.start_invocation(now, old);
     }
 
     fn step_of(&self, inv: &Invocation) -> Step {

@@ -68,16 +68,19 @@ impl Rng {
         ((u * u * u) * n as f64) as u64
     }
 
-    /// Appends `n` random lowercase hex digits.
+    /// Appends `n` random lowercase hex digits: 16 per random word, low nibble first.
     pub(crate) fn push_hex(&mut self, out: &mut String, n: usize) {
         let mut left = n;
         while left > 0 {
-            let take = left.min(16);
-            let mut bits = self.next_u64();
-            let mut digits = [0u8; 16];
-            for d in digits.iter_mut().take(take) {
-                *d = HEX[(bits & 15) as usize];
-                bits >>= 4;
+            // Blocks of whole words, so the words drawn do not depend on the block size.
+            let take = left.min(64);
+            let mut digits = [0u8; 64];
+            for chunk in digits[..take].chunks_mut(16) {
+                let mut bits = self.next_u64();
+                for d in chunk.iter_mut() {
+                    *d = HEX[(bits & 15) as usize];
+                    bits >>= 4;
+                }
             }
             out.push_str(ascii(&digits[..take]));
             left -= take;
