@@ -157,6 +157,52 @@ pub(crate) fn float(out: &mut Vec<u8>, v: f64) {
     }
 }
 
+/// Writes the decimal digits of `v` at the start of `buf` (at least 20 bytes) and returns
+/// how many were written.
+#[inline]
+fn put_uint(buf: &mut [u8], v: u64) -> usize {
+    let mut n = 1;
+    let mut x = v;
+    while x >= 10 {
+        x /= 10;
+        n += 1;
+    }
+    let mut x = v;
+    for i in (0..n.min(buf.len())).rev() {
+        buf[i] = b'0' + (x % 10) as u8;
+        x /= 10;
+    }
+    n
+}
+
+/// Appends `buf[..n]` with a constant-size copy (no `memcpy` call for short numbers).
+#[inline]
+fn push_padded(out: &mut Vec<u8>, buf: &[u8; 32], n: usize) {
+    let start = out.len();
+    out.extend_from_slice(buf);
+    out.truncate(start + n);
+}
+
+/// Appends a signed integer.
+#[inline]
+pub(crate) fn i64(out: &mut Vec<u8>, v: i64) {
+    let mut buf = [0u8; 32];
+    let neg = v < 0;
+    if neg {
+        buf[0] = b'-';
+    }
+    let n = put_uint(&mut buf[usize::from(neg)..], v.unsigned_abs()) + usize::from(neg);
+    push_padded(out, &buf, n);
+}
+
+/// Appends an unsigned integer.
+#[inline]
+pub(crate) fn u64(out: &mut Vec<u8>, v: u64) {
+    let mut buf = [0u8; 32];
+    let n = put_uint(&mut buf, v);
+    push_padded(out, &buf, n);
+}
+
 /// Prints values such as `42.5` or `0.1` without ryu when they have at most 6 decimals.
 /// `m / 1e6` is correctly rounded, so `m / 1e6 == v` means `v` is the double nearest to
 /// the decimal `m / 10^6`; below 1e9 an ulp is smaller than 1e-6, so that decimal is the
@@ -170,42 +216,31 @@ fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
         return false;
     }
     let a = (m as i64).unsigned_abs();
-    // Digits are written right to left into a stack buffer and copied once:
-    // at most "-999999999.999999" (17 bytes).
-    let mut buf = [0u8; 24];
-    let mut pos = buf.len();
+    // At most "-999999999.999999" (17 bytes).
+    let mut buf = [0u8; 32];
+    let mut n = 0;
+    if v.is_sign_negative() {
+        buf[0] = b'-';
+        n = 1;
+    }
+    n += put_uint(&mut buf[n..], a / 1_000_000);
+    buf[n] = b'.';
+    n += 1;
     let mut frac = a % 1_000_000;
     if frac == 0 {
-        pos -= 1;
-        buf[pos] = b'0';
+        buf[n] = b'0';
+        n += 1;
     } else {
-        let mut width = 6;
-        while frac.is_multiple_of(10) {
-            frac /= 10;
-            width -= 1;
-        }
-        for _ in 0..width {
-            pos -= 1;
-            buf[pos] = b'0' + (frac % 10) as u8;
+        for i in (0..6).rev() {
+            buf[n + i] = b'0' + (frac % 10) as u8;
             frac /= 10;
         }
-    }
-    pos -= 1;
-    buf[pos] = b'.';
-    let mut int_part = a / 1_000_000;
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (int_part % 10) as u8;
-        int_part /= 10;
-        if int_part == 0 {
-            break;
+        n += 6;
+        while buf[n - 1] == b'0' {
+            n -= 1;
         }
     }
-    if v.is_sign_negative() {
-        pos -= 1;
-        buf[pos] = b'-';
-    }
-    out.extend_from_slice(&buf[pos..]);
+    push_padded(out, &buf, n);
     true
 }
 
@@ -429,6 +464,16 @@ mod tests {
                     assert!(!out[1..out.len() - 1].iter().any(|&b| b < 0x20), "{text:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn fast_integers_match_std() {
+        for v in [0i64, 1, -1, 9, 10, 99, 100, -12345, i64::MAX, i64::MIN] {
+            assert_eq!(s(|o| i64(o, v)), v.to_string());
+        }
+        for v in [0u64, 7, 10, 1_000_000, u64::MAX] {
+            assert_eq!(s(|o| u64(o, v)), v.to_string());
         }
     }
 

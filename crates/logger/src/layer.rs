@@ -17,6 +17,7 @@ use crate::json;
 use crate::level::{Level, OFF};
 use crate::record::{self, FieldVisitor, Pieces, Scratch};
 use crate::render::Site;
+use crate::scope;
 use crate::template::Templates;
 
 thread_local! {
@@ -258,6 +259,11 @@ impl PowertoolsLayer {
         layer
     }
 
+    /// Identity of this layer (shared by its clones) in the thread's scope mirror.
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.shared) as usize
+    }
+
     pub(crate) fn target_capped(&self, target: &str) -> bool {
         self.shared.cfg.third_party.iter().any(|p| {
             target.starts_with(p.as_str())
@@ -389,15 +395,29 @@ impl PowertoolsLayer {
             return;
         }
 
-        // Scope: the invocation span, and whether scoped spans (with fields) lie below it.
+        // Scope: the invocation, and whether spans with fields lie below it. The thread's
+        // mirror of entered spans answers for records in the current context; otherwise
+        // (explicit parent, scoped spans) the registry is walked.
         let mut n_scoped = 0;
-        let mut inv_span = None;
-        if let Some(scope) = ctx.event_scope(event) {
+        let mut inv_arc: Option<Arc<Invocation>> = None;
+        let mirrored = if event.is_contextual() {
+            match scope::top(self.id()) {
+                Some(scope::Top::Nothing) => true,
+                Some(scope::Top::Invocation(i)) => {
+                    inv_arc = Some(i);
+                    true
+                }
+                Some(scope::Top::Scoped) | None => false,
+            }
+        } else {
+            false
+        };
+        if !mirrored && let Some(scope) = ctx.event_scope(event) {
             for span in scope {
                 // Decided from metadata so each span's extensions are locked only once.
                 let m = span.metadata();
                 if is_invocation_span(m) {
-                    inv_span = Some(span);
+                    inv_arc = span.extensions().get::<Arc<Invocation>>().cloned();
                     break;
                 }
                 if !m.fields().is_empty() {
@@ -405,11 +425,7 @@ impl PowertoolsLayer {
                 }
             }
         }
-        let inv_ext = inv_span.as_ref().map(|s| s.extensions());
-        let inv: Option<&Invocation> = inv_ext
-            .as_ref()
-            .and_then(|e| e.get::<Arc<Invocation>>())
-            .map(|a| &**a);
+        let inv: Option<&Invocation> = inv_arc.as_deref();
 
         let sampled = inv.is_some_and(|i| i.sampled);
         let effective = if sampled { cfg.sample_level } else { cfg.level };
@@ -615,6 +631,30 @@ where
             buf: s.kv,
             entries: s.user,
         }));
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let meta = span.metadata();
+        if is_invocation_span(meta) {
+            let inv = span.extensions().get::<Arc<Invocation>>().cloned();
+            if inv.is_some() {
+                scope::push(self.id(), id.into_u64(), inv);
+            }
+        } else if !meta.fields().is_empty() {
+            scope::push(self.id(), id.into_u64(), None);
+        }
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        let relevant = ctx
+            .metadata(id)
+            .is_some_and(|m| is_invocation_span(m) || !m.fields().is_empty());
+        if relevant {
+            scope::pop(self.id(), id.into_u64());
+        }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {

@@ -66,6 +66,7 @@ mod log_bridge;
 mod panic;
 mod record;
 mod render;
+mod scope;
 mod template;
 mod timestamp;
 mod writer;

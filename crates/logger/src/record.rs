@@ -237,12 +237,18 @@ impl Scratch {
     #[inline]
     pub(crate) fn add_user_key(
         &mut self,
-        (key, k): (&[u8], Key),
+        (key, k): (&[u8], &Key),
         name: &str,
         write: impl FnOnce(&mut Vec<u8>),
     ) {
         let start = self.kv.len() as u32;
-        self.kv.extend_from_slice(key);
+        match &k.short {
+            Some(padded) => {
+                self.kv.extend_from_slice(padded);
+                self.kv.truncate(start as usize + key.len());
+            }
+            None => self.kv.extend_from_slice(key),
+        }
         let name_range = (start + 1, self.kv.len() as u32 - 2);
         write(&mut self.kv);
         self.finish_user(start, name_range, k.bit, k.reserved, name);
@@ -490,6 +496,13 @@ impl FieldVisitor<'_> {
 
 impl Visit for FieldVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
+        if let Some(key) = self.tpl.and_then(|t| t.key(field.index()))
+            && key.1.plain
+        {
+            self.s
+                .add_user_key(key, field.name(), |o| json::string(o, value));
+            return;
+        }
         match field.name() {
             "message" => {
                 let s = self.s.kv.len() as u32;
@@ -537,11 +550,11 @@ impl Visit for FieldVisitor<'_> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.add(field, |o| json::int(o, value));
+        self.add(field, |o| json::i64(o, value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.add(field, |o| json::int(o, value));
+        self.add(field, |o| json::u64(o, value));
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {

@@ -236,9 +236,7 @@ impl PowertoolsLayer {
             out.push(b',');
         };
         let mut put_ts = |out: &mut Vec<u8>| {
-            out.extend_from_slice(b"\"timestamp\":");
-            timestamp::write_cached(out, c.micros, cfg.timestamp, ts_cache);
-            out.push(b',');
+            timestamp::write_piece(out, c.micros, cfg.timestamp, ts_cache);
         };
         match cfg.profile {
             Profile::Lambda => {

@@ -8,13 +8,21 @@ use tracing::Metadata;
 use crate::json;
 use crate::record::{is_reserved, name_bit};
 
+/// Keys up to this length are also kept in a fixed-size array, so adding one to a record
+/// is a constant-size copy rather than a `memcpy` call.
+pub(crate) const SHORT: usize = 32;
+
 /// One field's pre-rendered key.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Key {
     /// `"name":` inside [`Template::bytes`].
     range: (u32, u32),
+    /// `"name":` zero-padded, when it is at most [`SHORT`] bytes long.
+    pub(crate) short: Option<[u8; SHORT]>,
     pub(crate) bit: u64,
     pub(crate) reserved: bool,
+    /// An ordinary user field: not the message, an error or one of this crate's markers.
+    pub(crate) plain: bool,
 }
 
 /// The pre-rendered pieces of one callsite.
@@ -43,10 +51,20 @@ impl Template {
             json::escape_into(&mut self.bytes, name);
             let bit = name_bit(&self.bytes[start as usize + 1..]);
             self.bytes.extend_from_slice(b"\":");
+            let key = &self.bytes[start as usize..];
+            let short = (key.len() <= SHORT).then(|| {
+                let mut a = [0u8; SHORT];
+                a[..key.len()].copy_from_slice(key);
+                a
+            });
+            let plain =
+                !matches!(name, "message" | "error" | "err") && !name.starts_with("__lookout_");
             self.keys.push(Key {
                 range: (start, self.bytes.len() as u32),
+                short,
                 bit,
                 reserved,
+                plain,
             });
         }
         let start = self.bytes.len() as u32;
@@ -60,8 +78,8 @@ impl Template {
 
     /// The `"name":` key of the field with this index, and its properties.
     #[inline]
-    pub(crate) fn key(&self, index: usize) -> Option<(&[u8], Key)> {
-        let k = *self.keys.get(index)?;
+    pub(crate) fn key(&self, index: usize) -> Option<(&[u8], &Key)> {
+        let k = self.keys.get(index)?;
         let bytes = self.bytes.get(k.range.0 as usize..k.range.1 as usize)?;
         Some((bytes, k))
     }
@@ -108,18 +126,20 @@ mod tests {
     #[test]
     fn keys_are_escaped_renamed_and_location_is_prerendered() {
         let span = tracing::subscriber::with_default(tracing_subscriber::registry(), || {
-            tracing::info_span!("s", level = 1, plain = 2)
+            tracing::info_span!("s", level = 1, plain = 2, message = 3)
         });
         let meta = span.metadata().unwrap();
         let mut cache = Templates::default();
         let t = cache.get(meta).unwrap();
         let (k0, key0) = t.key(0).unwrap();
         assert_eq!(k0, b"\"field_level\":");
-        assert!(key0.reserved);
+        assert!(key0.reserved && key0.plain);
+        assert_eq!(&key0.short.unwrap()[..k0.len()], k0);
         let (k1, key1) = t.key(1).unwrap();
         assert_eq!(k1, b"\"plain\":");
         assert!(!key1.reserved);
-        assert!(t.key(2).is_none());
+        assert!(!t.key(2).unwrap().1.plain);
+        assert!(t.key(3).is_none());
         let loc = String::from_utf8(t.location().to_vec()).unwrap();
         assert!(
             loc.starts_with("\"location\":\"") && loc.ends_with("\","),

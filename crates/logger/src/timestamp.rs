@@ -48,6 +48,9 @@ pub(crate) struct Cache {
     format: TimestampFormat,
     /// Date and time up to and including the seconds digits.
     prefix: [u8; 19],
+    /// `"timestamp":"<prefix><sub-second template>",` and its length.
+    piece: [u8; 48],
+    piece_len: usize,
 }
 
 impl Default for Cache {
@@ -56,8 +59,52 @@ impl Default for Cache {
             second: i64::MIN,
             format: TimestampFormat::Rfc3339Millis,
             prefix: [0; 19],
+            piece: [0; 48],
+            piece_len: 0,
         }
     }
+}
+
+/// Where the sub-second digits start in [`Cache::piece`].
+const SUB_AT: usize = 33;
+
+impl Cache {
+    fn refresh(&mut self, second: i64, format: TimestampFormat) {
+        if self.second == second && self.format == format {
+            return;
+        }
+        self.prefix = prefix(second, format);
+        self.second = second;
+        self.format = format;
+        let tail: &[u8] = match format {
+            TimestampFormat::Rfc3339Millis => b".000Z\",",
+            TimestampFormat::Rfc3339Micros => b".000000Z\",",
+            TimestampFormat::Python => b",000+0000\",",
+        };
+        let mut piece = [0u8; 48];
+        piece[..13].copy_from_slice(b"\"timestamp\":\"");
+        piece[13..32].copy_from_slice(&self.prefix);
+        piece[32..32 + tail.len()].copy_from_slice(tail);
+        self.piece = piece;
+        self.piece_len = 32 + tail.len();
+    }
+}
+
+/// Appends `"timestamp":"…",` for `micros` since the epoch: a copy of the cached piece with
+/// the sub-second digits patched in, written with one constant-size copy.
+#[inline]
+pub(crate) fn write_piece(out: &mut Vec<u8>, micros: i64, format: TimestampFormat, c: &mut Cache) {
+    let second = micros.div_euclid(1_000_000);
+    let sub = micros.rem_euclid(1_000_000) as u32;
+    c.refresh(second, format);
+    let mut piece = c.piece;
+    match format {
+        TimestampFormat::Rfc3339Micros => put(&mut piece[SUB_AT..SUB_AT + 6], sub),
+        _ => put(&mut piece[SUB_AT..SUB_AT + 3], sub / 1000),
+    }
+    let start = out.len();
+    out.extend_from_slice(&piece);
+    out.truncate(start + c.piece_len);
 }
 
 /// Appends the quoted timestamp for `micros` since the epoch.
@@ -72,11 +119,7 @@ pub(crate) fn write(out: &mut Vec<u8>, micros: i64, format: TimestampFormat) {
 pub(crate) fn write_cached(out: &mut Vec<u8>, micros: i64, format: TimestampFormat, c: &mut Cache) {
     let second = micros.div_euclid(1_000_000);
     let sub = micros.rem_euclid(1_000_000) as u32;
-    if c.second != second || c.format != format {
-        c.prefix = prefix(second, format);
-        c.second = second;
-        c.format = format;
-    }
+    c.refresh(second, format);
     // One copy of a fixed-size tail instead of a push per character.
     let mut tail = [0u8; 13];
     let n = match format {
@@ -209,6 +252,24 @@ mod tests {
         assert_eq!(
             f(2_999_999, TimestampFormat::Rfc3339Micros),
             "\"1970-01-01T00:00:02.999999Z\""
+        );
+        let mut piece = |us, format| {
+            let mut v = b"x".to_vec();
+            write_piece(&mut v, us, format, &mut cache);
+            String::from_utf8(v).unwrap()
+        };
+        let us = 1_795_462_840_883_123;
+        assert_eq!(
+            piece(us, TimestampFormat::Rfc3339Millis),
+            "x\"timestamp\":\"2026-11-23T19:40:40.883Z\","
+        );
+        assert_eq!(
+            piece(us, TimestampFormat::Rfc3339Micros),
+            "x\"timestamp\":\"2026-11-23T19:40:40.883123Z\","
+        );
+        assert_eq!(
+            piece(us + 1_000_000, TimestampFormat::Python),
+            "x\"timestamp\":\"2026-11-23 19:40:41,883+0000\","
         );
     }
 
