@@ -28,7 +28,10 @@ def timed(con, sql, params, runs):
 
 
 # JSON fields come only from messages that are a JSON object, as Lookout discovers them.
-JSON = "CASE WHEN starts_with(message, '{{') AND json_valid(message) THEN json_extract_string(message, '$.{f}') END"
+def js(field):
+    return ("CASE WHEN starts_with(message, '{') AND json_valid(message) "
+            f"THEN json_extract_string(message, '$.{field}') END")
+
 
 QUERIES = {
     # bin(5m) per 300,000 ms from the epoch.
@@ -38,12 +41,12 @@ QUERIES = {
         "SELECT count(*) FROM {src} WHERE starts_with(logGroup, '/aws/lambda/') AND contains(message, ?) "
         "AND regexp_matches(message, '^(START|END|REPORT) RequestId: ' || ?)"
     ),
-    "levels": "SELECT level, count(*) FROM (SELECT " + JSON.format(f="level") + " AS level FROM {src}) "
+    "levels": "SELECT level, count(*) FROM (SELECT " + js("level") + " AS level FROM {src}) "
               "WHERE level IS NOT NULL GROUP BY level ORDER BY level",
-    "top_users": (
-        "SELECT u, count(*) AS c FROM (SELECT " + JSON.format(f="level") + " AS level, "
-        + JSON.format(f="user_id") + " AS u FROM {src}) WHERE level = 'ERROR' AND u IS NOT NULL "
-        "GROUP BY u ORDER BY c DESC, u LIMIT 10"
+    "top_errors": (
+        "SELECT f, count(*) AS c FROM (SELECT " + js("level") + " AS level, "
+        + js("function_name") + " AS f FROM {src}) WHERE level = 'ERROR' AND f IS NOT NULL "
+        "GROUP BY f ORDER BY c DESC, f LIMIT 10"
     ),
     # Nearest-rank percentile, as Lookout's pct().
     "p95": (
@@ -77,7 +80,7 @@ def main():
             continue
         for name, sql in QUERIES.items():
             params = [a.needle, a.needle] if name == "needle" else []
-            ms, rows = timed(con, sql.format(src=src), params, runs)
+            ms, rows = timed(con, sql.replace("{src}", src), params, runs)
             out[f"{fmt}_{name}_ms"] = ms
             out[f"{fmt}_{name}"] = [list(r) for r in rows]
     print(json.dumps(out, default=str))

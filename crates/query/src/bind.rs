@@ -157,7 +157,7 @@ pub(crate) struct Needs {
     /// Lambda platform fields by name.
     pub(crate) lambda: Vec<(String, usize)>,
     /// Discovered JSON field name → slot.
-    pub(crate) json: HashMap<String, usize>,
+    pub(crate) json: crate::fx::FxMap<String, usize>,
 }
 
 impl Needs {

@@ -3,7 +3,6 @@
 //! dedup, ...), then run the rest in memory over the (bounded) rows it produced.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use lookout_insights::SortOrder;
@@ -13,6 +12,7 @@ use crate::agg::Acc;
 use crate::bind::{BExpr, Op, Plan, StatsOp, TIMESTAMP};
 use crate::error::Error;
 use crate::eval::{Ctx, eval};
+use crate::fx::{FxMap, FxSet};
 use crate::plan::Pushdown;
 use crate::row::{Event, Row, build, is_lambda_group};
 use crate::value::{GroupKey, Value, sort_cmp};
@@ -358,7 +358,7 @@ impl Runner<'_> {
                     rows
                 }
                 Op::Dedup(fields) => {
-                    let mut seen: HashSet<Vec<GroupKey>> = HashSet::new();
+                    let mut seen: FxSet<Vec<GroupKey>> = FxSet::default();
                     rows.retain(|r| {
                         let vals: Vec<Value> = fields.iter().map(|f| eval(f, r, &ctx)).collect();
                         if vals.iter().any(Value::is_null) {
@@ -460,14 +460,14 @@ impl Collector<'_> {
 /// Groups of one `stats`.
 struct StatsState<'a> {
     op: &'a StatsOp,
-    groups: HashMap<Vec<GroupKey>, (Vec<Value>, Vec<Acc>)>,
+    groups: FxMap<Vec<GroupKey>, (Vec<Value>, Vec<Acc>)>,
     key: Vec<GroupKey>,
     vals: Vec<Value>,
 }
 
 impl<'a> StatsState<'a> {
     fn new(op: &'a StatsOp) -> Self {
-        let mut groups = HashMap::new();
+        let mut groups = FxMap::default();
         if op.by.is_empty() {
             // One row even over zero input rows (spec U10).
             groups.insert(

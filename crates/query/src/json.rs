@@ -2,11 +2,11 @@
 //! counting leaves for the 200-field limit (spec §4.3) but materialising only the fields the
 //! query reads, so unread values cost no allocation.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::fx::FxMap;
 use crate::row::MAX_JSON_FIELDS;
 use crate::value::Value;
 
@@ -14,7 +14,7 @@ use crate::value::Value;
 const MAX_DEPTH: usize = 16;
 
 struct Walk<'a> {
-    wanted: &'a HashMap<String, usize>,
+    wanted: &'a FxMap<String, usize>,
     path: String,
     count: usize,
     found: Vec<(usize, Value)>,
@@ -37,7 +37,7 @@ impl Walk<'_> {
 /// than whitespace after it.
 pub(crate) fn extract(
     text: &str,
-    wanted: &HashMap<String, usize>,
+    wanted: &FxMap<String, usize>,
     whole: bool,
 ) -> Option<Vec<(usize, Value)>> {
     let mut w = Walk {
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn extracts_like_the_full_walk() {
         let msg = r#"{"a":{"b":[1,{"c":true}]},"n":null,"@k":"v","s":"x","deep":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]} trailing"#;
-        let wanted: HashMap<String, usize> = ["@@k", "a.b.0", "a.b.1.c", "s", "n", "a"]
+        let wanted: FxMap<String, usize> = ["@@k", "a.b.0", "a.b.1.c", "s", "n", "a"]
             .iter()
             .enumerate()
             .map(|(i, k)| ((*k).to_owned(), i))
@@ -237,7 +237,7 @@ mod tests {
     fn stops_discovering_after_200_leaves() {
         let fields: Vec<String> = (0..250).map(|i| format!("\"f{i}\":{i}")).collect();
         let msg = format!("{{{}}}", fields.join(","));
-        let wanted: HashMap<String, usize> = [("f199".to_owned(), 0), ("f200".to_owned(), 1)]
+        let wanted: FxMap<String, usize> = [("f199".to_owned(), 0), ("f200".to_owned(), 1)]
             .into_iter()
             .collect();
         assert_eq!(

@@ -56,6 +56,7 @@ mod error;
 mod eval;
 mod exec;
 mod func;
+mod fx;
 mod json;
 mod pattern;
 mod plan;

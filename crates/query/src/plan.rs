@@ -105,6 +105,10 @@ fn push_one(plan: &Plan, e: &BExpr, written: &HashSet<usize>, pd: &mut Pushdown)
             match name {
                 "@logStream" => narrow(pd, vec![lit.to_owned()]),
                 "@requestId" => pd.contains.push(lit.to_owned()),
+                // Only platform lines carry @type, and they start with these words.
+                "@type" if matches!(lit, "START" | "END" | "REPORT") => {
+                    pd.contains.push(format!("{lit} RequestId: "))
+                }
                 n if !n.starts_with('@')
                     && parse_number(lit).is_none()
                     && !matches!(lit, "true" | "false" | "null") =>
@@ -176,6 +180,8 @@ mod tests {
         );
         assert_eq!(p.contains, ["abc"]);
         assert_eq!(p.field_equals, [("level".to_owned(), "ERROR".to_owned())]);
+        let p = pd(r#"filter @type = "REPORT" | stats avg(@duration)"#);
+        assert_eq!(p.contains, ["REPORT RequestId: "]);
         let p = pd(r#"filter @logStream in ["a", "b"] and @message like /ERROR/"#);
         assert_eq!(p.streams, Some(vec!["a".to_owned(), "b".to_owned()]));
         assert_eq!(p.contains, ["ERROR"]);

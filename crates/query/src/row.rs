@@ -116,7 +116,7 @@ pub(crate) fn build(
 fn json_fields(
     msg: &str,
     lambda: bool,
-    wanted: &std::collections::HashMap<String, usize>,
+    wanted: &crate::fx::FxMap<String, usize>,
 ) -> Vec<(usize, Value)> {
     let t = msg.trim_start();
     if t.starts_with('{')
