@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::eval::{Ctx, eval};
 use crate::fx::{FxMap, FxSet};
 use crate::plan::Pushdown;
-use crate::row::{Event, Row, build, is_lambda_group};
+use crate::row::{Event, Row, build, build_into, is_lambda_group};
 use crate::value::{GroupKey, Value, sort_cmp};
 
 /// Rows returned when neither the query nor the request sets a limit (spec §6.9).
@@ -263,6 +263,9 @@ impl Runner<'_> {
         };
         let mut cancelled = false;
         let mut matched = 0u64;
+        // Rows feeding a stats are consumed at once: one row buffer serves every event.
+        let inplace = streaming.iter().all(|op| !matches!(op, Op::Unnest { .. }));
+        let mut scratch = Row::empty(width);
         let mut bytes = 0u64;
         for (gi, group) in self.req.groups.iter().enumerate() {
             let lambda = is_lambda_group(group);
@@ -298,6 +301,14 @@ impl Runner<'_> {
                         ingestion_time: batch.ingestion_times.get(i).copied(),
                         message,
                     };
+                    if let (true, Collector::Stats(stats)) = (inplace, &mut *collector) {
+                        build_into(&mut scratch, &ev, needs, account, lambda, false);
+                        if streaming.iter().all(|op| step(op, &mut scratch, &ctx)) {
+                            matched += 1;
+                            stats.add(&scratch, &ctx);
+                        }
+                        continue;
+                    }
                     let row = build(&ev, needs, width, account, lambda);
                     push(row, streaming, &ctx, &mut |row| {
                         matched += 1;
@@ -378,58 +389,62 @@ impl Runner<'_> {
     }
 }
 
+/// Runs one row-wise op other than `unnest` in place; `false` when a filter drops the row.
+fn step(op: &Op, row: &mut Row, ctx: &Ctx<'_>) -> bool {
+    match op {
+        Op::Filter(e) => return eval(e, row, ctx).truthy(),
+        Op::Eval(items) => {
+            for (slot, e) in items {
+                let v = eval(e, row, ctx);
+                row.set(*slot, v);
+            }
+        }
+        Op::Parse { src, re, slots } => {
+            let v = eval(src, row, ctx);
+            let caps = v.as_text().and_then(|t| {
+                re.captures(&t).map(|c| {
+                    slots
+                        .iter()
+                        .map(|(g, _)| {
+                            c.get(*g)
+                                .map_or(Value::Null, |m| Value::Str(m.as_str().to_owned()))
+                        })
+                        .collect::<Vec<Value>>()
+                })
+            });
+            let caps = caps.unwrap_or_else(|| vec![Value::Null; slots.len()]);
+            for ((_, slot), v) in slots.iter().zip(caps) {
+                row.set(*slot, v);
+            }
+        }
+        _ => {}
+    }
+    true
+}
+
 /// Runs row-wise ops on one row; `sink` receives what comes out (none, one, or several rows
 /// after `unnest`).
 fn push(mut row: Row, ops: &[Op], ctx: &Ctx<'_>, sink: &mut dyn FnMut(Row)) {
-    let mut i = 0;
-    while let Some(op) = ops.get(i) {
-        match op {
-            Op::Filter(e) if !eval(e, &row, ctx).truthy() => return,
-            Op::Eval(items) => {
-                for (slot, e) in items {
-                    let v = eval(e, &row, ctx);
-                    row.set(*slot, v);
-                }
+    for (i, op) in ops.iter().enumerate() {
+        if let Op::Unnest { src, into } = op {
+            let items: Vec<Value> = match eval(src, &row, ctx) {
+                Value::Null => Vec::new(),
+                Value::Json(j) => match j.as_array() {
+                    Some(a) => a.iter().map(Value::from_json_ref).collect(),
+                    None => vec![Value::Json(j.clone())],
+                },
+                other => vec![other],
+            };
+            for item in items {
+                let mut r = row.clone();
+                r.set(*into, item);
+                push(r, &ops[i + 1..], ctx, sink);
             }
-            Op::Parse { src, re, slots } => {
-                let v = eval(src, &row, ctx);
-                let caps: Vec<Value> = match v.as_text().and_then(|t| {
-                    re.captures(&t).map(|c| {
-                        slots
-                            .iter()
-                            .map(|(g, _)| {
-                                c.get(*g)
-                                    .map_or(Value::Null, |m| Value::Str(m.as_str().to_owned()))
-                            })
-                            .collect()
-                    })
-                }) {
-                    Some(c) => c,
-                    None => vec![Value::Null; slots.len()],
-                };
-                for ((_, slot), v) in slots.iter().zip(caps) {
-                    row.set(*slot, v);
-                }
-            }
-            Op::Unnest { src, into } => {
-                let items: Vec<Value> = match eval(src, &row, ctx) {
-                    Value::Null => Vec::new(),
-                    Value::Json(j) => match j.as_array() {
-                        Some(a) => a.iter().map(Value::from_json_ref).collect(),
-                        None => vec![Value::Json(j.clone())],
-                    },
-                    other => vec![other],
-                };
-                for item in items {
-                    let mut r = row.clone();
-                    r.set(*into, item);
-                    push(r, &ops[i + 1..], ctx, sink);
-                }
-                return;
-            }
-            _ => {}
+            return;
         }
-        i += 1;
+        if !step(op, &mut row, ctx) {
+            return;
+        }
     }
     sink(row);
 }

@@ -67,8 +67,27 @@ pub(crate) fn build(
     lambda: bool,
 ) -> Row {
     let mut row = Row::empty(width);
+    build_into(&mut row, ev, needs, account, lambda, true);
+    row
+}
+
+/// Refills `row` (reused across events) with the fields of `ev`; `with_ref` keeps the event
+/// reference that ordering and `@ptr` need.
+pub(crate) fn build_into(
+    row: &mut Row,
+    ev: &Event<'_>,
+    needs: &Needs,
+    account: &str,
+    lambda: bool,
+    with_ref: bool,
+) {
+    for v in row.vals.iter_mut() {
+        if !v.is_null() {
+            *v = Value::Null;
+        }
+    }
     row.set(TIMESTAMP, Value::Ts(ev.ts));
-    row.ev = Some(EventRef {
+    row.ev = with_ref.then(|| EventRef {
         group: ev.group,
         stream: ev.stream.clone(),
         ts: ev.ts,
@@ -90,7 +109,7 @@ pub(crate) fn build(
         );
     }
     let Some(msg) = ev.message else {
-        return row;
+        return;
     };
     if let Some(s) = needs.message {
         row.set(s, Value::Str(msg.to_owned()));
@@ -108,7 +127,6 @@ pub(crate) fn build(
             row.set(slot, v);
         }
     }
-    row
 }
 
 /// The wanted discovered fields of a message: the whole message when it starts with `{`; in
