@@ -97,6 +97,7 @@ pub struct LoggerBuilder {
     pub(crate) env: EnvSource,
     pub(crate) memory_as_string: Option<bool>,
     pub(crate) text_on_lambda_text: bool,
+    pub(crate) directives: Option<String>,
 }
 
 impl Default for LoggerBuilder {
@@ -126,6 +127,7 @@ impl Default for LoggerBuilder {
             env: EnvSource::Process,
             memory_as_string: None,
             text_on_lambda_text: false,
+            directives: None,
         }
     }
 }
@@ -299,6 +301,19 @@ impl LoggerBuilder {
         self
     }
 
+    /// Per-target level directives in `RUST_LOG` syntax (`my_app::db=debug,hyper=info,warn`);
+    /// replaces the `RUST_LOG` variable. A `target=level` directive sets the level of events
+    /// whose target is that module path or below it (the longest match wins, and it lifts
+    /// the WARN cap of third-party targets); a bare level is the default level when neither
+    /// code nor `POWERTOOLS_LOG_LEVEL`/`LOG_LEVEL` sets one. Lambda's Advanced Logging
+    /// Controls level stays a floor that no directive goes below. Span and field filters of
+    /// `tracing-subscriber`'s `EnvFilter` are not supported (such directives are reported
+    /// and ignored).
+    pub fn directives(mut self, directives: impl Into<String>) -> Self {
+        self.directives = Some(directives.into());
+        self
+    }
+
     /// Reads configuration variables from this map instead of the process environment
     /// (tests; embedding).
     pub fn env_vars<I, K, V>(mut self, vars: I) -> Self
@@ -346,6 +361,8 @@ pub(crate) struct Resolved {
     pub(crate) memory_as_string: bool,
     pub(crate) no_cold_start: bool,
     pub(crate) text_output: bool,
+    /// `(target, level rank)` directives, longest target first.
+    pub(crate) directives: Vec<(String, u8)>,
     pub(crate) env_trace_fallback: bool,
     pub(crate) env: EnvSource,
     /// (message, variable, value) start-up warnings.
@@ -435,6 +452,13 @@ pub(crate) fn resolve(b: LoggerBuilder) -> Resolved {
                 None => warnings.push((invalid(name), name.to_owned(), raw)),
             }
         }
+    }
+    let (directives, bare) =
+        parse_directives(b.directives.or_else(|| var("RUST_LOG")), &mut warnings);
+    if asked.is_none()
+        && let Some(r) = bare
+    {
+        asked = Some((r, "RUST_LOG"));
     }
     let (asked_rank, source) = asked.unwrap_or((Level::Info.rank(), "default"));
     if alc_set && asked_rank < floor && source != "default" {
@@ -589,10 +613,60 @@ pub(crate) fn resolve(b: LoggerBuilder) -> Resolved {
             .unwrap_or(b.profile == Profile::PowertoolsPython),
         no_cold_start,
         text_output,
+        directives,
         env_trace_fallback,
         env,
         warnings,
     }
+}
+
+/// Parses `RUST_LOG`-style directives into `(target, rank)` pairs (longest target first)
+/// and the bare default level, reporting unsupported or malformed parts.
+fn parse_directives(
+    raw: Option<String>,
+    warnings: &mut Vec<(String, String, String)>,
+) -> (Vec<(String, u8)>, Option<u8>) {
+    let mut out: Vec<(String, u8)> = Vec::new();
+    let mut bare = None;
+    for part in raw.as_deref().unwrap_or("").split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let parsed = match part.split_once('=') {
+            Some((target, level)) => {
+                let target = target.trim();
+                let plain = !target.is_empty()
+                    && target
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'-');
+                match (plain, level::parse_rank(level)) {
+                    (true, Some(r)) => {
+                        out.retain(|(t, _)| t != target);
+                        out.push((target.to_owned(), r));
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            None => match level::parse_rank(part) {
+                Some(r) => {
+                    bare = Some(r);
+                    true
+                }
+                None => false,
+            },
+        };
+        if !parsed {
+            warnings.push((
+                "unsupported or invalid RUST_LOG directive, ignored".into(),
+                "RUST_LOG".into(),
+                part.to_owned(),
+            ));
+        }
+    }
+    out.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    (out, bare)
 }
 
 fn num(r: f64) -> Vec<u8> {
@@ -646,6 +720,35 @@ mod tests {
         assert_eq!((r.level, r.warnings.len()), (1, 0));
         assert_eq!(with_env(&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")]).level, 5);
         assert_eq!(with_env(&[("AWS_LAMBDA_LOG_LEVEL", "warn")]).level, 3);
+    }
+
+    #[test]
+    fn directives_parse_and_bare_level_ranks_below_explicit_settings() {
+        let r = with_env(&[(
+            "RUST_LOG",
+            "app::db=debug, hyper=info,warn,x[span]=trace,bogus",
+        )]);
+        assert_eq!(
+            r.directives,
+            [("app::db".to_owned(), 1), ("hyper".to_owned(), 2)]
+        );
+        assert_eq!(
+            r.level, 3,
+            "bare RUST_LOG level applies when nothing else is set"
+        );
+        let bad: Vec<&str> = r.warnings.iter().map(|w| w.2.as_str()).collect();
+        assert_eq!(bad, ["x[span]=trace", "bogus"]);
+        let r = with_env(&[("RUST_LOG", "debug"), ("LOG_LEVEL", "error")]);
+        assert_eq!(r.level, 4);
+        let r = resolve(
+            LoggerBuilder::default()
+                .directives("a=trace")
+                .env_vars([("RUST_LOG", "b=error")]),
+        );
+        assert_eq!(r.directives, [("a".to_owned(), 0)]);
+        let r = with_env(&[("RUST_LOG", "debug"), ("AWS_LAMBDA_LOG_LEVEL", "ERROR")]);
+        assert_eq!((r.level, r.floor), (4, 4), "ALC beats RUST_LOG");
+        assert_eq!(r.warnings.len(), 1);
     }
 
     #[test]

@@ -92,6 +92,8 @@ pub(crate) struct Shared {
     warned: Mutex<Vec<String>>,
     /// Lowest level rank any event could be emitted (or buffered) at.
     min_rank: u8,
+    /// Lowest level rank sampling or buffering can emit (OFF when neither is on).
+    extra_rank: u8,
 }
 
 /// The Powertools-compatible `tracing` layer. Build it with
@@ -210,16 +212,18 @@ impl PowertoolsLayer {
                 (k.clone(), r)
             })
             .collect();
-        let mut min_rank = cfg.level;
+        let mut extra_rank = OFF;
         if cfg.sample_rate > 0.0 {
-            min_rank = min_rank.min(cfg.sample_level);
+            extra_rank = extra_rank.min(cfg.sample_level);
         }
         if let Some(b) = &cfg.buffer {
-            min_rank = min_rank.min(b.buffer_at.rank());
+            extra_rank = extra_rank.min(b.buffer_at.rank());
             // Buffering holds everything at or below `buffer_at`, down to the floor.
-            min_rank = min_rank.min(cfg.floor);
+            extra_rank = extra_rank.min(cfg.floor);
         }
-        let min_rank = min_rank.max(cfg.floor);
+        let extra_rank = extra_rank.max(cfg.floor);
+        let directive_min = cfg.directives.iter().map(|d| d.1).min().unwrap_or(OFF);
+        let min_rank = cfg.level.min(extra_rank).min(directive_min).max(cfg.floor);
         let seed = match cfg.sampler {
             SamplerKind::Random(s) | SamplerKind::Coherent(s) => s,
             SamplerKind::Sequence(_) => 0,
@@ -235,6 +239,7 @@ impl PowertoolsLayer {
             }),
             warned: Mutex::new(Vec::new()),
             min_rank,
+            extra_rank,
             level_pieces,
             service_piece,
             sampling_piece,
@@ -279,14 +284,42 @@ impl PowertoolsLayer {
         if lvl == Level::Error.rank() && meta.fields().field(record::FATAL_FIELD).is_some() {
             lvl = Level::Fatal.rank();
         }
-        let cfg = &self.shared.cfg;
-        if lvl < cfg.floor || lvl < self.shared.min_rank || lvl >= OFF {
+        let sh = &*self.shared;
+        let cfg = &sh.cfg;
+        if lvl < cfg.floor || lvl < sh.min_rank || lvl >= OFF {
+            return false;
+        }
+        if let Some(r) = self.directive_rank(meta.target()) {
+            return lvl >= r.max(cfg.floor) || lvl >= sh.extra_rank;
+        }
+        if lvl < cfg.level.min(sh.extra_rank) {
             return false;
         }
         if lvl < Level::Warn.rank() && self.target_capped(meta.target()) {
             return false;
         }
         true
+    }
+
+    /// The level a `RUST_LOG`-style directive sets for `target` (longest match).
+    fn directive_rank(&self, target: &str) -> Option<u8> {
+        self.shared.cfg.directives.iter().find_map(|(p, r)| {
+            (target.starts_with(p.as_str())
+                && matches!(target.as_bytes().get(p.len()), None | Some(b':')))
+            .then_some(*r)
+        })
+    }
+
+    /// The level records of `target` are emitted at outside sampling: its directive, if
+    /// any (never below the ALC floor), else the configured level.
+    #[inline]
+    fn level_for(&self, target: &str) -> u8 {
+        let cfg = &self.shared.cfg;
+        if cfg.directives.is_empty() {
+            return cfg.level;
+        }
+        self.directive_rank(target)
+            .map_or(cfg.level, |r| r.max(cfg.floor))
     }
 
     pub(crate) fn flush_writer(&self) {
@@ -428,7 +461,11 @@ impl PowertoolsLayer {
         let inv: Option<&Invocation> = inv_arc.as_deref();
 
         let sampled = inv.is_some_and(|i| i.sampled);
-        let effective = if sampled { cfg.sample_level } else { cfg.level };
+        let effective = if sampled {
+            cfg.sample_level
+        } else {
+            self.level_for(target)
+        };
         let buffering = match (&cfg.buffer, inv) {
             (Some(b), Some(_)) => level <= b.buffer_at && !sampled,
             _ => false,

@@ -9,4 +9,5 @@
 mod assembly;
 mod behaviour;
 mod compat;
+mod features;
 mod util;
