@@ -665,7 +665,7 @@ fn parse_directives(
             ));
         }
     }
-    out.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    out.sort_by_key(|d| std::cmp::Reverse(d.0.len()));
     (out, bare)
 }
 

@@ -123,6 +123,61 @@ impl fmt::Write for Escaper<'_> {
     }
 }
 
+/// First chunk of the `Debug` output of [`crate::json`] values: what follows is JSON text.
+pub(crate) const JSON_MARKER: &str = "\u{0}lookout-json\u{0}";
+
+enum Mode {
+    First,
+    Escaped,
+    Raw,
+}
+
+/// Escapes `Debug` output into a JSON string, unless its first chunk is [`JSON_MARKER`]:
+/// then the rest is copied raw.
+struct DebugSink<'a> {
+    out: &'a mut Vec<u8>,
+    mode: Mode,
+}
+
+impl fmt::Write for DebugSink<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        match self.mode {
+            Mode::First if s == JSON_MARKER => self.mode = Mode::Raw,
+            Mode::First => {
+                self.out.push(b'"');
+                escape_into(self.out, s);
+                self.mode = Mode::Escaped;
+            }
+            Mode::Escaped => escape_into(self.out, s),
+            Mode::Raw => self.out.extend_from_slice(s.as_bytes()),
+        }
+        Ok(())
+    }
+}
+
+/// Appends a `Debug` value: a JSON string of its output, or the nested JSON of a
+/// [`crate::json`] value (checked, so a forged marker cannot break the record).
+pub(crate) fn debug_value(out: &mut Vec<u8>, value: &dyn fmt::Debug) {
+    let start = out.len();
+    let mut sink = DebugSink {
+        out: &mut *out,
+        mode: Mode::First,
+    };
+    let _ = fmt::write(&mut sink, format_args!("{value:?}"));
+    match sink.mode {
+        Mode::First => out.extend_from_slice(b"\"\""),
+        Mode::Escaped => out.push(b'"'),
+        Mode::Raw => {
+            let raw = out.get(start..).unwrap_or(&[]);
+            if serde_json::from_slice::<serde_json::Value>(raw).is_err() {
+                let text = String::from_utf8_lossy(raw).into_owned();
+                out.truncate(start);
+                string(out, &text);
+            }
+        }
+    }
+}
+
 /// Appends `"` + escaped `Display`/`Debug` output + `"`.
 pub(crate) fn fmt_string(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     out.push(b'"');
@@ -465,6 +520,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn debug_values_are_strings_unless_marked_json() {
+        struct Marked(&'static str);
+        impl fmt::Debug for Marked {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(JSON_MARKER)?;
+                f.write_str(self.0)
+            }
+        }
+        assert_eq!(s(|o| debug_value(o, &"a\"b")), r#""\"a\\\"b\"""#);
+        assert_eq!(
+            s(|o| debug_value(o, &Marked(r#"{"a":[1]}"#))),
+            r#"{"a":[1]}"#
+        );
+        // A forged marker followed by invalid JSON stays a string.
+        assert_eq!(s(|o| debug_value(o, &Marked("{nope"))), r#""{nope""#);
+        assert_eq!(s(|o| debug_value(o, &format_args!(""))), r#""""#);
     }
 
     #[test]

@@ -69,6 +69,8 @@ mod render;
 mod scope;
 mod template;
 mod timestamp;
+#[cfg(feature = "serde")]
+mod values;
 mod writer;
 
 #[cfg(feature = "lambda")]
@@ -87,7 +89,12 @@ pub use level::Level;
 pub use log_bridge::LogBridge;
 pub use panic::install_panic_hook;
 pub use timestamp::{Clock, TimestampFormat};
-pub use writer::{BufferedWriter, CaptureWriter, DiscardWriter, RecordWriter, StdoutWriter};
+#[cfg(feature = "serde")]
+pub use values::{Json, json};
+pub use writer::{
+    BufferedWriter, CaptureWriter, DiscardWriter, IoWriter, MakeWriterAdapter, RecordWriter,
+    StdoutWriter,
+};
 
 #[doc(hidden)]
 pub use tracing as __tracing;

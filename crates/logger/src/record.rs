@@ -545,7 +545,7 @@ impl Visit for FieldVisitor<'_> {
                 let text = format!("{value:?}");
                 self.record_str(field, &text);
             }
-            _ => self.add(field, |o| json::fmt_string(o, format_args!("{value:?}"))),
+            _ => self.add(field, |o| json::debug_value(o, value)),
         }
     }
 

@@ -134,6 +134,73 @@ impl<W: Write + Send + 'static> Drop for BufferedWriter<W> {
     }
 }
 
+/// Any `std::io::Write` (a file, a socket, a pipe) as the destination: one `write_all` per
+/// record under a lock, so records never interleave.
+#[derive(Debug)]
+pub struct IoWriter<W: Write + Send + 'static> {
+    inner: Mutex<W>,
+}
+
+impl<W: Write + Send + 'static> IoWriter<W> {
+    /// Writes records to `inner`.
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner: Mutex::new(inner),
+        }
+    }
+}
+
+impl<W: Write + Send + 'static> RecordWriter for IoWriter<W> {
+    fn write_record(&self, record: &[u8]) {
+        let _ = lock(&self.inner).write_all(record);
+    }
+
+    fn flush(&self) {
+        let _ = lock(&self.inner).flush();
+    }
+}
+
+/// Any `tracing-subscriber` [`MakeWriter`](tracing_subscriber::fmt::MakeWriter) (stderr,
+/// a non-blocking appender, a test writer, a closure returning an `io::Write`) as the
+/// destination: a fresh writer per record, given the whole record in one `write_all`.
+#[derive(Debug)]
+pub struct MakeWriterAdapter<M> {
+    make: M,
+}
+
+impl<M> MakeWriterAdapter<M>
+where
+    M: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    /// Wraps `make`.
+    pub fn new(make: M) -> Self {
+        Self { make }
+    }
+}
+
+impl<M> RecordWriter for MakeWriterAdapter<M>
+where
+    M: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    fn write_record(&self, record: &[u8]) {
+        let _ = self.make.make_writer().write_all(record);
+    }
+
+    fn flush(&self) {
+        let _ = self.make.make_writer().flush();
+    }
+}
+
+impl<T: RecordWriter + ?Sized> RecordWriter for Box<T> {
+    fn write_record(&self, record: &[u8]) {
+        (**self).write_record(record);
+    }
+
+    fn flush(&self) {
+        (**self).flush();
+    }
+}
+
 impl<T: RecordWriter + ?Sized> RecordWriter for Arc<T> {
     fn write_record(&self, record: &[u8]) {
         (**self).write_record(record);
@@ -177,6 +244,21 @@ mod tests {
         drop(w);
         let writes = sink.0.lock().unwrap().clone();
         assert_eq!(writes.concat(), b"aaaa\nbbbb\ncc\na very long record\n");
+    }
+
+    #[test]
+    fn io_and_make_writer_adapters_pass_whole_records() {
+        let sink = Counting::default();
+        let w = IoWriter::new(sink.clone());
+        w.write_record(b"{\"a\":1}\n");
+        let inner = sink.clone();
+        let m = MakeWriterAdapter::new(move || inner.clone());
+        m.write_record(b"{\"b\":2}\n");
+        m.flush();
+        assert_eq!(
+            sink.0.lock().unwrap().as_slice(),
+            [b"{\"a\":1}\n".to_vec(), b"{\"b\":2}\n".to_vec()]
+        );
     }
 
     #[test]

@@ -44,3 +44,76 @@ fn rust_log_directives_refine_per_target_but_never_beat_alc() {
         ["noisy warn"]
     );
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn serde_values_are_nested_json_on_events_and_spans() {
+    #[derive(serde::Serialize)]
+    struct Order {
+        id: u32,
+        items: Vec<&'static str>,
+        total: f64,
+    }
+    let order = Order {
+        id: 7,
+        items: vec!["book", "pen \"blue\""],
+        total: f64::NAN,
+    };
+    let recs = run(LoggerBuilder::default().env_vars([("X", "")]), |_| {
+        let span = tracing::info_span!("checkout", cart = ?lookout_logger::json(&[1, 2]));
+        let _g = span.enter();
+        tracing::info!(order = ?lookout_logger::json(&order), plain = ?"text", "placed");
+    });
+    assert_eq!(recs[0]["order"]["items"][1], "pen \"blue\"");
+    assert_eq!(recs[0]["order"]["id"], 7);
+    assert!(
+        recs[0]["order"]["total"].is_null(),
+        "NaN becomes null inside JSON"
+    );
+    assert_eq!(recs[0]["cart"], serde_json::json!([1, 2]));
+    assert_eq!(recs[0]["plain"], "\"text\"");
+}
+
+#[test]
+fn any_io_write_or_make_writer_can_be_the_destination() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Shared::default();
+    let for_make = sink.clone();
+    for writer in [
+        Box::new(lookout_logger::IoWriter::new(sink.clone()))
+            as Box<dyn lookout_logger::RecordWriter>,
+        Box::new(lookout_logger::MakeWriterAdapter::new(move || {
+            for_make.clone()
+        })),
+    ] {
+        let layer = LoggerBuilder::default()
+            .writer(writer)
+            .env_vars([("X", "")])
+            .build();
+        tracing::subscriber::with_default(
+            tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer),
+            || tracing::info!(n = 1, "to a writer"),
+        );
+    }
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    for l in lines {
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["n"],
+            1
+        );
+    }
+}
