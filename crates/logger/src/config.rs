@@ -98,6 +98,7 @@ pub struct LoggerBuilder {
     pub(crate) memory_as_string: Option<bool>,
     pub(crate) text_on_lambda_text: bool,
     pub(crate) directives: Option<String>,
+    pub(crate) backtraces: bool,
 }
 
 impl Default for LoggerBuilder {
@@ -128,6 +129,7 @@ impl Default for LoggerBuilder {
             memory_as_string: None,
             text_on_lambda_text: false,
             directives: None,
+            backtraces: false,
         }
     }
 }
@@ -314,6 +316,16 @@ impl LoggerBuilder {
         self
     }
 
+    /// Captures a backtrace for every record with an error field, and for panics and
+    /// handler errors even when `RUST_BACKTRACE` is unset (without this, panics and handler
+    /// errors follow `RUST_BACKTRACE` as std does, and other error records carry none).
+    /// Frames appear under `error.stack` (`stack_trace.frames` in the Python profile), minus
+    /// the frames of this library. Costs a stack walk per error record.
+    pub fn capture_backtraces(mut self, on: bool) -> Self {
+        self.backtraces = on;
+        self
+    }
+
     /// Reads configuration variables from this map instead of the process environment
     /// (tests; embedding).
     pub fn env_vars<I, K, V>(mut self, vars: I) -> Self
@@ -361,6 +373,7 @@ pub(crate) struct Resolved {
     pub(crate) memory_as_string: bool,
     pub(crate) no_cold_start: bool,
     pub(crate) text_output: bool,
+    pub(crate) backtraces: bool,
     /// `(target, level rank)` directives, longest target first.
     pub(crate) directives: Vec<(String, u8)>,
     pub(crate) env_trace_fallback: bool,
@@ -613,6 +626,7 @@ pub(crate) fn resolve(b: LoggerBuilder) -> Resolved {
             .unwrap_or(b.profile == Profile::PowertoolsPython),
         no_cold_start,
         text_output,
+        backtraces: b.backtraces,
         directives,
         env_trace_fallback,
         env,

@@ -117,8 +117,47 @@ impl ErrorInfo {
     }
 }
 
-/// Parses std's `Backtrace` display text into frames.
+/// The text of a backtrace taken now: always when `force`, else when `RUST_BACKTRACE` /
+/// `RUST_LIB_BACKTRACE` enable it (as std does for panics). Empty when not captured.
+pub(crate) fn capture_text(force: bool) -> String {
+    let bt = if force {
+        std::backtrace::Backtrace::force_capture()
+    } else {
+        std::backtrace::Backtrace::capture()
+    };
+    match bt.status() {
+        std::backtrace::BacktraceStatus::Captured => bt.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Frames of the capture machinery and of this library, which say nothing about the error.
+fn is_noise(function: &str) -> bool {
+    const PREFIXES: [&str; 7] = [
+        "std::backtrace",
+        "std::panicking",
+        "core::panicking",
+        "std::panic::",
+        "lookout_logger::",
+        "<lookout_logger::",
+        "tracing_core::",
+    ];
+    PREFIXES.iter().any(|p| function.starts_with(p))
+        || function.starts_with("<tracing_subscriber::")
+        || function.starts_with("tracing_subscriber::")
+        || function == "rust_begin_unwind"
+        || function.starts_with("__rust")
+}
+
+/// Parses std's `Backtrace` display text into frames, without the frames of the capture
+/// machinery and of this library.
 pub(crate) fn parse_backtrace(text: &str) -> Vec<Frame> {
+    let mut frames = parse_all(text);
+    frames.retain(|f| !is_noise(&f.function));
+    frames
+}
+
+fn parse_all(text: &str) -> Vec<Frame> {
     let mut frames: Vec<Frame> = Vec::new();
     for line in text.lines() {
         let t = line.trim();
@@ -336,6 +375,10 @@ mod tests {
         let text = "   0: app::charge\n             at ./src/main.rs:12:5\n   1: std::rt::lang_start\n   2: main\n             at /rustc/abc/library/std/src/rt.rs:199:17\n";
         let frames = parse_backtrace(text);
         assert_eq!(frames.len(), 3);
+        let noisy = format!(
+            "   0: std::backtrace::Backtrace::force_capture\n   1: lookout_logger::errors::capture_frames\n{text}"
+        );
+        assert_eq!(parse_backtrace(&noisy), frames);
         assert_eq!(
             frames[0],
             Frame {

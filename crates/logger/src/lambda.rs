@@ -234,9 +234,15 @@ where
                     let _entered = span.enter();
                     if log_errors {
                         let err: &(dyn StdError + 'static) = &*e;
+                        // Where the failure surfaced, when RUST_BACKTRACE (or the layer's
+                        // `capture_backtraces`) asks for it: std errors carry no backtrace
+                        // of their own on stable Rust.
+                        let force = layer::with_layer(|l| l.shared.cfg.backtraces).unwrap_or(false);
+                        let backtrace = errors::capture_text(force);
                         tracing::error!(
                             target: "lookout_logger::lambda",
                             __lookout_error_name = name.as_str(),
+                            __lookout_backtrace = backtrace.as_str(),
                             error = err,
                             "Invocation failed"
                         );

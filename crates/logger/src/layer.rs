@@ -661,6 +661,7 @@ where
                 file: meta.file(),
                 line: meta.line(),
                 tpl: None,
+                backtraces: false,
             };
             attrs.record(&mut v);
         }
@@ -714,6 +715,7 @@ where
                 file: None,
                 line: None,
                 tpl: None,
+                backtraces: false,
             };
             values.record(&mut v);
         }

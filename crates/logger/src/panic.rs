@@ -41,11 +41,8 @@ fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
         .unwrap_or_default();
     let thread = std::thread::current();
     let thread_name = thread.name().unwrap_or("<unnamed>");
-    let backtrace = std::backtrace::Backtrace::capture();
-    let backtrace = match backtrace.status() {
-        std::backtrace::BacktraceStatus::Captured => backtrace.to_string(),
-        _ => String::new(),
-    };
+    let force = crate::layer::with_layer(|l| l.shared.cfg.backtraces).unwrap_or(false);
+    let backtrace = crate::errors::capture_text(force);
     tracing::error!(
         target: "lookout_logger::panic",
         __lookout_fatal = true,

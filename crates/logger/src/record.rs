@@ -466,6 +466,8 @@ pub(crate) struct FieldVisitor<'a> {
     pub(crate) line: Option<u32>,
     /// The event's callsite template (events only; span fields use plain names).
     pub(crate) tpl: Option<&'a Template>,
+    /// Capture a backtrace for every error record (explicit opt-in).
+    pub(crate) backtraces: bool,
 }
 
 impl FieldVisitor<'_> {
@@ -485,8 +487,20 @@ impl FieldVisitor<'_> {
         }
         self.s.has_error = true;
         let name = self.s.error_name.map(|r| self.s.text(r).to_owned());
-        let info = ErrorInfo::from_text(name.as_deref().unwrap_or("Error"), text);
+        let mut info = ErrorInfo::from_text(name.as_deref().unwrap_or("Error"), text);
+        info.frames = self.frames();
         errors::render(self.s, self.profile, &info, self.file, self.line);
+    }
+
+    /// Backtrace frames for an error record: the ones handed over by the panic hook or the
+    /// Lambda integration (which follow `RUST_BACKTRACE`), else captured here when
+    /// explicitly enabled (a stack walk per error record is not paid by surprise).
+    fn frames(&self) -> Vec<errors::Frame> {
+        match self.s.backtrace {
+            Some(bt) => errors::parse_backtrace(self.s.text(bt)),
+            None if self.backtraces => errors::parse_backtrace(&errors::capture_text(true)),
+            None => Vec::new(),
+        }
     }
 
     fn marker(&self, field: &Field) -> bool {
@@ -594,7 +608,8 @@ impl Visit for FieldVisitor<'_> {
         }
         self.s.has_error = true;
         let name = self.s.error_name.map(|r| self.s.text(r).to_owned());
-        let info = ErrorInfo::from_error(value, name.as_deref());
+        let mut info = ErrorInfo::from_error(value, name.as_deref());
+        info.frames = self.frames();
         errors::render(self.s, self.profile, &info, self.file, self.line);
     }
 }

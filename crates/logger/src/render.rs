@@ -141,6 +141,7 @@ impl PowertoolsLayer {
                 file,
                 line,
                 tpl: meta.and_then(|site| site.tpl),
+                backtraces: cfg.backtraces,
             };
             visit(&mut v);
         }

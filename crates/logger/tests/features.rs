@@ -117,3 +117,80 @@ fn any_io_write_or_make_writer_can_be_the_destination() {
         );
     }
 }
+
+#[derive(Debug)]
+struct Declined;
+
+impl std::fmt::Display for Declined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("card declined")
+    }
+}
+
+impl std::error::Error for Declined {}
+
+#[inline(never)]
+fn charge_card() {
+    let e = Declined;
+    tracing::error!(error = &e as &dyn std::error::Error, "payment failed");
+}
+
+#[test]
+fn error_records_carry_backtrace_frames_when_enabled() {
+    use lookout_logger::Profile;
+
+    let recs = run(
+        LoggerBuilder::default()
+            .capture_backtraces(true)
+            .env_vars([("X", "")]),
+        |_| charge_card(),
+    );
+    let stack = recs[0]["error"]["stack"].as_array().unwrap();
+    assert!(!stack.is_empty());
+    assert!(
+        stack
+            .iter()
+            .all(|f| !f.as_str().unwrap().starts_with("lookout_logger::")),
+        "{stack:?}"
+    );
+    assert!(
+        stack
+            .iter()
+            .any(|f| f.as_str().unwrap().contains("charge_card")),
+        "{stack:?}"
+    );
+
+    let recs = run(
+        LoggerBuilder::default()
+            .profile(Profile::PowertoolsPython)
+            .capture_backtraces(true)
+            .env_vars([("X", "")]),
+        |_| charge_card(),
+    );
+    let frames = recs[0]["stack_trace"]["frames"].as_array().unwrap();
+    let ours = frames
+        .iter()
+        .find(|f| f["function"].as_str().unwrap().ends_with("::charge_card"))
+        .unwrap();
+    assert!(
+        ours["file"].as_str().unwrap().ends_with("features.rs"),
+        "{ours}"
+    );
+    assert!(ours["line"].as_u64().unwrap() > 0);
+    assert!(
+        recs[0]["exception"]
+            .as_str()
+            .unwrap()
+            .contains("stack backtrace:")
+    );
+
+    // Off (and RUST_BACKTRACE unset in the test environment or not): no forced capture.
+    let recs = run(LoggerBuilder::default().env_vars([("X", "")]), |_| {
+        charge_card()
+    });
+    if std::env::var_os("RUST_BACKTRACE").is_none()
+        && std::env::var_os("RUST_LIB_BACKTRACE").is_none()
+    {
+        assert!(recs[0]["error"].get("stack").is_none());
+    }
+}
