@@ -11,8 +11,23 @@ pub enum TimestampFormat {
     Rfc3339Millis,
     /// RFC 3339 UTC with microseconds: `2026-11-23T19:40:40.883123Z`.
     Rfc3339Micros,
-    /// Powertools Python's default shape, `2026-11-23 19:40:40,883+0000`, always in UTC.
+    /// RFC 3339 local time with milliseconds and the UTC offset:
+    /// `2026-11-23T20:40:40.883+01:00`. The zone is the process's (`TZ`, else
+    /// `/etc/localtime`, else UTC); Lambda runs in UTC unless `TZ` is set.
+    Rfc3339MillisLocal,
+    /// Powertools Python's default shape in local time, `2026-11-23 19:40:40,883+0000`.
     Python,
+}
+
+/// Seconds east of UTC of the process's local zone at `second` since the epoch.
+fn local_offset(second: i64) -> i32 {
+    use chrono::{Offset, TimeZone};
+    match chrono::Local.timestamp_opt(second, 0) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.offset().fix().local_minus_utc()
+        }
+        chrono::LocalResult::None => 0,
+    }
 }
 
 /// Where record times come from; tests use a fixed clock to assert exact lines.
@@ -67,26 +82,74 @@ impl Default for Cache {
 
 /// Where the sub-second digits start in [`Cache::piece`].
 const SUB_AT: usize = 33;
+/// Length of `"timestamp":` before the quoted value in [`Cache::piece`].
+const KEY_LEN: usize = 12;
 
 impl Cache {
     fn refresh(&mut self, second: i64, format: TimestampFormat) {
         if self.second == second && self.format == format {
             return;
         }
-        self.prefix = prefix(second, format);
+        let offset = match format {
+            TimestampFormat::Rfc3339MillisLocal | TimestampFormat::Python => local_offset(second),
+            _ => 0,
+        };
+        self.prefix = prefix(second.saturating_add(i64::from(offset)), format);
         self.second = second;
         self.format = format;
-        let tail: &[u8] = match format {
-            TimestampFormat::Rfc3339Millis => b".000Z\",",
-            TimestampFormat::Rfc3339Micros => b".000000Z\",",
-            TimestampFormat::Python => b",000+0000\",",
+        let mut tail = [0u8; 16];
+        let n = match format {
+            TimestampFormat::Rfc3339Millis => copy(&mut tail, b".000Z\","),
+            TimestampFormat::Rfc3339Micros => copy(&mut tail, b".000000Z\","),
+            TimestampFormat::Rfc3339MillisLocal => {
+                let n = copy(&mut tail, b".000");
+                n + offset_text(&mut tail[n..], offset, true) + copy(&mut tail[n + 6..], b"\",")
+            }
+            TimestampFormat::Python => {
+                let n = copy(&mut tail, b",000");
+                n + offset_text(&mut tail[n..], offset, false) + copy(&mut tail[n + 5..], b"\",")
+            }
         };
         let mut piece = [0u8; 48];
         piece[..13].copy_from_slice(b"\"timestamp\":\"");
         piece[13..32].copy_from_slice(&self.prefix);
-        piece[32..32 + tail.len()].copy_from_slice(tail);
+        piece[32..32 + n].copy_from_slice(&tail[..n]);
         self.piece = piece;
-        self.piece_len = 32 + tail.len();
+        self.piece_len = 32 + n;
+    }
+
+    /// The piece for `micros` with its sub-second digits filled in.
+    #[inline]
+    fn patched(&mut self, micros: i64, format: TimestampFormat) -> [u8; 48] {
+        let second = micros.div_euclid(1_000_000);
+        let sub = micros.rem_euclid(1_000_000) as u32;
+        self.refresh(second, format);
+        let mut piece = self.piece;
+        match format {
+            TimestampFormat::Rfc3339Micros => put(&mut piece[SUB_AT..SUB_AT + 6], sub),
+            _ => put(&mut piece[SUB_AT..SUB_AT + 3], sub / 1000),
+        }
+        piece
+    }
+}
+
+fn copy(dst: &mut [u8], src: &[u8]) -> usize {
+    dst[..src.len()].copy_from_slice(src);
+    src.len()
+}
+
+/// `+01:00` (RFC 3339, 6 bytes) or `+0100` (Python's `%z`, 5 bytes).
+fn offset_text(dst: &mut [u8], offset: i32, colon: bool) -> usize {
+    dst[0] = if offset < 0 { b'-' } else { b'+' };
+    let minutes = offset.unsigned_abs() / 60;
+    put(&mut dst[1..3], minutes / 60);
+    if colon {
+        dst[3] = b':';
+        put(&mut dst[4..6], minutes % 60);
+        6
+    } else {
+        put(&mut dst[3..5], minutes % 60);
+        5
     }
 }
 
@@ -94,14 +157,7 @@ impl Cache {
 /// the sub-second digits patched in, written with one constant-size copy.
 #[inline]
 pub(crate) fn write_piece(out: &mut Vec<u8>, micros: i64, format: TimestampFormat, c: &mut Cache) {
-    let second = micros.div_euclid(1_000_000);
-    let sub = micros.rem_euclid(1_000_000) as u32;
-    c.refresh(second, format);
-    let mut piece = c.piece;
-    match format {
-        TimestampFormat::Rfc3339Micros => put(&mut piece[SUB_AT..SUB_AT + 6], sub),
-        _ => put(&mut piece[SUB_AT..SUB_AT + 3], sub / 1000),
-    }
+    let piece = c.patched(micros, format);
     let start = out.len();
     out.extend_from_slice(&piece);
     out.truncate(start + c.piece_len);
@@ -115,39 +171,9 @@ pub(crate) fn write(out: &mut Vec<u8>, micros: i64, format: TimestampFormat) {
 
 /// Appends the quoted timestamp for `micros` since the epoch, reusing `cache` when the
 /// second has not changed.
-#[inline]
 pub(crate) fn write_cached(out: &mut Vec<u8>, micros: i64, format: TimestampFormat, c: &mut Cache) {
-    let second = micros.div_euclid(1_000_000);
-    let sub = micros.rem_euclid(1_000_000) as u32;
-    c.refresh(second, format);
-    // One copy of a fixed-size tail instead of a push per character.
-    let mut tail = [0u8; 13];
-    let n = match format {
-        TimestampFormat::Rfc3339Millis => {
-            tail[0] = b'.';
-            put(&mut tail[1..4], sub / 1000);
-            tail[4] = b'Z';
-            tail[5] = b'"';
-            6
-        }
-        TimestampFormat::Rfc3339Micros => {
-            tail[0] = b'.';
-            put(&mut tail[1..7], sub);
-            tail[7] = b'Z';
-            tail[8] = b'"';
-            9
-        }
-        TimestampFormat::Python => {
-            tail[0] = b',';
-            put(&mut tail[1..4], sub / 1000);
-            tail[4..9].copy_from_slice(b"+0000");
-            tail[9] = b'"';
-            10
-        }
-    };
-    out.push(b'"');
-    out.extend_from_slice(&c.prefix);
-    out.extend_from_slice(&tail[..n]);
+    let piece = c.patched(micros, format);
+    out.extend_from_slice(piece.get(KEY_LEN..c.piece_len - 1).unwrap_or(&[]));
 }
 
 fn prefix(second: i64, format: TimestampFormat) -> [u8; 19] {
@@ -199,6 +225,14 @@ mod tests {
         String::from_utf8(v).unwrap()
     }
 
+    /// What chrono prints for `us` in the process's local zone (the local forms depend on
+    /// the machine's zone, so the tests compare against an independent formatter).
+    fn local(us: i64, pattern: &str) -> String {
+        use chrono::TimeZone;
+        let t = chrono::Local.timestamp_micros(us).single().unwrap();
+        format!("\"{}\"", t.format(pattern))
+    }
+
     #[test]
     fn formats_known_instants() {
         // 2026-11-23T19:40:40.883123Z
@@ -213,8 +247,20 @@ mod tests {
         );
         assert_eq!(
             fmt(us, TimestampFormat::Python),
-            "\"2026-11-23 19:40:40,883+0000\""
+            local(us, "%Y-%m-%d %H:%M:%S,%3f%z")
         );
+        assert_eq!(
+            fmt(us, TimestampFormat::Rfc3339MillisLocal),
+            local(us, "%Y-%m-%dT%H:%M:%S%.3f%:z")
+        );
+        // Across a year of hours, so any DST change of the local zone is crossed.
+        for h in 0..(366 * 24) {
+            let t = us + h * 3_600_000_000;
+            assert_eq!(
+                fmt(t, TimestampFormat::Rfc3339MillisLocal),
+                local(t, "%Y-%m-%dT%H:%M:%S%.3f%:z")
+            );
+        }
         assert_eq!(
             fmt(0, TimestampFormat::Rfc3339Millis),
             "\"1970-01-01T00:00:00.000Z\""
@@ -227,6 +273,17 @@ mod tests {
             fmt(-1, TimestampFormat::Rfc3339Micros),
             "\"1969-12-31T23:59:59.999999Z\""
         );
+    }
+
+    #[test]
+    fn offsets_print_in_both_spellings() {
+        let mut b = [0u8; 8];
+        assert_eq!(offset_text(&mut b, 3600, true), 6);
+        assert_eq!(&b[..6], b"+01:00");
+        assert_eq!(offset_text(&mut b, -(5 * 3600 + 30 * 60), false), 5);
+        assert_eq!(&b[..5], b"-0530");
+        assert_eq!(offset_text(&mut b, 0, true), 6);
+        assert_eq!(&b[..6], b"+00:00");
     }
 
     #[test]
@@ -243,11 +300,11 @@ mod tests {
         );
         assert_eq!(
             f(1_000_000, TimestampFormat::Python),
-            "\"1970-01-01 00:00:01,000+0000\""
+            local(1_000_000, "%Y-%m-%d %H:%M:%S,%3f%z")
         );
         assert_eq!(
             f(2_000_000, TimestampFormat::Python),
-            "\"1970-01-01 00:00:02,000+0000\""
+            local(2_000_000, "%Y-%m-%d %H:%M:%S,%3f%z")
         );
         assert_eq!(
             f(2_999_999, TimestampFormat::Rfc3339Micros),
@@ -268,8 +325,11 @@ mod tests {
             "x\"timestamp\":\"2026-11-23T19:40:40.883123Z\","
         );
         assert_eq!(
-            piece(us + 1_000_000, TimestampFormat::Python),
-            "x\"timestamp\":\"2026-11-23 19:40:41,883+0000\","
+            piece(us + 1_000_000, TimestampFormat::Rfc3339MillisLocal),
+            format!(
+                "x\"timestamp\":{},",
+                local(us + 1_000_000, "%Y-%m-%dT%H:%M:%S%.3f%:z")
+            )
         );
     }
 
