@@ -326,7 +326,8 @@ impl Generator {
     }
 
     /// Writes every remaining event as a JSON line `{"logGroup","logStream","timestamp",
-    /// "message"}` to `w` (buffer it: this issues one write per 256 KiB).
+    /// "message"}` to `w`, in writes of at least 1 MiB (a `BufWriter` of up to 1 MiB passes
+    /// them straight through instead of copying them).
     ///
     /// Messages are rendered directly in their escaped form, so the bytes are the same as
     /// escaping each [`EventRef::message`] but the message is never scanned a second time.
@@ -340,7 +341,8 @@ impl Generator {
     }
 
     fn write_escaped<W: Write>(&mut self, mut w: W) -> io::Result<()> {
-        let mut buf: Vec<u8> = Vec::with_capacity(512 * 1024);
+        const CHUNK: usize = 1 << 20;
+        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 64 * 1024);
         let mut ts_text = itoa::Buffer::new();
         while let Some(slot) = self.advance() {
             let inv = &self.slots[slot];
@@ -351,7 +353,7 @@ impl Generator {
             buf.extend_from_slice(b",\"message\":\"");
             buf.extend_from_slice(self.msg.as_str().as_bytes());
             buf.extend_from_slice(b"\"}\n");
-            if buf.len() >= 256 * 1024 {
+            if buf.len() >= CHUNK {
                 w.write_all(&buf)?;
                 buf.clear();
             }
