@@ -70,7 +70,7 @@ fn import_reads_text_and_gzipped_exports() {
 fn interrupted_import_resumes_without_duplicates() {
     let server = Server::start();
     let file = server.path("e.jsonl");
-    gen_file(&file, 20_000, 8);
+    gen_file(&file, 10_000, 8);
     let f = file.to_str().unwrap();
     let mut child = server
         .cmd()
@@ -85,7 +85,7 @@ fn interrupted_import_resumes_without_duplicates() {
         let lines = std::fs::read_to_string(&checkpoint)
             .map(|t| t.lines().count())
             .unwrap_or(0);
-        if lines > 20 {
+        if lines > 10 {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "no progress");
@@ -97,7 +97,7 @@ fn interrupted_import_resumes_without_duplicates() {
     let out = server.run(&["import", f, "--group", "/r"]);
     assert!(out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    if partial < 20_000 {
+    if partial < 10_000 {
         assert!(err.starts_with("lookout: resuming: "), "{err}");
     }
     let mut want: Vec<String> = json_lines(&std::fs::read_to_string(&file).unwrap())

@@ -47,10 +47,10 @@ fn groups_and_streams_as_tables_and_json() {
 #[test]
 fn export_writes_jsonl_that_imports_back_and_parquet() {
     let server = Server::start();
-    let file = server.import_generated("/g", 3000, 4);
+    let file = server.import_generated("/g", 1500, 4);
     let exported = server.ok(&["export", "/g"]);
     let lines = json_lines(&exported);
-    assert_eq!(lines.len(), 3000);
+    assert_eq!(lines.len(), 1500);
     let input = json_lines(&std::fs::read_to_string(&file).unwrap());
     let mut want: Vec<(i64, String)> = input
         .iter()
@@ -80,11 +80,11 @@ fn export_writes_jsonl_that_imports_back_and_parquet() {
     let copy = server.path("export.jsonl");
     std::fs::write(&copy, &exported).unwrap();
     server.ok(&["import", copy.to_str().unwrap(), "--group", "/copy"]);
-    assert_eq!(json_lines(&server.ok(&["export", "/copy"])).len(), 3000);
+    assert_eq!(json_lines(&server.ok(&["export", "/copy"])).len(), 1500);
 
     let reports = json_lines(&server.ok(&["export", "/g", "--filter-pattern", "REPORT"]));
     assert!(
-        !reports.is_empty() && reports.len() < 3000,
+        !reports.is_empty() && reports.len() < 1500,
         "{}",
         reports.len()
     );
@@ -106,12 +106,12 @@ fn export_writes_jsonl_that_imports_back_and_parquet() {
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8(out.stderr).unwrap().trim(),
-        format!("lookout: exported 3000 events to {}", pq.display())
+        format!("lookout: exported 1500 events to {}", pq.display())
     );
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let reader = SerializedFileReader::new(std::fs::File::open(&pq).unwrap()).unwrap();
     let meta = reader.metadata().file_metadata();
-    assert_eq!(meta.num_rows(), 3000);
+    assert_eq!(meta.num_rows(), 1500);
     let names: Vec<&str> = meta
         .schema_descr()
         .columns()

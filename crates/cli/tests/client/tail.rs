@@ -219,3 +219,37 @@ fn tail_follow_picks_up_new_events_without_gaps_or_duplicates() {
     sorted_want.sort();
     assert_eq!(sorted_got, sorted_want, "every event exactly once");
 }
+
+#[test]
+fn a_terminal_gets_colours_and_query_statistics() {
+    let server = Server::start();
+    server.import_generated("/aws/lambda/orders", 1000, 12);
+    let on_pty = |args: &str| {
+        let cmd = format!(
+            "LOOKOUT_ENDPOINT={} {} {args}",
+            server.endpoint,
+            env!("CARGO_BIN_EXE_lookout")
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let screen = on_pty(&format!("tail /aws/lambda/orders --since {SINCE_START}"));
+    assert!(screen.contains("\x1b[32mINFO \x1b[0m"), "levels in colour");
+    assert!(
+        screen.contains("\x1b[2mREPORT RequestId:"),
+        "platform lines dimmed"
+    );
+    let screen = on_pty(
+        "query 'stats count(*) by bin(10m)' -g /aws/lambda/orders \
+         --start 2026-11-01T00:00:00Z --end 2026-11-01T02:00:00Z",
+    );
+    assert!(screen.contains("records scanned"), "{screen}");
+    assert!(screen.contains("\x1b[1mbin(10m)"), "bold header: {screen}");
+}
