@@ -17,8 +17,9 @@ pub(crate) fn bar_chart(columns: &[String], rows: &[Vec<String>], width: usize) 
     if rows.is_empty() {
         return None;
     }
+    // Group-by keys label the bars; other aggregates are left to the table.
     let keys: Vec<usize> = (0..columns.len())
-        .filter(|&i| i != bin && i != value_col)
+        .filter(|&i| i != bin && !numeric(i))
         .collect();
     let mut points: Vec<(String, f64, &str)> = rows
         .iter()
@@ -91,6 +92,25 @@ mod tests {
             "{chart}"
         );
         assert!(lines[1].ends_with(" 10"));
+    }
+
+    #[test]
+    fn keys_label_bars_and_other_aggregates_stay_in_the_table() {
+        let cols = ["bin(1h)", "level", "n", "avg"].map(String::from).to_vec();
+        let rows = vec![
+            ["2026-11-29 10:00:00.000", "ERROR", "2", "1.5"]
+                .map(String::from)
+                .to_vec(),
+            ["2026-11-29 10:00:00.000", "INFO", "4", "7.25"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        let chart = bar_chart(&cols, &rows, 60).unwrap();
+        let lines: Vec<&str> = chart.lines().collect();
+        assert_eq!(lines[0], "n by bin(1h)");
+        assert!(lines[1].starts_with("2026-11-29 10:00 ERROR │"), "{chart}");
+        assert!(lines[2].starts_with("2026-11-29 10:00 INFO  │"), "{chart}");
+        assert!(!chart.contains("7.25"), "{chart}");
     }
 
     #[test]

@@ -139,8 +139,11 @@ fn render_structured(map: &Map<String, Value>, detailed: bool, style: Style) -> 
                 ));
                 continue;
             }
-            // `short` keeps one event on one line.
-            Value::String(s) if !detailed => s.replace('\n', "\\n"),
+            // `short` keeps one event on one line: the first line of a traceback is enough.
+            Value::String(s) if !detailed => match s.split_once('\n') {
+                Some((first, _)) => format!("{first} …"),
+                None => s.clone(),
+            },
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
