@@ -8,14 +8,14 @@
 //! `cargo run --release -p lookout-logger --example cold_start -- 200`
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-fn child(mode: &str) {
+fn child(mode: &str) -> ExitCode {
     let start = Instant::now();
     if mode == "logger" {
         if lookout_logger::init().is_err() {
-            std::process::exit(2);
+            return ExitCode::from(2);
         }
         tracing::info!(
             order_id = "ord-1001",
@@ -33,6 +33,7 @@ fn child(mode: &str) {
     let _ = std::io::stdout().flush();
     let in_process = start.elapsed();
     eprintln!("{}", in_process.as_nanos());
+    ExitCode::SUCCESS
 }
 
 fn median(v: &mut [Duration]) -> Duration {
@@ -57,17 +58,16 @@ fn run_once(exe: &std::path::Path, mode: &str) -> Option<(Duration, Duration)> {
     (!line.is_empty()).then_some((to_first_line, Duration::from_nanos(ns)))
 }
 
-fn main() {
+fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let first = args.next().unwrap_or_default();
     if first == "child" {
-        child(&args.next().unwrap_or_default());
-        return;
+        return child(&args.next().unwrap_or_default());
     }
     let n: usize = first.parse().unwrap_or(100);
     let Ok(exe) = std::env::current_exe() else {
         eprintln!("cannot locate the example binary");
-        std::process::exit(1);
+        return ExitCode::FAILURE;
     };
     let (mut with, mut without, mut inproc_with, mut inproc_without) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
