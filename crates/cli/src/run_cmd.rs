@@ -56,6 +56,7 @@ pub(crate) fn run(client: Client, args: RunArgs) -> Result<ExitCode> {
     if io::stderr().is_terminal() {
         eprintln!("lookout: shipping output to {} {stream}", args.group);
     }
+    outlive_interrupts();
     let (program, rest) = args
         .command
         .split_first()
@@ -92,6 +93,22 @@ pub(crate) fn run(client: Client, args: RunArgs) -> Result<ExitCode> {
         eprintln!("lookout: some output was not shipped: {e:#}");
     }
     Ok(exit_code(status))
+}
+
+/// Ctrl-C reaches the whole foreground process group: the command decides whether to stop,
+/// and `lookout` stays to ship its last lines and pass its exit code on.
+fn outlive_interrupts() {
+    std::thread::spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            while tokio::signal::ctrl_c().await.is_ok() {}
+        });
+    });
 }
 
 fn exit_code(status: std::process::ExitStatus) -> ExitCode {

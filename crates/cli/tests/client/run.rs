@@ -105,3 +105,49 @@ fn run_ships_output_while_the_command_runs() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn ctrl_c_stops_the_command_and_lookout_still_ships_and_reports_it() {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    let server = Server::start();
+    let mut child = server
+        .cmd()
+        .args([
+            "run",
+            "--group",
+            "/int",
+            "--stream",
+            "s",
+            "--",
+            "sh",
+            "-c",
+            "echo before; sleep 30",
+        ])
+        .stdout(std::process::Stdio::piped())
+        // Its own process group, as a shell gives a foreground job.
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "before\n");
+    // Let the signal handler settle, then Ctrl-C the whole group as a terminal does.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let group = format!("-{}", child.id());
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "128 + SIGINT, as a shell reports it"
+    );
+    let events = json_lines(&server.ok(&["tail", "/int", "--format", "json"]));
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["message"], "before");
+}
