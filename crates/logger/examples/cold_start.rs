@@ -93,4 +93,5 @@ fn main() -> ExitCode {
     println!(
         "main -> first record written (in process), median: with logger {iw:?}, plain {iwo:?}"
     );
+    ExitCode::SUCCESS
 }
