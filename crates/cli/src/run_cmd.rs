@@ -105,9 +105,7 @@ fn outlive_interrupts() {
         else {
             return;
         };
-        rt.block_on(async {
-            while tokio::signal::ctrl_c().await.is_ok() {}
-        });
+        rt.block_on(async { while tokio::signal::ctrl_c().await.is_ok() {} });
     });
 }
 
