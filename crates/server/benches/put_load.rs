@@ -176,8 +176,10 @@ fn start_lookout(dir: &std::path::Path) -> Result<SocketAddr, BoxError> {
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     std::thread::spawn(move || {
+        // Named threads let a profiler (`perf report --sort comm`) tell server from client.
         let rt = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .thread_name("lookout-server")
             .enable_all()
             .build()
         {
