@@ -111,6 +111,11 @@ impl Client {
         })
     }
 
+    /// The endpoint's URL.
+    pub(crate) fn endpoint(&self) -> &str {
+        self.url.trim_end_matches('/')
+    }
+
     /// Calls operation `op` with `req` and decodes the answer.
     pub(crate) fn call<Req: Serialize, Resp: DeserializeOwned>(
         &self,

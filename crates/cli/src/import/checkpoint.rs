@@ -30,6 +30,8 @@ pub(crate) struct Identity {
     pub format: String,
     /// Input files with their sizes.
     pub files: Vec<(String, u64)>,
+    /// The server imported into.
+    pub endpoint: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -92,14 +94,14 @@ pub(crate) struct Journal {
 
 impl Journal {
     /// Opens the journal at `path`: replays it if it belongs to `identity`, or starts a new
-    /// one (also when `restart`).
+    /// one (when `restart`, or when it records a finished import of something else).
     pub(crate) fn open(
         path: &Path,
         identity: &Identity,
         restart: bool,
     ) -> Result<(Self, Progress)> {
         let mut progress = Progress::default();
-        let existing = path.exists() && !restart;
+        let mut existing = path.exists() && !restart;
         if existing {
             let f = File::open(path)
                 .with_context(|| format!("cannot read checkpoint {}", path.display()))?;
@@ -108,13 +110,8 @@ impl Journal {
                 Some(line) => serde_json::from_str(&line?).ok(),
                 None => None,
             };
-            match header {
-                Some(Entry::Header { identity: found }) if found == *identity => {}
-                _ => bail!(
-                    "checkpoint {} belongs to another import (other files, group or options): pass --restart to start over, or --checkpoint FILE to keep both",
-                    path.display()
-                ),
-            }
+            let ours =
+                matches!(header, Some(Entry::Header { identity: found }) if found == *identity);
             let mut sending = Vec::new();
             let mut sent: std::collections::HashSet<(String, u64, u64)> =
                 std::collections::HashSet::new();
@@ -151,6 +148,17 @@ impl Journal {
             sending.sort();
             sending.dedup();
             progress.uncertain = sending;
+            if !ours {
+                // A finished import of something else needs no protecting: start afresh.
+                if !progress.complete {
+                    bail!(
+                        "checkpoint {} belongs to another unfinished import (other files, group, endpoint or options): pass --restart to start over, or --checkpoint FILE to keep both",
+                        path.display()
+                    );
+                }
+                progress = Progress::default();
+                existing = false;
+            }
         }
         let file = if existing {
             OpenOptions::new().append(true).open(path)
@@ -231,6 +239,7 @@ mod tests {
             stream: None,
             format: "jsonl".into(),
             files: vec![("f".into(), 10)],
+            endpoint: "http://127.0.0.1:4588".into(),
         }
     }
 
@@ -278,7 +287,14 @@ mod tests {
         other.group = "h".into();
         let err = Journal::open(&path, &other, false).err().unwrap();
         assert!(err.to_string().contains("--restart"), "{err}");
-        let (_, p) = Journal::open(&path, &other, true).unwrap();
+        let (mut j, p) = Journal::open(&path, &other, true).unwrap();
         assert_eq!(p.events, 0);
+        j.complete().unwrap();
+        let (_, p) = Journal::open(&path, &identity(), false).unwrap();
+        assert_eq!(
+            (p.events, p.complete),
+            (0, false),
+            "a finished other import is replaced"
+        );
     }
 }

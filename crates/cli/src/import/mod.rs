@@ -133,6 +133,7 @@ pub(crate) fn run(client: Client, args: ImportArgs) -> Result<()> {
         stream: args.stream.clone(),
         format: format!("{:?}", args.format),
         files,
+        endpoint: client.endpoint().to_string(),
     };
     let checkpoint_path = args.checkpoint.clone().unwrap_or_else(|| {
         let mut p = args.files[0].clone().into_os_string();
