@@ -204,17 +204,24 @@ fn tabulate(rows: &[Vec<ResultField>], with_ptr: bool) -> (Vec<String>, Vec<Vec<
     (columns, cells)
 }
 
+/// A JSON array of row objects with the fields in the query's order (a JSON map type would
+/// sort them).
 fn write_json(out: &mut impl Write, rows: &[Vec<ResultField>]) -> Result<()> {
-    let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
-        .iter()
-        .map(|row| {
-            row.iter()
-                .map(|f| (f.field.clone(), serde_json::Value::String(f.value.clone())))
-                .collect()
-        })
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &objects)?;
-    writeln!(out)?;
+    writeln!(out, "[")?;
+    for (i, row) in rows.iter().enumerate() {
+        write!(out, "  {{")?;
+        for (j, f) in row.iter().enumerate() {
+            let sep = if j == 0 { "" } else { ", " };
+            write!(
+                out,
+                "{sep}{}: {}",
+                serde_json::to_string(&f.field)?,
+                serde_json::to_string(&f.value)?
+            )?;
+        }
+        writeln!(out, "}}{}", if i + 1 < rows.len() { "," } else { "" })?;
+    }
+    writeln!(out, "]")?;
     Ok(())
 }
 
@@ -280,5 +287,19 @@ mod tests {
             "@timestamp,@message,level\nt1,\"a,b\",\nt2,,ERROR\n"
         );
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        let mut out = Vec::new();
+        write_json(&mut out, &rows).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(
+                "[\n  {\"@timestamp\": \"t1\", \"@message\": \"a,b\", \"@ptr\": \"p\"},\n"
+            ),
+            "{text}"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed[1]["level"], "ERROR");
+        let mut empty = Vec::new();
+        write_json(&mut empty, &[]).unwrap();
+        assert_eq!(String::from_utf8(empty).unwrap(), "[\n]\n");
     }
 }

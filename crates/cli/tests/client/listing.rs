@@ -76,6 +76,25 @@ fn export_writes_jsonl_that_imports_back_and_parquet() {
     assert_eq!(lines[0]["logGroup"], "/g");
     assert!(lines[0]["eventId"].as_str().unwrap().len() > 10);
 
+    // A reader that stops early (`| head`) is not an error.
+    let mut child = server
+        .cmd()
+        .args(["export", "/g"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 100];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty());
+
     // Exported lines are import input.
     let copy = server.path("export.jsonl");
     std::fs::write(&copy, &exported).unwrap();
