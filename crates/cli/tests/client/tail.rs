@@ -200,6 +200,21 @@ fn tail_follow_picks_up_new_events_without_gaps_or_duplicates() {
         want.extend(lines);
         wait_for(want.len(), &mut got);
     }
+    // A writer that delivers late: events stamped before the newest one already shown.
+    let late_stamp = (time::OffsetDateTime::now_utc() - time::Duration::seconds(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let late: Vec<String> = (0..5).map(|i| format!("late line {i}")).collect();
+    ship_now(
+        &server,
+        "late.txt",
+        &late
+            .iter()
+            .map(|l| format!("{late_stamp} {l}"))
+            .collect::<Vec<_>>(),
+    );
+    want.extend(late);
+    wait_for(want.len(), &mut got);
     // Give a duplicate the chance to show up before checking there is none.
     std::thread::sleep(Duration::from_millis(500));
     while let Ok(line) = rx.try_recv() {
