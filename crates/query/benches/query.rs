@@ -249,7 +249,7 @@ fn main() {
             &format!("{fmt} levels"),
             pairs(&d[format!("{fmt}_levels")]) == levels,
         );
-        let mut dtop: Vec<f64> = pairs(&d[format!("{fmt}_top_users")])
+        let mut dtop: Vec<f64> = pairs(&d[format!("{fmt}_top_errors")])
             .into_values()
             .collect();
         let mut ours: Vec<f64> = num(&answers["top_errors"], "function_name", "n")
