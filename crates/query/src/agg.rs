@@ -49,6 +49,13 @@ impl Acc {
         }
     }
 
+    /// Adds `n` rows to a `count(*)`; other accumulators are unchanged.
+    pub(crate) fn add_count(&mut self, n: u64) {
+        if let Acc::Count(c) = self {
+            *c += n;
+        }
+    }
+
     /// Adds one row's argument value (`None` for `count(*)`, which counts every row).
     pub(crate) fn add(&mut self, v: Option<Value>, ts: i64) {
         let v = match v {

@@ -104,6 +104,35 @@ pub(crate) struct StatsOp {
     pub(crate) outputs: Vec<(usize, BExpr)>,
 }
 
+impl StatsOp {
+    /// For `stats count(*), ... by bin(p)` with a fixed period of whole milliseconds and
+    /// nothing else: the period, so rows can be counted straight off timestamps.
+    pub(crate) fn count_by_bin(&self) -> Option<i64> {
+        if !self
+            .aggs
+            .iter()
+            .all(|a| a.f == AggFunc::Count && a.arg.is_none())
+        {
+            return None;
+        }
+        let [
+            (
+                _,
+                BExpr::Call {
+                    f: Func::Bin,
+                    period: Some(p),
+                    ..
+                },
+            ),
+        ] = self.by.as_slice()
+        else {
+            return None;
+        };
+        let ms = p.amount * p.unit.fixed_millis()? as f64;
+        (ms >= 1.0 && ms.fract() == 0.0 && ms < 9.0e15).then_some(ms as i64)
+    }
+}
+
 /// A pipeline step.
 #[derive(Debug, Clone)]
 pub(crate) enum Op {

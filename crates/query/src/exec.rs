@@ -265,6 +265,10 @@ impl Runner<'_> {
         let mut matched = 0u64;
         // Rows feeding a stats are consumed at once: one row buffer serves every event.
         let inplace = streaming.iter().all(|op| !matches!(op, Op::Unnest { .. }));
+        let bins = match &*collector {
+            Collector::Stats(s) if streaming.is_empty() => s.op.count_by_bin(),
+            _ => None,
+        };
         let mut scratch = Row::empty(width);
         let mut bytes = 0u64;
         for (gi, group) in self.req.groups.iter().enumerate() {
@@ -284,6 +288,27 @@ impl Runner<'_> {
                 if cancel() {
                     cancelled = true;
                     return ControlFlow::Break(());
+                }
+                if let (Some(step_ms), Collector::Stats(stats)) = (bins, &mut *collector) {
+                    // Columnar path: count runs of equal bins straight off the timestamps.
+                    bytes += EVENT_OVERHEAD * batch.len() as u64;
+                    matched += batch.len() as u64;
+                    let mut run: Option<(i64, u64)> = None;
+                    for &ts in &batch.timestamps {
+                        let bin = ts.saturating_sub(ts.rem_euclid(step_ms));
+                        match &mut run {
+                            Some((cur, n)) if *cur == bin => *n += 1,
+                            _ => {
+                                if let Some((cur, n)) = run.replace((bin, 1)) {
+                                    stats.add_bin(cur, n);
+                                }
+                            }
+                        }
+                    }
+                    if let Some((cur, n)) = run {
+                        stats.add_bin(cur, n);
+                    }
+                    return ControlFlow::Continue(());
                 }
                 for i in 0..batch.len() {
                     let message = batch
@@ -495,6 +520,22 @@ impl<'a> StatsState<'a> {
             groups,
             key: Vec::new(),
             vals: Vec::new(),
+        }
+    }
+
+    /// Adds `n` rows whose only group key is the time bin `bin` (see
+    /// [`StatsOp::count_by_bin`]).
+    fn add_bin(&mut self, bin: i64, n: u64) {
+        let key = [GroupKey::Ts(bin)];
+        if !self.groups.contains_key(key.as_slice()) {
+            let accs = self.op.aggs.iter().map(Acc::new).collect();
+            self.groups
+                .insert(key.to_vec(), (vec![Value::Ts(bin)], accs));
+        }
+        if let Some(entry) = self.groups.get_mut(key.as_slice()) {
+            for acc in &mut entry.1 {
+                acc.add_count(n);
+            }
         }
     }
 
