@@ -17,6 +17,20 @@
 //! - Debug buffering ([`BufferConfig`]): records below the level are held per invocation
 //!   and written only when something fails.
 //! - Profiles ([`Profile`]) reproduce Powertools Python or TypeScript output key for key.
+//! - `RUST_LOG`-style per-target directives ([`LoggerBuilder::directives`]) refine the level
+//!   per module but never go below the ALC floor.
+//! - Any `serde::Serialize` value as nested JSON with `json(&value)` (feature `serde`; the
+//!   stable-Rust alternative to `tracing`'s unstable `valuable`).
+//! - Destinations: stdout (default), [`BufferedWriter`], any `io::Write` ([`IoWriter`]) or
+//!   `tracing-subscriber` `MakeWriter` ([`MakeWriterAdapter`]).
+//! - Panics and handler errors carry backtrace frames when `RUST_BACKTRACE` (or
+//!   [`LoggerBuilder::capture_backtraces`]) asks for them.
+//!
+//! Cost: a record is assembled in a per-thread buffer from pieces rendered ahead of time
+//! (the static keys of the layer and of each invocation as one block, each callsite's field
+//! keys and `location`, the timestamp's date part per second), with no allocation and no
+//! lock besides the writer's; a record filtered out by level costs what `tracing`'s
+//! callsite cache costs (BENCHMARKS.md has the figures).
 //!
 //! ```
 //! use lookout_logger::{CaptureWriter, Clock, InvocationContext, PowertoolsLayer};
