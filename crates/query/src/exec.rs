@@ -19,6 +19,10 @@ use crate::value::{GroupKey, Value, sort_cmp};
 
 /// Rows returned when neither the query nor the request sets a limit (spec §6.9).
 pub const DEFAULT_ROWS: usize = 10_000;
+/// Most rows a query may hold in memory between steps when no `limit` bounds them (a
+/// `dedup`, or a `sort` followed by a `filter`, over a huge window); beyond it the query fails
+/// instead of exhausting memory.
+pub const MAX_BUFFERED_ROWS: usize = 2_000_000;
 /// Bytes counted per event on top of its message (spec U17).
 const EVENT_OVERHEAD: u64 = 26;
 
@@ -262,6 +266,7 @@ impl Runner<'_> {
             None => StreamSelector::All,
         };
         let mut cancelled = false;
+        let mut too_many = false;
         let mut matched = 0u64;
         // Rows feeding a stats are consumed at once: one row buffer serves every event.
         let inplace = streaming.iter().all(|op| !matches!(op, Op::Unnest { .. }));
@@ -340,6 +345,10 @@ impl Runner<'_> {
                         collector.add(row, &ctx);
                     });
                 }
+                if collector.buffered() > MAX_BUFFERED_ROWS {
+                    too_many = true;
+                    return ControlFlow::Break(());
+                }
                 ControlFlow::Continue(())
             };
             let st = match self.store.scan(group, &scan, &mut sink) {
@@ -353,6 +362,12 @@ impl Runner<'_> {
             self.stats.log_groups_scanned += 1.0;
             if cancelled {
                 return Err(Error::Cancelled);
+            }
+            if too_many {
+                return Err(Error::InvalidParameter(format!(
+                    "the query would hold more than {MAX_BUFFERED_ROWS} rows in memory; \
+                     narrow the time range, add a filter, or sort with a limit"
+                )));
             }
         }
         self.stats.records_matched += matched as f64;
@@ -475,6 +490,14 @@ fn push(mut row: Row, ops: &[Op], ctx: &Ctx<'_>, sink: &mut dyn FnMut(Row)) {
 }
 
 impl Collector<'_> {
+    /// Rows held.
+    fn buffered(&self) -> usize {
+        match self {
+            Collector::Stats(_) => 0,
+            Collector::TopK { rows, .. } => rows.len(),
+        }
+    }
+
     fn add(&mut self, row: Row, ctx: &Ctx<'_>) {
         match self {
             Collector::Stats(s) => s.add(&row, ctx),

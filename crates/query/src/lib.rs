@@ -67,7 +67,7 @@ mod time;
 mod value;
 
 pub use error::{Error, ErrorKind};
-pub use exec::{DEFAULT_ROWS, Output, Request, Statistics};
+pub use exec::{DEFAULT_ROWS, MAX_BUFFERED_ROWS, Output, Request, Statistics};
 pub use ptr::{EventPointer, decode as decode_pointer};
 pub use record::{
     FIELD_SAMPLE, MAX_SOURCE_GROUPS, SourceSelection, log_group_fields, log_record, resolve_source,
