@@ -32,7 +32,8 @@ fn dir_size(p: &Path) -> u64 {
     let mut total = 0;
     if let Ok(rd) = std::fs::read_dir(p) {
         for e in rd.flatten() {
-            let m = e.metadata().unwrap();
+            // The background thread may delete a replaced segment meanwhile.
+            let Ok(m) = e.metadata() else { continue };
             total += if m.is_dir() {
                 dir_size(&e.path())
             } else {
