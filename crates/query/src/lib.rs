@@ -55,6 +55,7 @@ mod bind;
 mod error;
 mod eval;
 mod exec;
+mod explain;
 mod func;
 mod fx;
 mod json;
@@ -92,6 +93,12 @@ impl CompiledQuery {
     /// The query's `SOURCE`, when it starts with one.
     pub fn source(&self) -> Option<&lookout_insights::Source> {
         self.plan.source.as_ref()
+    }
+
+    /// The plan as text: scan streams and pushed-down predicates, the fields rows carry, the
+    /// steps (the first blocking one marked `collect:`) and the output columns.
+    pub fn explain(&self) -> String {
+        explain::explain(&self.plan)
     }
 
     /// Output columns in order (before `@ptr`).
