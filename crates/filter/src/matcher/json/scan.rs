@@ -143,7 +143,20 @@ pub(super) struct Scratch {
 }
 
 impl Scratch {
+    /// Empties the buffers for the next message. One huge message must not pin its memory
+    /// to the thread for good: oversized buffers are dropped instead.
     fn clear(&mut self) {
+        const KEEP: usize = 4096;
+        if self.nodes.capacity() > KEEP
+            || self.members.capacity() > KEEP
+            || self.pending.capacity() > KEEP
+            || self.skip_stack.capacity() > KEEP * 16
+            || self.tsets.capacity() > KEEP
+            || self.found.capacity() > KEEP
+            || self.next.capacity() > KEEP
+        {
+            *self = Scratch::default();
+        }
         self.nodes.clear();
         self.members.clear();
         self.pending.clear();
