@@ -12,20 +12,28 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct StartQueryRequest {
     /// `CWLI` (default), `SQL` or `PPL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_language: Option<String>,
     /// One group.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// Up to 50 groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_names: Option<Vec<String>>,
     /// Up to 50 names or ARNs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_identifiers: Option<Vec<String>>,
     /// First second included.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
     /// Last second included.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
     /// The query.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_string: Option<String>,
     /// Most rows returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
 
@@ -42,10 +50,13 @@ pub struct StartQueryResponse {
 #[serde(rename_all = "camelCase")]
 pub struct QueryIdRequest {
     /// The query.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_id: Option<String>,
     /// Page token (GetQueryResults).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     /// Page size, 0–10,000 (GetQueryResults).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_items: Option<i64>,
 }
 
@@ -105,14 +116,19 @@ pub struct StopQueryResponse {
 #[serde(rename_all = "camelCase")]
 pub struct DescribeQueriesRequest {
     /// Only queries over this group.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// Only queries with this status.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Page size, 1–1,000.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i64>,
     /// Page token.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     /// Only queries in this language.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_language: Option<String>,
 }
 
@@ -157,8 +173,10 @@ pub struct DescribeQueriesResponse {
 #[serde(rename_all = "camelCase")]
 pub struct GetLogRecordRequest {
     /// An `@ptr` value.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_record_pointer: Option<String>,
     /// Unmask protected data (no data protection here: ignored).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unmask: Option<bool>,
 }
 
@@ -175,10 +193,13 @@ pub struct GetLogRecordResponse {
 #[serde(rename_all = "camelCase")]
 pub struct GetLogGroupFieldsRequest {
     /// Group name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// Centre of the sampled window.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<i64>,
     /// Group name or ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_identifier: Option<String>,
 }
 

@@ -15,14 +15,19 @@ pub type Tags = BTreeMap<String, String>;
 #[serde(rename_all = "camelCase")]
 pub struct CreateLogGroupRequest {
     /// Group name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// KMS key ARN (stored and echoed).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
     /// Initial tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
     /// STANDARD, INFREQUENT_ACCESS or DELIVERY.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_class: Option<String>,
     /// Deletion protection.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_protection_enabled: Option<bool>,
 }
 
@@ -31,6 +36,7 @@ pub struct CreateLogGroupRequest {
 #[serde(rename_all = "camelCase")]
 pub struct LogGroupRequest {
     /// Group name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
 }
 
@@ -39,16 +45,22 @@ pub struct LogGroupRequest {
 #[serde(rename_all = "camelCase")]
 pub struct DescribeLogGroupsRequest {
     /// Name prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name_prefix: Option<String>,
     /// Case-sensitive substring of the name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name_pattern: Option<String>,
     /// Names or ARNs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_identifiers: Option<Vec<String>>,
     /// Group class filter.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_class: Option<String>,
     /// Page token.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     /// Page size, 1–50.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
 
@@ -103,8 +115,10 @@ pub struct DescribeLogGroupsResponse {
 #[serde(rename_all = "camelCase")]
 pub struct LogStreamRequest {
     /// Group name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// Stream name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_stream_name: Option<String>,
 }
 
@@ -113,18 +127,25 @@ pub struct LogStreamRequest {
 #[serde(rename_all = "camelCase")]
 pub struct DescribeLogStreamsRequest {
     /// Group name (or `log_group_identifier`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// Group name or ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_identifier: Option<String>,
     /// Stream name prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_stream_name_prefix: Option<String>,
     /// `LogStreamName` (default) or `LastEventTime`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_by: Option<String>,
     /// Reverse order.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub descending: Option<bool>,
     /// Page token.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     /// Page size, 1–50.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
 }
 
@@ -170,8 +191,10 @@ pub struct DescribeLogStreamsResponse {
 #[serde(rename_all = "camelCase")]
 pub struct InputLogEvent {
     /// Epoch ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<i64>,
     /// The message.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
@@ -180,12 +203,16 @@ pub struct InputLogEvent {
 #[serde(rename_all = "camelCase")]
 pub struct PutLogEventsRequest {
     /// Group name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// Stream name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_stream_name: Option<String>,
     /// The batch.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_events: Option<Vec<InputLogEvent>>,
     /// Accepted and ignored, as AWS does now.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sequence_token: Option<String>,
 }
 
@@ -221,20 +248,28 @@ pub struct PutLogEventsResponse {
 #[serde(rename_all = "camelCase")]
 pub struct GetLogEventsRequest {
     /// Group name (or `log_group_identifier`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// Group name or ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_identifier: Option<String>,
     /// Stream name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_stream_name: Option<String>,
     /// Inclusive, epoch ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
     /// Exclusive, epoch ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
     /// A forward or backward token.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     /// Page size, 1–10,000.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Oldest first when there is no token.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_from_head: Option<bool>,
 }
 
@@ -267,24 +302,34 @@ pub struct GetLogEventsResponse {
 #[serde(rename_all = "camelCase")]
 pub struct FilterLogEventsRequest {
     /// Group name (or `log_group_identifier`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// Group name or ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_identifier: Option<String>,
     /// 1–100 stream names.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_stream_names: Option<Vec<String>>,
     /// Stream name prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_stream_name_prefix: Option<String>,
     /// Inclusive, epoch ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<i64>,
     /// Inclusive, epoch ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
     /// Filter pattern; empty matches everything.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter_pattern: Option<String>,
     /// Page token.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
     /// Page size, 1–10,000.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Deprecated and ignored: results are always interleaved.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub interleaved: Option<bool>,
 }
 
@@ -332,8 +377,10 @@ pub struct FilterLogEventsResponse {
 #[serde(rename_all = "camelCase")]
 pub struct PutRetentionPolicyRequest {
     /// Group name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// One of the allowed day counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_in_days: Option<i64>,
 }
 
@@ -342,8 +389,10 @@ pub struct PutRetentionPolicyRequest {
 #[serde(rename_all = "camelCase")]
 pub struct TestMetricFilterRequest {
     /// The pattern.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter_pattern: Option<String>,
     /// 1–50 messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_event_messages: Option<Vec<String>>,
 }
 
@@ -372,8 +421,10 @@ pub struct TestMetricFilterResponse {
 #[serde(rename_all = "camelCase")]
 pub struct TagResourceRequest {
     /// Log group ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_arn: Option<String>,
     /// Tags to add or overwrite.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
 }
 
@@ -382,8 +433,10 @@ pub struct TagResourceRequest {
 #[serde(rename_all = "camelCase")]
 pub struct UntagResourceRequest {
     /// Log group ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_arn: Option<String>,
     /// Keys to remove.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag_keys: Option<Vec<String>>,
 }
 
@@ -392,6 +445,7 @@ pub struct UntagResourceRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ListTagsForResourceRequest {
     /// Log group ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_arn: Option<String>,
 }
 
@@ -400,8 +454,10 @@ pub struct ListTagsForResourceRequest {
 #[serde(rename_all = "camelCase")]
 pub struct TagLogGroupRequest {
     /// Group name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// Tags to add or overwrite.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
 }
 
@@ -410,8 +466,10 @@ pub struct TagLogGroupRequest {
 #[serde(rename_all = "camelCase")]
 pub struct UntagLogGroupRequest {
     /// Group name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
     /// Keys to remove.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
 }
 
@@ -429,4 +487,44 @@ pub struct ListTagsForResourceResponse {
 pub struct ListTagsLogGroupResponse {
     /// The tags.
     pub tags: Tags,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queries::*;
+
+    /// Clients send these shapes; AWS rejects `null` members, so absent ones must be left out.
+    #[test]
+    fn absent_request_members_are_left_out() {
+        fn empty<T: Default + Serialize>() -> String {
+            serde_json::to_string(&T::default()).unwrap_or_default()
+        }
+        let bodies = [
+            empty::<CreateLogGroupRequest>(),
+            empty::<LogGroupRequest>(),
+            empty::<DescribeLogGroupsRequest>(),
+            empty::<LogStreamRequest>(),
+            empty::<DescribeLogStreamsRequest>(),
+            empty::<PutLogEventsRequest>(),
+            empty::<InputLogEvent>(),
+            empty::<GetLogEventsRequest>(),
+            empty::<FilterLogEventsRequest>(),
+            empty::<PutRetentionPolicyRequest>(),
+            empty::<TestMetricFilterRequest>(),
+            empty::<TagResourceRequest>(),
+            empty::<UntagResourceRequest>(),
+            empty::<ListTagsForResourceRequest>(),
+            empty::<TagLogGroupRequest>(),
+            empty::<UntagLogGroupRequest>(),
+            empty::<StartQueryRequest>(),
+            empty::<QueryIdRequest>(),
+            empty::<DescribeQueriesRequest>(),
+            empty::<GetLogRecordRequest>(),
+            empty::<GetLogGroupFieldsRequest>(),
+        ];
+        for b in bodies {
+            assert_eq!(b, "{}");
+        }
+    }
 }

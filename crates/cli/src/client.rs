@@ -211,14 +211,10 @@ impl Client {
     }
 }
 
-/// JSON body of `req`, leaving out absent members: the request shapes are the server's own
-/// input types, whose optional members would otherwise serialize as `null`.
+/// JSON body of `req`. The shapes leave absent members out (AWS refuses `null`), so the
+/// request serializes straight into the body, with no intermediate tree.
 fn encode<Req: Serialize>(req: &Req) -> Result<Vec<u8>> {
-    let mut value = serde_json::to_value(req)?;
-    if let serde_json::Value::Object(map) = &mut value {
-        map.retain(|_, v| !v.is_null());
-    }
-    Ok(serde_json::to_vec(&value)?)
+    Ok(serde_json::to_vec(req)?)
 }
 
 /// The `__type` and `message` of an AWS JSON error body.
