@@ -133,6 +133,17 @@ impl Acc {
         }
     }
 
+    /// Folds in the state of the same aggregation over other rows; exact only for the
+    /// functions [`crate::bind::StatsOp::mergeable`] admits, others keep `self`.
+    pub(crate) fn merge(&mut self, other: Acc) {
+        match (self, other) {
+            (Acc::Count(a), Acc::Count(b)) => *a += b,
+            (Acc::Distinct(a), Acc::Distinct(b)) => a.extend(b),
+            (Acc::Pct(a, _), Acc::Pct(b, _)) => a.extend(b),
+            _ => {}
+        }
+    }
+
     /// The result; null when no value contributed (except counts, which are 0).
     pub(crate) fn finish(self) -> Value {
         match self {

@@ -105,6 +105,15 @@ pub(crate) struct StatsOp {
 }
 
 impl StatsOp {
+    /// Whether states built over disjoint rows merge into exactly the state of all rows,
+    /// whatever the order: counts, distinct counts and percentiles (values sorted at the end).
+    /// Sums and extremes are left out (float addition order, ties between equal values).
+    pub(crate) fn mergeable(&self) -> bool {
+        self.aggs
+            .iter()
+            .all(|a| matches!(a.f, AggFunc::Count | AggFunc::CountDistinct | AggFunc::Pct))
+    }
+
     /// For `stats count(*), ... by bin(p)` with a fixed period of whole milliseconds and
     /// nothing else: the period, so rows can be counted straight off timestamps.
     pub(crate) fn count_by_bin(&self) -> Option<i64> {

@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
 
 use lookout_insights::SortOrder;
 use lookout_storage::{Scan, ScanBatch, Store, StreamSelector};
@@ -257,121 +258,109 @@ impl Runner<'_> {
         end: i64,
         collector: &mut Collector,
     ) -> Result<(), Error> {
-        let plan = self.plan;
-        let needs = &plan.needs;
-        let width = plan.slots.len();
-        let ctx = self.ctx();
-        let streams = match &self.pushdown.streams {
-            Some(names) => StreamSelector::Names(names.clone()),
-            None => StreamSelector::All,
+        let env = Env {
+            store: self.store,
+            plan: self.plan,
+            pushdown: &self.pushdown,
+            req: self.req,
+            streaming,
+            start,
+            end,
         };
-        let mut cancelled = false;
-        let mut too_many = false;
-        let mut matched = 0u64;
-        // Rows feeding a stats are consumed at once: one row buffer serves every event.
+        let groups = &self.req.groups;
         let inplace = streaming.iter().all(|op| !matches!(op, Op::Unnest { .. }));
-        let bins = match &*collector {
-            Collector::Stats(s) if streaming.is_empty() => s.op.count_by_bin(),
-            _ => None,
-        };
-        let mut scratch = Row::empty(width);
-        let mut bytes = 0u64;
-        for (gi, group) in self.req.groups.iter().enumerate() {
-            let lambda = is_lambda_group(group);
-            let scan = Scan {
-                streams: streams.clone(),
-                start: Some(start),
-                end: Some(end.saturating_add(1)),
-                predicates: self.pushdown.predicates(lambda),
-                fields: Vec::new(),
-                messages: needs.reads_message(),
-                ingestion_times: needs.ingestion_time.is_some(),
-            };
-            let cancel = self.cancel;
-            let account = self.req.account.as_str();
-            let mut sink = |batch: ScanBatch| {
-                if cancel() {
-                    cancelled = true;
-                    return ControlFlow::Break(());
-                }
-                if let (Some(step_ms), Collector::Stats(stats)) = (bins, &mut *collector) {
-                    // Columnar path: count runs of equal bins straight off the timestamps.
-                    bytes += EVENT_OVERHEAD * batch.len() as u64;
-                    matched += batch.len() as u64;
-                    let mut run: Option<(i64, u64)> = None;
-                    for &ts in &batch.timestamps {
-                        let bin = ts.saturating_sub(ts.rem_euclid(step_ms));
-                        match &mut run {
-                            Some((cur, n)) if *cur == bin => *n += 1,
-                            _ => {
-                                if let Some((cur, n)) = run.replace((bin, 1)) {
-                                    stats.add_bin(cur, n);
-                                }
+        let workers = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_WORKERS)
+            .min(groups.len());
+        let mut tally = Tally::default();
+        match &mut *collector {
+            // Groups scan on several threads, each into its own stats state, merged at the
+            // end; only for aggregations whose merge is exact and order-free.
+            Collector::Stats(main) if inplace && workers > 1 && main.op.mergeable() => {
+                let op = main.op;
+                let next = AtomicUsize::new(0);
+                let stop = AtomicBool::new(false);
+                let work = |cancel: &dyn Fn() -> bool| -> Result<(Collector<'_>, Tally), Error> {
+                    let mut c = Collector::Stats(StatsState::new(op));
+                    let mut t = Tally::default();
+                    loop {
+                        let gi = next.fetch_add(1, AtomicOrdering::Relaxed);
+                        let Some(group) = groups.get(gi) else { break };
+                        if let Collector::Stats(s) = &mut c {
+                            s.origin = gi as u32;
+                        }
+                        if let Err(e) = env.scan_group(gi, group, &mut c, &mut t, cancel) {
+                            stop.store(true, AtomicOrdering::Relaxed);
+                            return Err(e);
+                        }
+                    }
+                    Ok((c, t))
+                };
+                let results: Vec<Result<(Collector<'_>, Tally), Error>> =
+                    std::thread::scope(|scope| {
+                        let helpers: Vec<_> = (1..workers)
+                            .map(|_| scope.spawn(|| work(&|| stop.load(AtomicOrdering::Relaxed))))
+                            .collect();
+                        // Only this thread may call the caller's cancel check; helpers
+                        // watch `stop`.
+                        let cancel = self.cancel;
+                        let mine = work(&|| {
+                            if cancel() {
+                                stop.store(true, AtomicOrdering::Relaxed);
+                            }
+                            stop.load(AtomicOrdering::Relaxed)
+                        });
+                        while helpers.iter().any(|h| !h.is_finished()) {
+                            if cancel() {
+                                stop.store(true, AtomicOrdering::Relaxed);
+                            }
+                            #[allow(
+                                clippy::disallowed_methods,
+                                reason = "queries run on blocking threads, never in async code"
+                            )]
+                            std::thread::sleep(std::time::Duration::from_millis(2));
+                        }
+                        let mut all = vec![mine];
+                        for h in helpers {
+                            all.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                        }
+                        all
+                    });
+                // A real failure wins over the cancellations it caused in other workers.
+                let mut failure: Option<Error> = None;
+                for r in results {
+                    match r {
+                        Ok((Collector::Stats(part), t)) => {
+                            main.merge(part);
+                            tally.add(&t);
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            if failure
+                                .as_ref()
+                                .is_none_or(|f| matches!(f, Error::Cancelled))
+                            {
+                                failure = Some(e);
                             }
                         }
                     }
-                    if let Some((cur, n)) = run {
-                        stats.add_bin(cur, n);
-                    }
-                    return ControlFlow::Continue(());
                 }
-                for i in 0..batch.len() {
-                    let message = batch
-                        .messages
-                        .as_ref()
-                        .and_then(|m| m.get(i))
-                        .map(String::as_str);
-                    bytes += EVENT_OVERHEAD + message.map_or(0, |m| m.len() as u64);
-                    let ev = Event {
-                        group: gi as u32,
-                        group_name: group,
-                        stream: &batch.stream,
-                        ts: batch.timestamps[i],
-                        seq: batch.seqs.get(i).copied().unwrap_or(0),
-                        ingestion_time: batch.ingestion_times.get(i).copied(),
-                        message,
-                    };
-                    if let (true, Collector::Stats(stats)) = (inplace, &mut *collector) {
-                        build_into(&mut scratch, &ev, needs, account, lambda, false);
-                        if streaming.iter().all(|op| step(op, &mut scratch, &ctx)) {
-                            matched += 1;
-                            stats.add(&scratch, &ctx);
-                        }
-                        continue;
-                    }
-                    let row = build(&ev, needs, width, account, lambda);
-                    push(row, streaming, &ctx, &mut |row| {
-                        matched += 1;
-                        collector.add(row, &ctx);
-                    });
+                if let Some(e) = failure {
+                    return Err(e);
                 }
-                if collector.buffered() > MAX_BUFFERED_ROWS {
-                    too_many = true;
-                    return ControlFlow::Break(());
-                }
-                ControlFlow::Continue(())
-            };
-            let st = match self.store.scan(group, &scan, &mut sink) {
-                Ok(st) => st,
-                Err(e) if e.kind() == lookout_storage::ErrorKind::NotFound => {
-                    return Err(Error::GroupNotFound(group.clone()));
-                }
-                Err(e) => return Err(e.into()),
-            };
-            self.stats.records_scanned += st.events as f64;
-            self.stats.log_groups_scanned += 1.0;
-            if cancelled {
-                return Err(Error::Cancelled);
             }
-            if too_many {
-                return Err(Error::InvalidParameter(format!(
-                    "the query would hold more than {MAX_BUFFERED_ROWS} rows in memory; \
-                     narrow the time range, add a filter, or sort with a limit"
-                )));
+            _ => {
+                let cancel = self.cancel;
+                for (gi, group) in groups.iter().enumerate() {
+                    env.scan_group(gi, group, collector, &mut tally, cancel)?;
+                }
             }
         }
-        self.stats.records_matched += matched as f64;
-        self.stats.bytes_scanned += bytes as f64;
+        self.stats.records_scanned += tally.scanned as f64;
+        self.stats.log_groups_scanned += tally.groups as f64;
+        self.stats.records_matched += tally.matched as f64;
+        self.stats.bytes_scanned += tally.bytes as f64;
         Ok(())
     }
 
@@ -426,6 +415,171 @@ impl Runner<'_> {
             };
         }
         Ok(rows)
+    }
+}
+
+/// Most threads one query scans with.
+const MAX_WORKERS: usize = 4;
+
+/// Counters of one scan (or one worker's share of it).
+#[derive(Default)]
+struct Tally {
+    matched: u64,
+    bytes: u64,
+    scanned: u64,
+    groups: u64,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Tally) {
+        self.matched += o.matched;
+        self.bytes += o.bytes;
+        self.scanned += o.scanned;
+        self.groups += o.groups;
+    }
+}
+
+/// What every scan worker shares (all of it `Sync`, unlike the caller's cancel check).
+#[derive(Clone, Copy)]
+struct Env<'a> {
+    store: &'a Store,
+    plan: &'a Plan,
+    pushdown: &'a Pushdown,
+    req: &'a Request,
+    streaming: &'a [Op],
+    start: i64,
+    end: i64,
+}
+
+impl Env<'_> {
+    /// Scans group `gi` through the streaming ops into `collector`.
+    fn scan_group(
+        &self,
+        gi: usize,
+        group: &str,
+        collector: &mut Collector,
+        tally: &mut Tally,
+        cancel: &dyn Fn() -> bool,
+    ) -> Result<(), Error> {
+        let plan = self.plan;
+        let streaming = self.streaming;
+        let needs = &plan.needs;
+        let width = plan.slots.len();
+        let ctx = Ctx {
+            now_secs: self.req.now_secs,
+            aggs: &[],
+        };
+        let streams = match &self.pushdown.streams {
+            Some(names) => StreamSelector::Names(names.clone()),
+            None => StreamSelector::All,
+        };
+        let mut cancelled = false;
+        let mut too_many = false;
+        // Rows feeding a stats are consumed at once: one row buffer serves every event.
+        let inplace = streaming.iter().all(|op| !matches!(op, Op::Unnest { .. }));
+        let bins = match &*collector {
+            Collector::Stats(s) if streaming.is_empty() => s.op.count_by_bin(),
+            _ => None,
+        };
+        let mut scratch = Row::empty(width);
+        let Tally {
+            matched,
+            bytes,
+            scanned,
+            groups,
+        } = tally;
+        let lambda = is_lambda_group(group);
+        let scan = Scan {
+            streams,
+            start: Some(self.start),
+            end: Some(self.end.saturating_add(1)),
+            predicates: self.pushdown.predicates(lambda),
+            fields: Vec::new(),
+            messages: needs.reads_message(),
+            ingestion_times: needs.ingestion_time.is_some(),
+        };
+        let account = self.req.account.as_str();
+        let mut sink = |batch: ScanBatch| {
+            if cancel() {
+                cancelled = true;
+                return ControlFlow::Break(());
+            }
+            if let (Some(step_ms), Collector::Stats(stats)) = (bins, &mut *collector) {
+                // Columnar path: count runs of equal bins straight off the timestamps.
+                *bytes += EVENT_OVERHEAD * batch.len() as u64;
+                *matched += batch.len() as u64;
+                let mut run: Option<(i64, u64)> = None;
+                for &ts in &batch.timestamps {
+                    let bin = ts.saturating_sub(ts.rem_euclid(step_ms));
+                    match &mut run {
+                        Some((cur, n)) if *cur == bin => *n += 1,
+                        _ => {
+                            if let Some((cur, n)) = run.replace((bin, 1)) {
+                                stats.add_bin(cur, n);
+                            }
+                        }
+                    }
+                }
+                if let Some((cur, n)) = run {
+                    stats.add_bin(cur, n);
+                }
+                return ControlFlow::Continue(());
+            }
+            for i in 0..batch.len() {
+                let message = batch
+                    .messages
+                    .as_ref()
+                    .and_then(|m| m.get(i))
+                    .map(String::as_str);
+                *bytes += EVENT_OVERHEAD + message.map_or(0, |m| m.len() as u64);
+                let ev = Event {
+                    group: gi as u32,
+                    group_name: group,
+                    stream: &batch.stream,
+                    ts: batch.timestamps[i],
+                    seq: batch.seqs.get(i).copied().unwrap_or(0),
+                    ingestion_time: batch.ingestion_times.get(i).copied(),
+                    message,
+                };
+                if let (true, Collector::Stats(stats)) = (inplace, &mut *collector) {
+                    build_into(&mut scratch, &ev, needs, account, lambda, false);
+                    if streaming.iter().all(|op| step(op, &mut scratch, &ctx)) {
+                        *matched += 1;
+                        stats.add(&scratch, &ctx);
+                    }
+                    continue;
+                }
+                let row = build(&ev, needs, width, account, lambda);
+                push(row, streaming, &ctx, &mut |row| {
+                    *matched += 1;
+                    collector.add(row, &ctx);
+                });
+            }
+            if collector.buffered() > MAX_BUFFERED_ROWS {
+                too_many = true;
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        };
+        let st = match self.store.scan(group, &scan, &mut sink) {
+            Ok(st) => st,
+            Err(e) if e.kind() == lookout_storage::ErrorKind::NotFound => {
+                return Err(Error::GroupNotFound(group.to_owned()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        *scanned += st.events;
+        *groups += 1;
+        if cancelled {
+            return Err(Error::Cancelled);
+        }
+        if too_many {
+            return Err(Error::InvalidParameter(format!(
+                "the query would hold more than {MAX_BUFFERED_ROWS} rows in memory; \
+                 narrow the time range, add a filter, or sort with a limit"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -523,7 +677,11 @@ impl Collector<'_> {
 /// Groups of one `stats`.
 struct StatsState<'a> {
     op: &'a StatsOp,
-    groups: FxMap<Vec<GroupKey>, (Vec<Value>, Vec<Acc>)>,
+    /// Per group: its key values as first seen, the index of the log group they were first
+    /// seen in (so merged worker states keep the sequential scan's choice), accumulators.
+    groups: FxMap<Vec<GroupKey>, (Vec<Value>, u32, Vec<Acc>)>,
+    /// Log group index of the rows being added.
+    origin: u32,
     key: Vec<GroupKey>,
     vals: Vec<Value>,
 }
@@ -535,12 +693,13 @@ impl<'a> StatsState<'a> {
             // One row even over zero input rows (spec U10).
             groups.insert(
                 Vec::new(),
-                (Vec::new(), op.aggs.iter().map(Acc::new).collect()),
+                (Vec::new(), 0, op.aggs.iter().map(Acc::new).collect()),
             );
         }
         StatsState {
             op,
             groups,
+            origin: 0,
             key: Vec::new(),
             vals: Vec::new(),
         }
@@ -553,10 +712,10 @@ impl<'a> StatsState<'a> {
         if !self.groups.contains_key(key.as_slice()) {
             let accs = self.op.aggs.iter().map(Acc::new).collect();
             self.groups
-                .insert(key.to_vec(), (vec![Value::Ts(bin)], accs));
+                .insert(key.to_vec(), (vec![Value::Ts(bin)], self.origin, accs));
         }
         if let Some(entry) = self.groups.get_mut(key.as_slice()) {
-            for acc in &mut entry.1 {
+            for acc in &mut entry.2 {
                 acc.add_count(n);
             }
         }
@@ -575,7 +734,7 @@ impl<'a> StatsState<'a> {
         if !self.groups.contains_key(self.key.as_slice()) {
             let accs = op.aggs.iter().map(Acc::new).collect();
             self.groups
-                .insert(self.key.clone(), (self.vals.clone(), accs));
+                .insert(self.key.clone(), (self.vals.clone(), self.origin, accs));
         }
         let Some(entry) = self.groups.get_mut(self.key.as_slice()) else {
             return;
@@ -584,25 +743,47 @@ impl<'a> StatsState<'a> {
             Some(v) => v.as_num().map_or(0, |t| t as i64),
             None => 0,
         };
-        for (spec, acc) in op.aggs.iter().zip(entry.1.iter_mut()) {
+        for (spec, acc) in op.aggs.iter().zip(entry.2.iter_mut()) {
             let v = spec.arg.as_ref().map(|e| eval(e, row, ctx));
             acc.add(v, ts);
         }
     }
 
+    /// Folds in a worker's state over other log groups (see [`StatsOp::mergeable`]).
+    fn merge(&mut self, other: StatsState<'_>) {
+        for (key, (vals, origin, accs)) in other.groups {
+            match self.groups.get_mut(key.as_slice()) {
+                Some(mine) => {
+                    if origin < mine.1 {
+                        mine.0 = vals;
+                        mine.1 = origin;
+                    }
+                    for (a, b) in mine.2.iter_mut().zip(accs) {
+                        a.merge(b);
+                    }
+                }
+                None => {
+                    self.groups.insert(key, (vals, origin, accs));
+                }
+            }
+        }
+    }
+
     fn finish(self, width: usize, ctx: &Ctx<'_>) -> Vec<Row> {
-        let mut groups: Vec<(Vec<Value>, Vec<Acc>)> = self.groups.into_values().collect();
+        let mut groups: Vec<_> = self.groups.into_iter().collect();
+        // Keys that compare equal (a number and a timestamp of the same value) fall back to
+        // their hash key, so the order never depends on the map's.
         groups.sort_by(|a, b| {
-            for (x, y) in a.0.iter().zip(&b.0) {
+            for (x, y) in a.1.0.iter().zip(&b.1.0) {
                 let o = sort_cmp(x, y);
                 if o != Ordering::Equal {
                     return o;
                 }
             }
-            Ordering::Equal
+            a.0.cmp(&b.0)
         });
         let mut out = Vec::with_capacity(groups.len());
-        for (keys, accs) in groups {
+        for (_, (keys, _, accs)) in groups {
             let mut row = Row::empty(width);
             for ((slot, _), v) in self.op.by.iter().zip(keys) {
                 row.set(*slot, v);

@@ -20,15 +20,22 @@ struct Walk<'a> {
     found: Vec<(usize, Value)>,
 }
 
+/// Wanted sets up to this size are matched by a linear prefix check, so subtrees no wanted
+/// path runs through are skipped without building their paths.
+const PREFIX_CHECK_MAX: usize = 8;
+
 impl Walk<'_> {
-    fn leaf(&mut self, v: Value) {
-        if self.count >= MAX_JSON_FIELDS {
-            return;
+    /// Whether some wanted path equals the current path or continues it past a `.`; when not,
+    /// the value under it is only counted.
+    fn leads_somewhere(&self) -> bool {
+        if self.wanted.len() > PREFIX_CHECK_MAX {
+            return true;
         }
-        self.count += 1;
-        if let Some(&slot) = self.wanted.get(self.path.as_str()) {
-            self.found.push((slot, v));
-        }
+        let p = self.path.as_bytes();
+        self.wanted.keys().any(|w| {
+            let w = w.as_bytes();
+            w.starts_with(p) && (w.len() == p.len() || w[p.len()] == b'.')
+        })
     }
 }
 
@@ -52,6 +59,7 @@ pub(crate) fn extract(
         Node {
             w: &mut w,
             depth: 0,
+            skip: false,
         },
     )
     .ok()?;
@@ -65,6 +73,8 @@ pub(crate) fn extract(
 struct Node<'w, 'a> {
     w: &'w mut Walk<'a>,
     depth: usize,
+    /// No wanted path runs through this value: leaves are counted, paths not built.
+    skip: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
@@ -109,6 +119,24 @@ impl<'de> Visitor<'de> for Key<'_> {
     }
 }
 
+impl Node<'_, '_> {
+    /// Counts one scalar leaf and keeps it when its path is wanted.
+    fn scalar(self, v: impl FnOnce() -> Value) {
+        if self.skip {
+            if self.w.count < MAX_JSON_FIELDS {
+                self.w.count += 1;
+            }
+            return;
+        }
+        if self.w.count < MAX_JSON_FIELDS {
+            self.w.count += 1;
+            if let Some(&slot) = self.w.wanted.get(self.w.path.as_str()) {
+                self.w.found.push((slot, v()));
+            }
+        }
+    }
+}
+
 impl<'de> Visitor<'de> for Node<'_, '_> {
     type Value = ();
 
@@ -117,33 +145,28 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.w.leaf(Value::Bool(v));
+        self.scalar(|| Value::Bool(v));
         Ok(())
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.w.leaf(Value::Num(v as f64));
+        self.scalar(|| Value::Num(v as f64));
         Ok(())
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.w.leaf(Value::Num(v as f64));
+        self.scalar(|| Value::Num(v as f64));
         Ok(())
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.w.leaf(Value::Num(v));
+        self.scalar(|| Value::Num(v));
         Ok(())
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
         // Only wanted strings are copied.
-        if self.w.count < MAX_JSON_FIELDS {
-            self.w.count += 1;
-            if let Some(&slot) = self.w.wanted.get(self.w.path.as_str()) {
-                self.w.found.push((slot, Value::Str(v.to_owned())));
-            }
-        }
+        self.scalar(|| Value::Str(v.to_owned()));
         Ok(())
     }
 
@@ -154,6 +177,20 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let top = self.depth == 0;
         let deep = !top && self.depth + 1 >= MAX_DEPTH;
+        if self.skip {
+            while map.next_key::<IgnoredAny>()?.is_some() {
+                if deep {
+                    map.next_value::<IgnoredAny>()?;
+                } else {
+                    map.next_value_seed(Node {
+                        w: self.w,
+                        depth: self.depth + 1,
+                        skip: true,
+                    })?;
+                }
+            }
+            return Ok(());
+        }
         loop {
             let len = self.w.path.len();
             let key = Key {
@@ -167,9 +204,11 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
             if deep {
                 map.next_value::<IgnoredAny>()?;
             } else {
+                let skip = !self.w.leads_somewhere();
                 map.next_value_seed(Node {
                     w: self.w,
                     depth: self.depth + 1,
+                    skip,
                 })?;
             }
             self.w.path.truncate(len);
@@ -181,14 +220,18 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         let mut i = 0usize;
         loop {
             let len = self.w.path.len();
-            self.w.path.push('.');
-            self.w.path.push_str(itoa(i).as_str());
+            if !self.skip {
+                self.w.path.push('.');
+                self.w.path.push_str(itoa(i).as_str());
+            }
             let more = if deep {
                 seq.next_element::<IgnoredAny>()?.is_some()
             } else {
+                let skip = self.skip || !self.w.leads_somewhere();
                 seq.next_element_seed(Node {
                     w: self.w,
                     depth: self.depth + 1,
+                    skip,
                 })?
                 .is_some()
             };
@@ -243,6 +286,29 @@ mod tests {
         assert_eq!(
             extract(&msg, &wanted, true),
             Some(vec![(0, Value::Num(199.0))])
+        );
+    }
+
+    #[test]
+    fn skipped_subtrees_still_count_towards_the_limit() {
+        let items: Vec<String> = (0..250).map(|i| i.to_string()).collect();
+        let msg = format!(r#"{{"x":{{"y":[{}]}},"f":1}}"#, items.join(","));
+        let wanted: FxMap<String, usize> = [("f".to_owned(), 0)].into_iter().collect();
+        assert_eq!(extract(&msg, &wanted, true), Some(Vec::new()));
+        let msg = r#"{"x":{"y":[1,2]},"xy":{"z":3},"x.y":{"1":4},"f":"v"}"#;
+        let wanted: FxMap<String, usize> = [("x.y.1", 0), ("f", 1)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let mut got = extract(msg, &wanted, true).unwrap_or_default();
+        got.sort_by_key(|(s, _)| *s);
+        assert_eq!(
+            got,
+            [
+                (0, Value::Num(2.0)),
+                (0, Value::Num(4.0)),
+                (1, Value::Str("v".into()))
+            ]
         );
     }
 }

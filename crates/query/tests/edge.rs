@@ -84,3 +84,32 @@ fn columnar_bins_match_the_row_path() {
         run(&store, "filter 1 = 1 | stats count(*) as n by bin(5m)")
     );
 }
+
+#[test]
+fn parallel_stats_match_the_sequential_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+    crate::conformance::load(&store).unwrap();
+    for (aggs, tail) in [
+        (
+            "stats count(*) as n, count_distinct(@logStream) as d, pct(@duration, 90) as p",
+            " by @log",
+        ),
+        (
+            "stats count(*) as n, count(@type) as t",
+            " by @type, bin(1h)",
+        ),
+        ("filter @message like /e/ | stats count(*) as n", ""),
+    ] {
+        let q = format!("{aggs}{tail}");
+        let merged = run(&store, &q);
+        // A sum is not merged across workers, so this variant scans on one thread.
+        let sequential: Vec<Vec<(String, String)>> =
+            run(&store, &format!("{aggs}, sum(0) as zz{tail}"))
+                .into_iter()
+                .map(|r| r.into_iter().filter(|(k, _)| k != "zz").collect())
+                .collect();
+        assert!(!merged.is_empty());
+        assert_eq!(merged, sequential, "{q}");
+    }
+}
