@@ -683,7 +683,6 @@ struct StatsState<'a> {
     /// Log group index of the rows being added.
     origin: u32,
     key: Vec<GroupKey>,
-    vals: Vec<Value>,
 }
 
 impl<'a> StatsState<'a> {
@@ -701,7 +700,6 @@ impl<'a> StatsState<'a> {
             groups,
             origin: 0,
             key: Vec::new(),
-            vals: Vec::new(),
         }
     }
 
@@ -722,19 +720,18 @@ impl<'a> StatsState<'a> {
     }
 
     fn add(&mut self, row: &Row, ctx: &Ctx<'_>) {
-        // Scratch buffers: a row of an existing group allocates nothing for its key.
-        self.vals.clear();
+        // A scratch key: a row of an existing group copies nothing into the map; the key
+        // values are evaluated again only for a new group.
         self.key.clear();
         for (_, e) in &self.op.by {
-            let v = eval(e, row, ctx);
-            self.key.push(v.group_key());
-            self.vals.push(v);
+            self.key.push(eval(e, row, ctx).into_group_key());
         }
         let op = self.op;
         if !self.groups.contains_key(self.key.as_slice()) {
             let accs = op.aggs.iter().map(Acc::new).collect();
+            let vals = op.by.iter().map(|(_, e)| eval(e, row, ctx)).collect();
             self.groups
-                .insert(self.key.clone(), (self.vals.clone(), self.origin, accs));
+                .insert(self.key.clone(), (vals, self.origin, accs));
         }
         let Some(entry) = self.groups.get_mut(self.key.as_slice()) else {
             return;

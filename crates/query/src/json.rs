@@ -47,6 +47,15 @@ pub(crate) fn extract(
     wanted: &FxMap<String, usize>,
     whole: bool,
 ) -> Option<Vec<(usize, Value)>> {
+    crate::json_fast::extract(text, wanted, whole).or_else(|| extract_full(text, wanted, whole))
+}
+
+/// [`extract`] through serde, for any input.
+pub(crate) fn extract_full(
+    text: &str,
+    wanted: &FxMap<String, usize>,
+    whole: bool,
+) -> Option<Vec<(usize, Value)>> {
     let mut w = Walk {
         wanted,
         path: String::new(),
@@ -295,12 +304,17 @@ mod tests {
         let msg = format!(r#"{{"x":{{"y":[{}]}},"f":1}}"#, items.join(","));
         let wanted: FxMap<String, usize> = [("f".to_owned(), 0)].into_iter().collect();
         assert_eq!(extract(&msg, &wanted, true), Some(Vec::new()));
+        assert_eq!(extract_full(&msg, &wanted, true), Some(Vec::new()));
         let msg = r#"{"x":{"y":[1,2]},"xy":{"z":3},"x.y":{"1":4},"f":"v"}"#;
         let wanted: FxMap<String, usize> = [("x.y.1", 0), ("f", 1)]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-        let mut got = extract(msg, &wanted, true).unwrap_or_default();
+        assert_eq!(
+            extract(msg, &wanted, true),
+            extract_full(msg, &wanted, true)
+        );
+        let mut got = extract_full(msg, &wanted, true).unwrap_or_default();
         got.sort_by_key(|(s, _)| *s);
         assert_eq!(
             got,

@@ -59,6 +59,7 @@ mod explain;
 mod func;
 mod fx;
 mod json;
+mod json_fast;
 mod pattern;
 mod plan;
 mod ptr;

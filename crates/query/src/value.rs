@@ -142,6 +142,14 @@ impl Value {
     }
 
     /// A key usable as a hash key for grouping, dedup and distinct counting.
+    /// [`Value::group_key`], keeping a string's buffer.
+    pub(crate) fn into_group_key(self) -> GroupKey {
+        match self {
+            Value::Str(s) => GroupKey::Text(s),
+            other => other.group_key(),
+        }
+    }
+
     pub(crate) fn group_key(&self) -> GroupKey {
         match self {
             Value::Null | Value::Json(_) => GroupKey::Null,
