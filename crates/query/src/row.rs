@@ -115,12 +115,18 @@ pub(crate) fn build_into(
         row.set(s, Value::Str(msg.to_owned()));
     }
     if lambda && !needs.lambda.is_empty() {
-        let fields = lambda_fields(msg);
-        for (name, slot) in &needs.lambda {
-            if let Some((_, v)) = fields.iter().find(|(n, _)| n == name) {
-                row.set(*slot, v.clone());
-            }
-        }
+        // The first occurrence of a field wins; its slot is still null until then.
+        lambda_each(
+            msg,
+            &|name| needs.lambda.iter().any(|(n, _)| n == name),
+            &mut |name, v| {
+                if let Some((_, slot)) = needs.lambda.iter().find(|(n, _)| n == name)
+                    && row.vals.get(*slot).is_some_and(Value::is_null)
+                {
+                    row.set(*slot, v);
+                }
+            },
+        );
     }
     if !needs.json.is_empty() {
         for (slot, v) in json_fields(msg, lambda, &needs.json) {
@@ -238,6 +244,19 @@ fn leaf(
 /// Fields of a Lambda platform line: START, END, REPORT (spec §4.4).
 pub(crate) fn lambda_fields(msg: &str) -> Vec<(String, Value)> {
     let mut out = Vec::new();
+    lambda_each(msg, &|_| true, &mut |name, v| {
+        out.push((name.to_owned(), v))
+    });
+    out
+}
+
+/// Calls `out` with each Lambda platform field of `msg` whose name `want` accepts, in line
+/// order; values of unwanted fields are never built.
+pub(crate) fn lambda_each(
+    msg: &str,
+    want: &dyn Fn(&str) -> bool,
+    out: &mut dyn FnMut(&'static str, Value),
+) {
     let (kind, rest) = if let Some(r) = msg.strip_prefix("START RequestId: ") {
         ("START", r)
     } else if let Some(r) = msg.strip_prefix("END RequestId: ") {
@@ -245,41 +264,48 @@ pub(crate) fn lambda_fields(msg: &str) -> Vec<(String, Value)> {
     } else if let Some(r) = msg.strip_prefix("REPORT RequestId: ") {
         ("REPORT", r)
     } else {
-        return out;
+        return;
     };
-    out.push(("@type".to_owned(), Value::Str(kind.to_owned())));
-    let id: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
-    if !id.is_empty() {
-        out.push(("@requestId".to_owned(), Value::Str(id)));
+    if want("@type") {
+        out("@type", Value::Str(kind.to_owned()));
+    }
+    if want("@requestId") {
+        let id: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+        if !id.is_empty() {
+            out("@requestId", Value::Str(id));
+        }
     }
     if kind != "REPORT" {
-        return out;
+        return;
     }
     for part in rest.split('\t') {
         let Some((key, val)) = part.split_once(':') else {
             continue;
         };
-        let mut words = val.split_whitespace();
-        let number = words.next().and_then(crate::value::parse_number);
-        let unit = words.next().unwrap_or("");
-        let Some(n) = number else {
-            if key.trim() == "XRAY TraceId" {
-                out.push(("@xrayTraceId".to_owned(), Value::Str(val.trim().to_owned())));
-            }
-            continue;
-        };
-        let scale = if unit == "MB" { 1_000_000.0 } else { 1.0 };
         let name = match key.trim() {
             "Duration" => "@duration",
             "Billed Duration" => "@billedDuration",
             "Memory Size" => "@memorySize",
             "Max Memory Used" => "@maxMemoryUsed",
             "Init Duration" => "@initDuration",
+            "XRAY TraceId" => "@xrayTraceId",
             _ => continue,
         };
-        out.push((name.to_owned(), Value::Num(n * scale)));
+        if !want(name) {
+            continue;
+        }
+        let mut words = val.split_whitespace();
+        let number = words.next().and_then(crate::value::parse_number);
+        let unit = words.next().unwrap_or("");
+        match number {
+            Some(n) if name != "@xrayTraceId" => {
+                let scale = if unit == "MB" { 1_000_000.0 } else { 1.0 };
+                out(name, Value::Num(n * scale));
+            }
+            None if name == "@xrayTraceId" => out(name, Value::Str(val.trim().to_owned())),
+            _ => {}
+        }
     }
-    out
 }
 
 #[cfg(test)]
