@@ -8,24 +8,7 @@ benchmark's peer.
 
 usage: bench-query-duckdb.py EVENTS.jsonl NEEDLE [--runs N] [--jsonl-runs N] [--formats parquet,jsonl]
 """
-import argparse
-import json
-import os
-import statistics
-import time
-
-import duckdb
-
-
-def timed(con, sql, params, runs):
-    con.execute(sql, params).fetchall()
-    times, rows = [], None
-    for _ in range(runs):
-        t = time.perf_counter()
-        rows = con.execute(sql, params).fetchall()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), rows
-
+from duckdb_peer import Corpus, parse_args
 
 # JSON fields come only from messages that are a JSON object, as Lookout discovers them.
 def js(field):
@@ -60,30 +43,10 @@ QUERIES = {
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("jsonl")
-    ap.add_argument("needle")
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--jsonl-runs", type=int, default=1)
-    ap.add_argument("--formats", default="parquet,jsonl", help="comma-separated subset")
-    a = ap.parse_args()
-    parquet = a.jsonl + ".zstd.parquet"
-    con = duckdb.connect()
-    cols = "{'logGroup': 'VARCHAR', 'logStream': 'VARCHAR', 'timestamp': 'BIGINT', 'message': 'VARCHAR'}"
-    src_json = f"read_json('{a.jsonl}', format='newline_delimited', columns={cols})"
-    if not os.path.exists(parquet):
-        con.execute(f"COPY (SELECT * FROM {src_json}) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
-    out = {"duckdb": duckdb.__version__, "threads": con.execute("SELECT current_setting('threads')").fetchone()[0]}
-    formats = a.formats.split(",")
-    for fmt, src, runs in (("parquet", f"read_parquet('{parquet}')", a.runs), ("jsonl", src_json, a.jsonl_runs)):
-        if fmt not in formats:
-            continue
-        for name, sql in QUERIES.items():
-            params = [a.needle, a.needle] if name == "needle" else []
-            ms, rows = timed(con, sql.replace("{src}", src), params, runs)
-            out[f"{fmt}_{name}_ms"] = ms
-            out[f"{fmt}_{name}"] = [list(r) for r in rows]
-    print(json.dumps(out, default=str))
+    a = parse_args(runs=5, jsonl_runs=1)
+    corpus = Corpus(a.jsonl)
+    needle = lambda name: [a.needle, a.needle] if name == "needle" else []  # noqa: E731
+    corpus.run(a, QUERIES, needle, corpus.header())
 
 
 if __name__ == "__main__":
