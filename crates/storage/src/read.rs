@@ -9,13 +9,13 @@ use std::sync::Arc;
 use lookout_model::StoredEvent;
 
 use crate::bloom::{
-    MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, interior_tokens, token_hash, tokens,
+    Bloom, MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, interior_tokens, token_hash, tokens,
 };
 use crate::error::StorageError;
 use crate::fields::{Flat, field_of};
 use crate::memtable::Row;
 use crate::metastore::{GroupRecord, SegmentRecord};
-use crate::segment::{self, BlockMeta, Decoded, FieldColumn, SegmentIndex, Want};
+use crate::segment::{self, BlockMeta, Decoded, FieldColumn, Run, SegmentIndex, Want};
 use crate::store::{Inner, Store, now_ms, retention_cutoff};
 
 /// Which streams of a group a read covers.
@@ -192,8 +192,9 @@ pub struct ScanStats {
     pub events: u64,
 }
 
-/// A block that survived pruning: stream name, segment key, segment index, block number.
-type Candidate = (Arc<str>, Arc<str>, Arc<SegmentIndex>, usize);
+/// A block that survived pruning: segment key, segment index, block number, and the
+/// block's runs (streams) that the read covers.
+type Candidate = (Arc<str>, Arc<SegmentIndex>, usize, Vec<u32>);
 
 enum SrcKind {
     Mem(Vec<Row>),
@@ -201,10 +202,13 @@ enum SrcKind {
         key: Arc<str>,
         index: Arc<SegmentIndex>,
         block: usize,
+        /// Runs of the block the read covers, ascending.
+        runs: Vec<u32>,
     },
 }
 
 struct Src {
+    /// The stream of memtable rows (a block's streams are in its runs).
     stream_id: u64,
     min_key: Key,
     max_key: Key,
@@ -306,11 +310,16 @@ impl Inner {
         if bytes.len() != split + segment::FOOTER_LEN {
             return Err(corrupt("short index read"));
         }
-        let (off, len, crc) = segment::decode_footer(&bytes[split..])?;
-        if off != seg.index_offset || len != seg.index_len {
+        let f = segment::decode_footer(&bytes[split..])?;
+        if f.offset != seg.index_offset || f.len != seg.index_len {
             return Err(corrupt("footer disagrees with catalogue"));
         }
-        let ix = Arc::new(segment::decode_index(&bytes[..split], Some(crc), off)?);
+        let ix = Arc::new(segment::decode_index(
+            &bytes[..split],
+            Some(f.crc),
+            f.offset,
+            f.grammar,
+        )?);
         self.index_cache.lock().insert(seg.key.clone(), ix.clone());
         Ok(ix)
     }
@@ -323,12 +332,14 @@ impl Inner {
         }
     }
 
-    /// Memtable rows and segment blocks that may hold events of `streams` within `b`.
+    /// Memtable rows and segment blocks that may hold events of `streams` within `b`;
+    /// segments whose bloom rules out `plan` are skipped without looking at their blocks.
     fn sources(
         &self,
         g: &GroupRecord,
         streams: &HashMap<u64, Arc<str>>,
         b: &Bounds,
+        plan: &[Prune<'_>],
         stats: &mut ScanStats,
     ) -> Result<Vec<Src>, StorageError> {
         let mut out = Vec::new();
@@ -376,24 +387,46 @@ impl Inner {
                     continue;
                 }
             };
+            if let Some(bloom) = &index.bloom
+                && !bloom_may_match(bloom, plan)
+            {
+                stats.blocks += index.blocks.len() as u64;
+                stats.pruned_by_index += index.blocks.len() as u64;
+                continue;
+            }
             let key: Arc<str> = Arc::from(seg.key.as_str());
             for (i, blk) in index.blocks.iter().enumerate() {
-                if !streams.contains_key(&blk.stream_id) {
+                let mut runs = Vec::new();
+                let mut selected = false;
+                let (mut lo, mut hi) = ((i64::MAX, u64::MAX), (i64::MIN, 0));
+                for (j, run) in blk.runs.iter().enumerate() {
+                    if !streams.contains_key(&run.stream_id) {
+                        continue;
+                    }
+                    selected = true;
+                    if b.overlaps(run.min_key(), run.max_key()) {
+                        runs.push(j as u32);
+                        lo = lo.min(run.min_key());
+                        hi = hi.max(run.max_key());
+                    }
+                }
+                if !selected {
                     continue;
                 }
                 stats.blocks += 1;
-                if !b.overlaps(blk.min_key(), blk.max_key()) {
+                if runs.is_empty() {
                     stats.pruned_by_time += 1;
                     continue;
                 }
                 out.push(Src {
-                    stream_id: blk.stream_id,
-                    min_key: blk.min_key(),
-                    max_key: blk.max_key(),
+                    stream_id: 0,
+                    min_key: lo,
+                    max_key: hi,
                     kind: SrcKind::Block {
                         key: key.clone(),
                         index: index.clone(),
                         block: i,
+                        runs,
                     },
                 });
             }
@@ -444,17 +477,27 @@ impl Inner {
         Ok(merged.into_iter().map(|(lo, _)| lo).zip(got).collect())
     }
 
-    /// Rows of a source within the bounds that satisfy `keep`.
+    /// Rows of a source within the bounds that satisfy `keep`, with their streams.
     fn rows_of(
         &self,
         src: Src,
         b: &Bounds,
         keep: &dyn Fn(&str) -> bool,
         stats: &mut ScanStats,
-    ) -> Vec<Row> {
+    ) -> Vec<(u64, Row)> {
+        let sid = src.stream_id;
         match src.kind {
-            SrcKind::Mem(rows) => rows.into_iter().filter(|r| keep(&r.msg)).collect(),
-            SrcKind::Block { key, index, block } => {
+            SrcKind::Mem(rows) => rows
+                .into_iter()
+                .filter(|r| keep(&r.msg))
+                .map(|r| (sid, r))
+                .collect(),
+            SrcKind::Block {
+                key,
+                index,
+                block,
+                runs,
+            } => {
                 let Some(blk) = index.blocks.get(block) else {
                     return Vec::new();
                 };
@@ -466,21 +509,27 @@ impl Inner {
                 stats.decoded += 1;
                 match self.decode(&key, &index, blk, &want) {
                     Ok(d) => {
-                        let msgs = d.messages.unwrap_or_default();
+                        let mut msgs = d.messages.unwrap_or_default();
                         let mut out = Vec::new();
-                        for (i, m) in msgs.into_iter().enumerate() {
-                            let (Some(&ts), Some(&seq), Some(&ingest)) =
-                                (d.ts.get(i), d.seq.get(i), d.ingest.get(i))
-                            else {
-                                break;
-                            };
-                            if b.admits((ts, seq)) && keep(&m) {
-                                out.push(Row {
-                                    ts,
-                                    ingest,
-                                    seq,
-                                    msg: m,
-                                });
+                        for run in runs.iter().filter_map(|&j| blk.runs.get(j as usize)) {
+                            for i in run.rows() {
+                                let (Some(&ts), Some(&seq), Some(&ingest), Some(m)) =
+                                    (d.ts.get(i), d.seq.get(i), d.ingest.get(i), msgs.get_mut(i))
+                                else {
+                                    break;
+                                };
+                                if b.admits((ts, seq)) && keep(m) {
+                                    let msg = std::mem::take(m);
+                                    out.push((
+                                        run.stream_id,
+                                        Row {
+                                            ts,
+                                            ingest,
+                                            seq,
+                                            msg,
+                                        },
+                                    ));
+                                }
                             }
                         }
                         out
@@ -529,12 +578,7 @@ impl Inner {
                 more = true;
                 break;
             }
-            let sid = src.stream_id;
-            got.extend(
-                self.rows_of(src, b, keep, &mut stats)
-                    .into_iter()
-                    .map(|r| (sid, r)),
-            );
+            got.extend(self.rows_of(src, b, keep, &mut stats));
             if got.len() >= limit {
                 match dir {
                     Direction::Forward => got.sort_unstable_by_key(|(_, r)| r.key()),
@@ -584,18 +628,22 @@ pub(crate) fn read_all_rows(
     let mut out = Vec::with_capacity(index.blocks.len());
     for blk in &index.blocks {
         let d = inner.decode(&seg.key, &index, blk, &want)?;
-        let msgs = d.messages.unwrap_or_default();
-        let rows = msgs
-            .into_iter()
-            .zip(d.ts.iter().zip(d.seq.iter().zip(d.ingest.iter())))
-            .map(|(m, (&ts, (&seq, &ingest)))| Row {
-                ts,
-                ingest,
-                seq,
-                msg: m,
-            })
-            .collect();
-        out.push((blk.stream_id, rows));
+        let mut msgs = d.messages.unwrap_or_default().into_iter();
+        let mut keys = d.ts.iter().zip(d.seq.iter().zip(d.ingest.iter()));
+        for run in &blk.runs {
+            let rows = msgs
+                .by_ref()
+                .take(run.count as usize)
+                .zip(keys.by_ref())
+                .map(|(m, (&ts, (&seq, &ingest)))| Row {
+                    ts,
+                    ingest,
+                    seq,
+                    msg: m,
+                })
+                .collect();
+            out.push((run.stream_id, rows));
+        }
     }
     Ok(out)
 }
@@ -635,6 +683,14 @@ fn prune_plan(preds: &[Predicate]) -> Vec<Prune<'_>> {
             },
         })
         .collect()
+}
+
+/// Whether a segment's bloom admits every token and field value the plan needs.
+fn bloom_may_match(bloom: &Bloom, plan: &[Prune<'_>]) -> bool {
+    plan.iter().all(|p| match p {
+        Prune::Tokens(hashes) => hashes.iter().all(|&h| bloom.may_contain(h)),
+        Prune::Field { hash, .. } => hash.is_none_or(|h| bloom.may_contain(h)),
+    })
 }
 
 /// How a block can be skipped without decoding it, given the predicates.
@@ -705,21 +761,25 @@ fn column_from_messages(msgs: &[&str], path: &str) -> FieldColumn {
 
 /// The selected rows of a column, with a dictionary of only the values they use.
 fn select(col: &FieldColumn, rows: &[usize]) -> FieldColumn {
-    let mut remap: HashMap<u32, u32> = HashMap::new();
+    // Dense remap table: codes index the block's dictionary directly.
+    let mut remap: Vec<u32> = vec![0; col.dict.len() + 1];
     let mut out = FieldColumn {
         dict: Vec::new(),
         codes: Vec::with_capacity(rows.len()),
     };
     for &i in rows {
-        let c = col.codes.get(i).copied().unwrap_or(0);
-        let code = if c == 0 {
-            0
-        } else {
-            *remap.entry(c).or_insert_with(|| {
+        let c = col.codes.get(i).copied().unwrap_or(0) as usize;
+        let code = match remap.get(c) {
+            None | Some(0) if c == 0 => 0,
+            Some(&m) if m != 0 => m,
+            Some(_) => {
                 out.dict
-                    .push(col.dict.get(c as usize - 1).cloned().unwrap_or_default());
-                out.dict.len() as u32
-            })
+                    .push(col.dict.get(c - 1).cloned().unwrap_or_default());
+                let m = out.dict.len() as u32;
+                remap[c] = m;
+                m
+            }
+            None => 0,
         };
         out.codes.push(code);
     }
@@ -753,7 +813,7 @@ impl Store {
         b.before = r.before;
         let streams = Arc::new(HashMap::from([(s.id, Arc::<str>::from(s.name))]));
         let mut stats = ScanStats::default();
-        let srcs = self.inner.sources(&g, &streams, &b, &mut stats)?;
+        let srcs = self.inner.sources(&g, &streams, &b, &[], &mut stats)?;
         let (rows, _) = self
             .inner
             .ordered(srcs, &b, r.direction, r.limit, &|_| true);
@@ -773,7 +833,7 @@ impl Store {
         let mut b = bounds(&g, r.start, r.end);
         b.after = r.after;
         let mut stats = ScanStats::default();
-        let srcs = self.inner.sources(&g, &streams, &b, &mut stats)?;
+        let srcs = self.inner.sources(&g, &streams, &b, &[], &mut stats)?;
         let (rows, more) = self
             .inner
             .ordered(srcs, &b, Direction::Forward, r.limit, matches);
@@ -799,7 +859,8 @@ impl Store {
         let streams = self.inner.resolve(&g, &scan.streams)?;
         let b = bounds(&g, scan.start, scan.end);
         let mut stats = ScanStats::default();
-        let srcs = self.inner.sources(&g, &streams, &b, &mut stats)?;
+        let plan = prune_plan(&scan.predicates);
+        let srcs = self.inner.sources(&g, &streams, &b, &plan, &mut stats)?;
         let need_msgs = scan.messages || needs_messages(&scan.predicates);
         // Field columns needed to evaluate FieldEquals without the message.
         let mut wanted: Vec<String> = scan.fields.clone();
@@ -810,17 +871,16 @@ impl Store {
                 wanted.push(path.clone());
             }
         }
-        let plan = prune_plan(&scan.predicates);
         // Memtable rows first; surviving blocks are then fetched per segment with
         // coalesced range reads (one read for neighbouring blocks) and decoded.
         let mut blocks: Vec<Candidate> = Vec::new();
         let mut stopped = false;
         for src in srcs {
-            let Some(name) = streams.get(&src.stream_id).cloned() else {
-                continue;
-            };
             match src.kind {
                 SrcKind::Mem(rows) => {
+                    let Some(name) = streams.get(&src.stream_id).cloned() else {
+                        continue;
+                    };
                     if stopped {
                         continue;
                     }
@@ -831,7 +891,12 @@ impl Store {
                     stats.events += batch.len() as u64;
                     stopped = sink(batch).is_break();
                 }
-                SrcKind::Block { key, index, block } => {
+                SrcKind::Block {
+                    key,
+                    index,
+                    block,
+                    runs,
+                } => {
                     let Some(blk) = index.blocks.get(block) else {
                         continue;
                     };
@@ -839,7 +904,7 @@ impl Store {
                         stats.pruned_by_index += 1;
                         continue;
                     }
-                    blocks.push((name, key, index, block));
+                    blocks.push((key, index, block, runs));
                 }
             }
         }
@@ -850,7 +915,7 @@ impl Store {
         while let Some(first) = rest.first() {
             let n = rest
                 .iter()
-                .take_while(|b| Arc::ptr_eq(&b.1, &first.1))
+                .take_while(|b| Arc::ptr_eq(&b.0, &first.0))
                 .count();
             let (head, tail) = rest.split_at(n);
             segs.push(head);
@@ -861,6 +926,7 @@ impl Store {
         }
         let job = SegScan {
             inner: &self.inner,
+            streams: &streams,
             scan,
             wanted: &wanted,
             bounds: &b,
@@ -971,6 +1037,7 @@ const PARALLEL_MIN_BLOCKS: usize = 64;
 /// What every segment of one scan shares.
 struct SegScan<'a> {
     inner: &'a Inner,
+    streams: &'a HashMap<u64, Arc<str>>,
     scan: &'a Scan,
     wanted: &'a [String],
     bounds: &'a Bounds,
@@ -981,12 +1048,12 @@ impl SegScan<'_> {
     /// Fetches the surviving blocks of one segment with coalesced range reads and decodes
     /// them into batches.
     fn run(&self, group: &[Candidate], stats: &mut ScanStats, out: &mut Vec<ScanBatch>) {
-        let Some((_, key, _, _)) = group.first() else {
+        let Some((key, _, _, _)) = group.first() else {
             return;
         };
         let wants: Vec<Want<'_>> = group
             .iter()
-            .map(|(_, _, index, block)| {
+            .map(|(_, index, block, _)| {
                 // Fields the block has but did not columnize come from the messages.
                 let from_msgs = index.blocks.get(*block).is_some_and(|blk| {
                     self.wanted
@@ -1001,7 +1068,7 @@ impl SegScan<'_> {
             })
             .collect();
         let mut ranges = Vec::new();
-        for ((_, _, index, block), w) in group.iter().zip(&wants) {
+        for ((_, index, block, _), w) in group.iter().zip(&wants) {
             if let Some(blk) = index.blocks.get(*block) {
                 segment::block_ranges(blk, w, &mut ranges);
             }
@@ -1015,18 +1082,19 @@ impl SegScan<'_> {
             }
         };
         let bufs: Vec<(u64, &[u8])> = buffers.iter().map(|(o, b)| (*o, &b[..])).collect();
-        for ((name, _, index, block), want) in group.iter().zip(&wants) {
+        for ((_, index, block, runs), want) in group.iter().zip(&wants) {
             let Some(blk) = index.blocks.get(*block) else {
                 continue;
             };
             stats.decoded += 1;
             match segment::decode_block_in(index.dict.as_deref(), blk, &bufs, want, true) {
                 Ok(d) => {
-                    let batch =
-                        scan_decoded(name.clone(), d, blk, self.bounds, self.scan, self.wanted);
-                    if !batch.is_empty() {
-                        out.push(batch);
-                    }
+                    let runs: Vec<(Arc<str>, &Run)> = runs
+                        .iter()
+                        .filter_map(|&j| blk.runs.get(j as usize))
+                        .filter_map(|r| Some((self.streams.get(&r.stream_id)?.clone(), r)))
+                        .collect();
+                    scan_decoded(d, blk, &runs, self.bounds, self.scan, self.wanted, out);
                 }
                 Err(e) => {
                     stats.corrupt += 1;
@@ -1038,18 +1106,20 @@ impl SegScan<'_> {
     }
 }
 
+/// Hands the admitted rows of each run of a decoded block to `out`, one batch per run.
 fn scan_decoded(
-    stream: Arc<str>,
     d: Decoded,
     blk: &BlockMeta,
+    runs: &[(Arc<str>, &Run)],
     b: &Bounds,
     scan: &Scan,
     wanted: &[String],
-) -> ScanBatch {
+    out: &mut Vec<ScanBatch>,
+) {
     let Decoded {
-        ts,
-        ingest,
-        seq,
+        mut ts,
+        mut ingest,
+        mut seq,
         messages,
         fields,
     } = d;
@@ -1090,76 +1160,85 @@ fn scan_decoded(
             other => text_preds.push(other.clone()),
         }
     }
-    // A block wholly inside the bounds with no row predicate hands its columns over as
-    // they are (the common case of aggregations over a time range).
-    let whole = field_codes.is_empty()
-        && text_preds.is_empty()
-        && b.after.is_none()
-        && b.before.is_none()
-        && blk.min_ts >= b.start
-        && blk.max_ts < b.end
-        && seq.len() == n
+    let complete = seq.len() == n
         && (!scan.ingestion_times || ingest.len() == n)
         && (!scan.messages || messages.len() == n);
-    if whole {
-        cols.truncate(scan.fields.len());
-        return ScanBatch {
-            stream,
-            timestamps: ts,
-            seqs: seq,
+    let no_row_preds =
+        field_codes.is_empty() && text_preds.is_empty() && b.after.is_none() && b.before.is_none();
+    for (stream, run) in runs {
+        let range = run.rows();
+        if range.end > n {
+            continue;
+        }
+        // A run wholly inside the bounds with no row predicate is handed over without
+        // row-by-row selection (the common case of aggregations over a time range); the
+        // only run of a block hands its columns over as they are.
+        let whole = no_row_preds && complete && run.min_ts >= b.start && run.max_ts < b.end;
+        if whole && range.len() == n {
+            cols.truncate(scan.fields.len());
+            out.push(ScanBatch {
+                stream: stream.clone(),
+                timestamps: std::mem::take(&mut ts),
+                seqs: std::mem::take(&mut seq),
+                ingestion_times: if scan.ingestion_times {
+                    std::mem::take(&mut ingest)
+                } else {
+                    Vec::new()
+                },
+                messages: scan.messages.then(|| std::mem::take(&mut messages)),
+                fields: std::mem::take(&mut cols),
+            });
+            return;
+        }
+        let rows: Vec<usize> = if whole {
+            range.collect()
+        } else {
+            range
+                .filter(|&i| {
+                    let (Some(&t), Some(&q)) = (ts.get(i), seq.get(i)) else {
+                        return false;
+                    };
+                    b.admits((t, q))
+                        && field_codes
+                            .iter()
+                            .all(|&(j, code)| cols[j].codes.get(i) == Some(&code))
+                        && (text_preds.is_empty()
+                            || row_matches(
+                                &text_preds,
+                                messages.get(i).map(String::as_str),
+                                &|_| None,
+                            ))
+                })
+                .collect()
+        };
+        if rows.is_empty() {
+            continue;
+        }
+        out.push(ScanBatch {
+            stream: stream.clone(),
+            timestamps: rows.iter().filter_map(|&i| ts.get(i).copied()).collect(),
+            seqs: rows.iter().filter_map(|&i| seq.get(i).copied()).collect(),
             ingestion_times: if scan.ingestion_times {
-                ingest
+                rows.iter()
+                    .filter_map(|&i| ingest.get(i).copied())
+                    .collect()
             } else {
                 Vec::new()
             },
-            messages: scan.messages.then_some(messages),
-            fields: cols,
-        };
-    }
-    let mut rows = Vec::new();
-    for i in 0..n {
-        let (Some(&t), Some(&q)) = (ts.get(i), seq.get(i)) else {
-            break;
-        };
-        if !b.admits((t, q)) {
-            continue;
-        }
-        if !field_codes
-            .iter()
-            .all(|&(j, code)| cols[j].codes.get(i) == Some(&code))
-        {
-            continue;
-        }
-        if text_preds.is_empty()
-            || row_matches(&text_preds, messages.get(i).map(String::as_str), &|_| None)
-        {
-            rows.push(i);
-        }
-    }
-    ScanBatch {
-        stream,
-        timestamps: rows.iter().map(|&i| ts[i]).collect(),
-        seqs: rows.iter().map(|&i| seq[i]).collect(),
-        ingestion_times: if scan.ingestion_times {
-            rows.iter()
-                .filter_map(|&i| ingest.get(i).copied())
-                .collect()
-        } else {
-            Vec::new()
-        },
-        messages: if scan.messages {
-            Some(
-                rows.iter()
-                    .filter_map(|&i| messages.get_mut(i).map(std::mem::take))
-                    .collect(),
-            )
-        } else {
-            None
-        },
-        fields: cols
-            .iter()
-            .take(scan.fields.len())
-            .map(|c| select(c, &rows))
-            .collect(),
+            messages: if scan.messages {
+                Some(
+                    rows.iter()
+                        .filter_map(|&i| messages.get_mut(i).map(std::mem::take))
+                        .collect(),
+                )
+            } else {
+                None
+            },
+            fields: cols
+                .iter()
+                .take(scan.fields.len())
+                .map(|c| select(c, &rows))
+                .collect(),
+        });
     }
 }

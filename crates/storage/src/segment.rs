@@ -35,8 +35,12 @@ use crate::fields::{Flat, Kind};
 use crate::memtable::Row;
 
 const MAGIC: &[u8; 6] = b"LKSEG\0";
+/// Footer magic of versions 1 and 2.
 const FOOT_MAGIC: &[u8; 8] = b"LKSEGEND";
-pub(crate) const VERSION: u16 = 2;
+/// Footer magic of version 3: it tells the index grammar to a reader that fetched only the
+/// index and footer.
+const FOOT_MAGIC_V3: &[u8; 8] = b"LKSEG3IX";
+pub(crate) const VERSION: u16 = 3;
 /// Oldest format version still decoded.
 const MIN_VERSION: u16 = 1;
 pub(crate) const HEADER_LEN: usize = 8;
@@ -64,9 +68,43 @@ pub(crate) struct FieldMeta {
     pub(crate) chunk: Option<ChunkRef>,
 }
 
+/// One stream's rows inside a block: rows `start..start + count`, in (timestamp, seq) order.
+/// Together a block's runs are its stream column, run-length encoded (rows are sorted by
+/// stream first), so reading one stream touches only blocks that hold it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Run {
+    pub(crate) stream_id: u64,
+    pub(crate) start: u32,
+    pub(crate) count: u32,
+    pub(crate) min_ts: i64,
+    pub(crate) max_ts: i64,
+}
+
+impl Run {
+    pub(crate) fn min_key(&self) -> (i64, u64) {
+        (self.min_ts, 0)
+    }
+    pub(crate) fn max_key(&self) -> (i64, u64) {
+        (self.max_ts, u64::MAX)
+    }
+    /// Row range within the block.
+    pub(crate) fn rows(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + self.count as usize
+    }
+}
+
+/// Width of the buckets of a block's timestamp histogram: any bin width that is a multiple
+/// of it can be counted from the histogram without decoding the block.
+pub(crate) const HIST_BUCKET_MS: i64 = 60_000;
+/// Blocks spanning more buckets than this keep no histogram.
+const MAX_HIST_BUCKETS: i64 = 1440;
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct BlockMeta {
-    pub(crate) stream_id: u64,
+    /// Streams of the block in row order; version 1 and 2 blocks have exactly one.
+    pub(crate) runs: Vec<Run>,
+    /// Events per [`HIST_BUCKET_MS`] bucket from `min_ts`'s bucket on; empty when absent.
+    pub(crate) minutes: Vec<u32>,
     pub(crate) count: u64,
     pub(crate) min_ts: i64,
     pub(crate) max_ts: i64,
@@ -82,12 +120,6 @@ pub(crate) struct BlockMeta {
 }
 
 impl BlockMeta {
-    pub(crate) fn min_key(&self) -> (i64, u64) {
-        (self.min_ts, 0)
-    }
-    pub(crate) fn max_key(&self) -> (i64, u64) {
-        (self.max_ts, u64::MAX)
-    }
     pub(crate) fn field(&self, path: &str) -> Option<&FieldMeta> {
         self.fields.iter().find(|f| f.path == path)
     }
@@ -106,6 +138,9 @@ pub(crate) struct SegmentIndex {
     pub(crate) blocks: Vec<BlockMeta>,
     /// Raw-content zstd dictionary shared by the segment's compressed chunks.
     pub(crate) dict: Option<Arc<SegDict>>,
+    /// Bloom over every token and field value of the segment (version 3), so a needle
+    /// skips the segment without looking at its blocks.
+    pub(crate) bloom: Option<Bloom>,
 }
 
 /// Field paths of a segment, stored once in the index and referenced by number.
@@ -275,23 +310,46 @@ pub(crate) fn build(
     let mut paths = PathTable::default();
     let mut blocks = Vec::new();
     let mut sc = Scratch::default();
+    // Blocks take rows stream after stream until a limit is reached, so a segment of many
+    // short-lived streams still has a few large blocks.
+    let mut pieces: Vec<(u64, &[Row])> = Vec::new();
+    let (mut events, mut bytes) = (0usize, 0usize);
+    let mut block_hashes: Vec<Vec<u64>> = Vec::new();
     for &(stream_id, rows) in streams {
-        let mut start = 0;
-        while start < rows.len() {
-            let mut end = start;
-            let mut bytes = 0;
-            while end < rows.len() && end - start < limits.max_events && bytes < limits.max_bytes {
-                bytes += rows[end].msg.len();
-                end += 1;
+        let mut rest = rows;
+        while !rest.is_empty() {
+            let mut take = 0;
+            while take < rest.len() && events < limits.max_events && bytes < limits.max_bytes {
+                bytes += rest[take].msg.len();
+                events += 1;
+                take += 1;
             }
-            blocks.push(build_block(
-                &mut regions,
-                &mut sc,
-                stream_id,
-                &rows[start..end],
-                &mut paths,
-            )?);
-            start = end;
+            let (head, tail) = rest.split_at(take);
+            if !head.is_empty() {
+                pieces.push((stream_id, head));
+            }
+            rest = tail;
+            if events >= limits.max_events || bytes >= limits.max_bytes {
+                blocks.push(build_block(&mut regions, &mut sc, &pieces, &mut paths)?);
+                block_hashes.push(std::mem::take(&mut sc.hashes));
+                pieces.clear();
+                (events, bytes) = (0, 0);
+            }
+        }
+    }
+    if !pieces.is_empty() {
+        blocks.push(build_block(&mut regions, &mut sc, &pieces, &mut paths)?);
+        block_hashes.push(std::mem::take(&mut sc.hashes));
+    }
+    // One segment-wide bloom; per-block blooms only where there is more than one block to
+    // choose between.
+    let mut all: Vec<u64> = block_hashes.iter().flatten().copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    let seg_bloom = Bloom::build(&all);
+    if blocks.len() > 1 {
+        for (b, h) in blocks.iter_mut().zip(&block_hashes) {
+            b.bloom = Bloom::build(h);
         }
     }
     // Concatenate the regions and rebase every chunk.
@@ -338,6 +396,7 @@ pub(crate) fn build(
             Some(d) => Some(Arc::new(SegDict::new(d)?)),
             None => None,
         },
+        bloom: Some(seg_bloom),
     };
     // The index region: dictionary (needed by every block) and index, read with one range.
     let index_offset = out.len() as u64;
@@ -357,7 +416,7 @@ pub(crate) fn build(
     put_u64(&mut out, index_offset);
     put_u32(&mut out, index_len as u32);
     put_u32(&mut out, crc);
-    out.extend_from_slice(FOOT_MAGIC);
+    out.extend_from_slice(FOOT_MAGIC_V3);
     Ok(Built {
         bytes: out,
         index_offset,
@@ -369,11 +428,26 @@ pub(crate) fn build(
 fn build_block(
     regions: &mut Regions<'_>,
     sc: &mut Scratch,
-    stream_id: u64,
-    rows: &[Row],
+    pieces: &[(u64, &[Row])],
     paths: &mut PathTable,
 ) -> Result<BlockMeta, StorageError> {
-    let n = rows.len();
+    let n: usize = pieces.iter().map(|(_, r)| r.len()).sum();
+    let mut runs: Vec<Run> = Vec::with_capacity(pieces.len());
+    let mut at = 0u32;
+    for &(stream_id, rows) in pieces {
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            continue;
+        };
+        runs.push(Run {
+            stream_id,
+            start: at,
+            count: rows.len() as u32,
+            min_ts: first.ts,
+            max_ts: last.ts,
+        });
+        at += rows.len() as u32;
+    }
+    let rows = pieces.iter().flat_map(|(_, r)| r.iter());
     for v in [&mut sc.ts, &mut sc.ing, &mut sc.seq, &mut sc.msg] {
         v.clear();
     }
@@ -382,7 +456,7 @@ fn build_block(
     sc.fields.clear();
     let (mut pts, mut ping, mut pseq) = (0i64, 0i64, 0i64);
     let mut raw_bytes = 0u64;
-    for (i, r) in rows.iter().enumerate() {
+    for (i, r) in rows.enumerate() {
         put_ivarint(&mut sc.ts, r.ts.wrapping_sub(pts));
         put_ivarint(&mut sc.ing, r.ingest.wrapping_sub(ping));
         put_ivarint(&mut sc.seq, (r.seq as i64).wrapping_sub(pseq));
@@ -477,23 +551,42 @@ fn build_block(
     }
     sc.hashes.sort_unstable();
     sc.hashes.dedup();
-    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+    if runs.is_empty() {
         return Err(StorageError::Invalid("empty block".into()));
-    };
+    }
+    let min_ts = runs.iter().map(|r| r.min_ts).min().unwrap_or(0);
+    let max_ts = runs.iter().map(|r| r.max_ts).max().unwrap_or(0);
+    let first = min_ts.div_euclid(HIST_BUCKET_MS);
+    let span = max_ts.div_euclid(HIST_BUCKET_MS) - first + 1;
+    let mut minutes = Vec::new();
+    if span <= MAX_HIST_BUCKETS {
+        minutes.resize(span as usize, 0u32);
+        for r in pieces.iter().flat_map(|(_, r)| r.iter()) {
+            if let Some(c) = minutes.get_mut((r.ts.div_euclid(HIST_BUCKET_MS) - first) as usize) {
+                *c += 1;
+            }
+        }
+    }
+    let seqs = pieces.iter().flat_map(|(_, r)| r.iter()).map(|r| r.seq);
     Ok(BlockMeta {
-        stream_id,
+        runs,
+        minutes,
         count: n as u64,
-        min_ts: first.ts,
-        max_ts: last.ts,
-        min_seq: rows.iter().map(|r| r.seq).min().unwrap_or(0),
-        max_seq: rows.iter().map(|r| r.seq).max().unwrap_or(0),
+        min_ts,
+        max_ts,
+        min_seq: seqs.clone().min().unwrap_or(0),
+        max_seq: seqs.max().unwrap_or(0),
         raw_bytes,
         ts: ts_ref,
         ingest: ing_ref,
         seq: seq_ref,
         msg: msg_ref,
         fields: metas,
-        bloom: Bloom::build(&sc.hashes),
+        // Set by `build` once it knows whether the segment has more than one block.
+        bloom: Bloom {
+            k: 1,
+            words: Vec::new(),
+        },
     })
 }
 
@@ -559,6 +652,16 @@ fn put_chunk(out: &mut Vec<u8>, c: &ChunkRef) {
     put_u32(out, c.crc);
 }
 
+fn put_bloom(out: &mut Vec<u8>, b: &Bloom) {
+    put_u8(out, b.k);
+    put_varint(out, b.words.len() as u64);
+    for w in &b.words {
+        put_u64(out, *w);
+    }
+}
+
+/// Writes the version 3 index: version 2's grammar plus the segment bloom after the paths,
+/// and per block its runs and timestamp histogram after its bloom (no stream id).
 fn encode_index(ix: &SegmentIndex, paths: &[String], out: &mut Vec<u8>) {
     let ids: HashMap<&str, u64> = paths
         .iter()
@@ -576,9 +679,13 @@ fn encode_index(ix: &SegmentIndex, paths: &[String], out: &mut Vec<u8>) {
     for p in paths {
         put_bytes(out, p.as_bytes());
     }
+    let empty = Bloom {
+        k: 1,
+        words: Vec::new(),
+    };
+    put_bloom(out, ix.bloom.as_ref().unwrap_or(&empty));
     put_varint(out, ix.blocks.len() as u64);
     for b in &ix.blocks {
-        put_varint(out, b.stream_id);
         put_varint(out, b.count);
         put_ivarint(out, b.min_ts);
         put_ivarint(out, b.max_ts);
@@ -601,10 +708,20 @@ fn encode_index(ix: &SegmentIndex, paths: &[String], out: &mut Vec<u8>) {
                 put_chunk(out, c);
             }
         }
-        put_u8(out, b.bloom.k);
-        put_varint(out, b.bloom.words.len() as u64);
-        for w in &b.bloom.words {
-            put_u64(out, *w);
+        put_bloom(out, &b.bloom);
+        put_varint(out, b.runs.len() as u64);
+        let mut prev = 0u64;
+        for r in &b.runs {
+            // Stream ids ascend within a block (rows are sorted by stream).
+            put_varint(out, r.stream_id.wrapping_sub(prev));
+            prev = r.stream_id;
+            put_varint(out, u64::from(r.count));
+            put_varint(out, r.min_ts.wrapping_sub(b.min_ts) as u64);
+            put_varint(out, r.max_ts.wrapping_sub(r.min_ts) as u64);
+        }
+        put_varint(out, b.minutes.len() as u64);
+        for &m in &b.minutes {
+            put_varint(out, u64::from(m));
         }
     }
 }
@@ -618,16 +735,46 @@ fn read_chunk(r: &mut Reader<'_>) -> Result<ChunkRef, StorageError> {
     })
 }
 
-/// Parses the 24-byte footer; returns (index offset, index length, index crc).
-pub(crate) fn decode_footer(f: &[u8]) -> Result<(u64, u64, u32), StorageError> {
+/// A parsed footer: where the index is, its checksum, and which index grammar it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Footer {
+    pub(crate) offset: u64,
+    pub(crate) len: u64,
+    pub(crate) crc: u32,
+    /// 2 for versions 1 and 2 (one grammar), 3 for version 3.
+    pub(crate) grammar: u16,
+}
+
+/// Parses the 24-byte footer.
+pub(crate) fn decode_footer(f: &[u8]) -> Result<Footer, StorageError> {
     let mut r = Reader::new(f, "segment footer");
-    let off = r.u64()?;
+    let offset = r.u64()?;
     let len = u64::from(r.u32()?);
     let crc = r.u32()?;
-    if r.take(8)? != FOOT_MAGIC {
-        return Err(r.corrupt("bad magic"));
+    let grammar = match r.take(8)? {
+        m if m == FOOT_MAGIC => 2,
+        m if m == FOOT_MAGIC_V3 => 3,
+        _ => return Err(r.corrupt("bad magic")),
+    };
+    Ok(Footer {
+        offset,
+        len,
+        crc,
+        grammar,
+    })
+}
+
+fn read_bloom(r: &mut Reader<'_>) -> Result<Bloom, StorageError> {
+    let k = r.u8()?;
+    let nw = r.len(8)?;
+    let mut words = Vec::with_capacity(nw);
+    for _ in 0..nw {
+        words.push(r.u64()?);
     }
-    Ok((off, len, crc))
+    Ok(Bloom {
+        k: k.clamp(1, 16),
+        words,
+    })
 }
 
 /// Decodes and validates an index region against the segment's data length.
@@ -635,6 +782,7 @@ pub(crate) fn decode_index(
     bytes: &[u8],
     crc: Option<u32>,
     data_end: u64,
+    grammar: u16,
 ) -> Result<SegmentIndex, StorageError> {
     if let Some(crc) = crc
         && crc32fast::hash(bytes) != crc
@@ -669,10 +817,12 @@ pub(crate) fn decode_index(
     for _ in 0..np {
         paths.push(r.str()?.to_owned());
     }
+    let v3 = grammar >= 3;
+    let bloom = if v3 { Some(read_bloom(&mut r)?) } else { None };
     let n = r.len(20)?;
     let mut blocks = Vec::with_capacity(n);
     for _ in 0..n {
-        let stream_id = r.varint()?;
+        let stream_id = if v3 { 0 } else { r.varint()? };
         let count = r.varint()?;
         let bmin = r.ivarint()?;
         let bmax = r.ivarint()?;
@@ -708,14 +858,23 @@ pub(crate) fn decode_index(
                 chunk,
             });
         }
-        let k = r.u8()?;
-        let nw = r.len(8)?;
-        let mut words = Vec::with_capacity(nw);
-        for _ in 0..nw {
-            words.push(r.u64()?);
-        }
+        let bloom = read_bloom(&mut r)?;
+        let (runs, minutes) = if v3 {
+            read_runs(&mut r, count, bmin, bmax)?
+        } else {
+            let count32 = u32::try_from(count).map_err(|_| r.corrupt("block too large"))?;
+            let run = Run {
+                stream_id,
+                start: 0,
+                count: count32,
+                min_ts: bmin,
+                max_ts: bmax,
+            };
+            (vec![run], Vec::new())
+        };
         let b = BlockMeta {
-            stream_id,
+            runs,
+            minutes,
             count,
             min_ts: bmin,
             max_ts: bmax,
@@ -727,10 +886,7 @@ pub(crate) fn decode_index(
             seq,
             msg,
             fields,
-            bloom: Bloom {
-                k: k.clamp(1, 16),
-                words,
-            },
+            bloom,
         };
         let chunks = [b.ts, b.ingest, b.seq, b.msg]
             .into_iter()
@@ -762,7 +918,66 @@ pub(crate) fn decode_index(
         raw_bytes,
         blocks,
         dict,
+        bloom,
     })
+}
+
+/// Reads a version 3 block's runs and histogram, checking them against the block header.
+fn read_runs(
+    r: &mut Reader<'_>,
+    count: u64,
+    min_ts: i64,
+    max_ts: i64,
+) -> Result<(Vec<Run>, Vec<u32>), StorageError> {
+    let nr = r.len(4)?;
+    let mut runs = Vec::with_capacity(nr);
+    let (mut prev, mut at) = (0u64, 0u64);
+    for i in 0..nr {
+        let delta = r.varint()?;
+        if i > 0 && delta == 0 {
+            return Err(r.corrupt("streams out of order"));
+        }
+        let stream_id = prev.wrapping_add(delta);
+        prev = stream_id;
+        let n = r.varint()?;
+        let lo = min_ts.wrapping_add(r.varint()? as i64);
+        let hi = lo.wrapping_add(r.varint()? as i64);
+        if n == 0 || lo < min_ts || hi > max_ts || lo > hi {
+            return Err(r.corrupt("inconsistent stream run"));
+        }
+        let (Ok(start), Ok(n32)) = (u32::try_from(at), u32::try_from(n)) else {
+            return Err(r.corrupt("block too large"));
+        };
+        at = at.saturating_add(n);
+        runs.push(Run {
+            stream_id,
+            start,
+            count: n32,
+            min_ts: lo,
+            max_ts: hi,
+        });
+    }
+    if at != count {
+        return Err(r.corrupt("stream runs disagree with the block's count"));
+    }
+    let nm = r.len(1)?;
+    let mut minutes = Vec::with_capacity(nm);
+    let mut sum = 0u64;
+    for _ in 0..nm {
+        let m = u32::try_from(r.varint()?).map_err(|_| r.corrupt("histogram overflows"))?;
+        sum += u64::from(m);
+        minutes.push(m);
+    }
+    if nm > 0 {
+        let span = max_ts
+            .div_euclid(HIST_BUCKET_MS)
+            .wrapping_sub(min_ts.div_euclid(HIST_BUCKET_MS))
+            .wrapping_add(1);
+        if sum != count || span != nm as i64 {
+            return Err(r.corrupt("histogram disagrees with the block"));
+        }
+    }
+    Ok((runs, minutes))
 }
 
 /// Which parts of a block to decode.
@@ -1014,14 +1229,23 @@ fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
         return Err(corrupt("unsupported version"));
     }
     let footer_at = bytes.len() - FOOTER_LEN;
-    let (off, len, crc) = decode_footer(&bytes[footer_at..])?;
+    let f = decode_footer(&bytes[footer_at..])?;
+    let off = f.offset;
     let end = off
-        .checked_add(len)
+        .checked_add(f.len)
         .ok_or_else(|| corrupt("index range overflows"))?;
     if end != footer_at as u64 || off < HEADER_LEN as u64 {
         return Err(corrupt("index range mismatch"));
     }
-    let index = decode_index(&bytes[off as usize..footer_at], verify.then_some(crc), off)?;
+    if (version >= 3) != (f.grammar >= 3) {
+        return Err(corrupt("footer disagrees with the version"));
+    }
+    let index = decode_index(
+        &bytes[off as usize..footer_at],
+        verify.then_some(f.crc),
+        off,
+        f.grammar,
+    )?;
     let mut total = 0;
     for b in &index.blocks {
         let paths: Vec<String> = b.fields.iter().map(|f| f.path.clone()).collect();

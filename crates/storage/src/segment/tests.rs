@@ -41,16 +41,25 @@ fn round_trip_every_column() {
     let built = build_two_streams();
     assert_eq!(verify_segment(&built.bytes).unwrap(), 70);
     let footer = &built.bytes[built.bytes.len() - FOOTER_LEN..];
-    let (off, len, crc) = decode_footer(footer).unwrap();
+    let f = decode_footer(footer).unwrap();
+    let (off, len) = (f.offset, f.len);
     assert_eq!((off, len), (built.index_offset, built.index_len));
     let ix = decode_index(
         &built.bytes[off as usize..(off + len) as usize],
-        Some(crc),
+        Some(f.crc),
         off,
+        f.grammar,
     )
     .unwrap();
     assert_eq!(ix, built.index);
-    assert_eq!(ix.blocks.len(), 4 + 2);
+    // 70 rows in blocks of 16 across both streams; the fourth block holds both.
+    assert_eq!(ix.blocks.len(), 5);
+    let runs: Vec<(u64, u32)> = ix
+        .blocks
+        .iter()
+        .flat_map(|b| b.runs.iter().map(|r| (r.stream_id, r.count)))
+        .collect();
+    assert_eq!(runs, [(1, 16), (1, 16), (1, 16), (1, 2), (2, 14), (2, 6)]);
     assert_eq!((ix.min_ts, ix.max_ts, ix.events), (1000, 1024, 70));
     let want_fields = vec!["level".to_owned(), "n".to_owned(), "missing".to_owned()];
     let want = Want {
@@ -60,9 +69,17 @@ fn round_trip_every_column() {
     };
     let expect = rows(50, 1);
     let mut i = 0;
-    for blk in ix.blocks.iter().filter(|b| b.stream_id == 1) {
+    for blk in ix.blocks.iter() {
         let d = decode_block(ix.dict.as_deref(), blk, &built.bytes, 0, &want).unwrap();
-        for (j, m) in d.messages.as_ref().unwrap().iter().enumerate() {
+        let Some(run) = blk.runs.iter().find(|r| r.stream_id == 1) else {
+            continue;
+        };
+        assert_eq!(
+            blk.minutes.iter().map(|&m| u64::from(m)).sum::<u64>(),
+            blk.count
+        );
+        for (j, m) in d.messages.as_ref().unwrap()[run.rows()].iter().enumerate() {
+            let j = j + run.start as usize;
             let e = &expect[i];
             assert_eq!(
                 (d.ts[j], d.ingest[j], d.seq[j], m.as_str()),
@@ -82,6 +99,9 @@ fn round_trip_every_column() {
         let n_meta = blk.field("n").unwrap();
         assert!(n_meta.numeric.is_some());
         assert!(blk.bloom.may_contain(crate::bloom::token_hash("RequestId")));
+        let seg_bloom = ix.bloom.as_ref().unwrap();
+        assert!(seg_bloom.may_contain(crate::bloom::token_hash("RequestId")));
+        assert!(!seg_bloom.may_contain(crate::bloom::token_hash("NotInTheSegment")));
     }
     assert_eq!(i, 50);
 }
@@ -132,9 +152,18 @@ fn check_fixture(version: u16) {
     assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), version);
     assert_eq!(verify_segment(&bytes).unwrap(), 509);
     let footer = &bytes[bytes.len() - FOOTER_LEN..];
-    let (off, len, crc) = decode_footer(footer).unwrap();
-    let ix = decode_index(&bytes[off as usize..(off + len) as usize], Some(crc), off).unwrap();
-    assert_eq!((ix.group_id, ix.events, ix.blocks.len()), (3, 509, 8 + 1));
+    let f = decode_footer(footer).unwrap();
+    let (off, len) = (f.offset, f.len);
+    let ix = decode_index(
+        &bytes[off as usize..(off + len) as usize],
+        Some(f.crc),
+        off,
+        f.grammar,
+    )
+    .unwrap();
+    // Versions 1 and 2 cut blocks per stream, version 3 across streams.
+    let blocks = if version >= 3 { 8 } else { 8 + 1 };
+    assert_eq!((ix.group_id, ix.events, ix.blocks.len()), (3, 509, blocks));
     assert!(
         ix.dict.is_some(),
         "the fixture covers dictionary compression"
