@@ -67,8 +67,62 @@ fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     (median(times), out)
 }
 
+/// `LOOKOUT_BENCH_BUILD=N`: the segment build alone on N generator events spread over
+/// `LOOKOUT_BENCH_SPAN_MIN` minutes (default 20), one segment per group and hour as a flush
+/// writes them, with the store's default block limits. Run it under
+/// `valgrind --tool=callgrind --toggle-collect='lookout_storage::segment::build*'` for
+/// instructions per event.
+fn build_only(events: u64) {
+    let cfg = GenConfig {
+        events,
+        seed: 42,
+        span_ms: env("LOOKOUT_BENCH_SPAN_MIN", 20) as i64 * 60_000,
+        ..GenConfig::default()
+    };
+    let mut segs: BTreeMap<(String, i64), BTreeMap<String, Vec<(i64, String)>>> = BTreeMap::new();
+    let mut raw = 0u64;
+    for e in Generator::new(cfg) {
+        raw += e.message.len() as u64;
+        segs.entry((e.log_group, e.timestamp.div_euclid(3_600_000)))
+            .or_default()
+            .entry(e.log_stream)
+            .or_default()
+            .push((e.timestamp, e.message));
+    }
+    let n = segs.len();
+    let segments = segs
+        .into_values()
+        .map(|streams| {
+            streams
+                .into_values()
+                .map(|mut evs| {
+                    evs.sort_by_key(|e| e.0);
+                    evs
+                })
+                .collect()
+        })
+        .collect();
+    let segments = lookout_storage::BenchSegments::new(segments);
+    let defaults = StoreConfig::new(".");
+    let t = Instant::now();
+    let bytes = segments
+        .build_all(defaults.block_events, defaults.block_bytes)
+        .unwrap();
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "segment build: {events} events in {n} segments, {s:.2}s, {:.0} events/s on one thread, {bytes} B for {raw} B (1/{:.2})",
+        events as f64 / s,
+        raw as f64 / bytes as f64
+    );
+}
+
 fn main() {
     // `cargo bench` passes --bench; nothing else to parse.
+    let build = env("LOOKOUT_BENCH_BUILD", 0);
+    if build > 0 {
+        build_only(build);
+        return;
+    }
     let events = env("LOOKOUT_BENCH_EVENTS", 10_000_000);
     let writers = env("LOOKOUT_BENCH_WRITERS", 8) as usize;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench-data/storage");
@@ -261,6 +315,18 @@ fn main() {
         "bins cover every event",
         bins.values().sum::<u64>() == events,
     );
+    // The same bins through `Store::count_by_bin`, which counts blocks inside the range from
+    // their timestamp histograms.
+    let (hist_ms, hist_bins) = timed(runs, || {
+        let mut out: BTreeMap<i64, u64> = BTreeMap::new();
+        for g in &groups {
+            for (bin, n) in store.count_by_bin(g, &Scan::all(), 300_000).unwrap() {
+                *out.entry(bin.div_euclid(300_000)).or_default() += n;
+            }
+        }
+        out
+    });
+    check("count_by_bin equals the scanned bins", hist_bins == bins);
     let (top_ms, top) = timed(runs, || {
         let mut counts: HashMap<String, u64> = HashMap::new();
         let scan = Scan {
@@ -303,7 +369,7 @@ fn main() {
         v
     });
     println!(
-        "lookout: needle {needle_ms:.2} ms ({needle_hits} hits), 5-min bins {bins_ms:.1} ms ({} bins), top-10 ERROR request ids {top_ms:.1} ms",
+        "lookout: needle {needle_ms:.2} ms ({needle_hits} hits), 5-min bins {bins_ms:.1} ms ({} bins; count_by_bin {hist_ms:.1} ms), top-10 ERROR request ids {top_ms:.1} ms",
         bins.len()
     );
 

@@ -861,6 +861,82 @@ impl Store {
         let mut stats = ScanStats::default();
         let plan = prune_plan(&scan.predicates);
         let srcs = self.inner.sources(&g, &streams, &b, &plan, &mut stats)?;
+        self.scan_sources(&streams, &b, scan, &plan, srcs, stats, sink)
+    }
+
+    /// Events matching `scan` per `bin_ms`-wide time bin: (bin start, count) in ascending
+    /// order, bins without events left out. With no predicates and a bin width that is a
+    /// multiple of a minute, blocks wholly inside the range are counted from their
+    /// timestamp histograms without being read; the rest are scanned.
+    pub fn count_by_bin(
+        &self,
+        group: &str,
+        scan: &Scan,
+        bin_ms: i64,
+    ) -> Result<Vec<(i64, u64)>, StorageError> {
+        if bin_ms <= 0 {
+            return Err(StorageError::Invalid("bin width must be positive".into()));
+        }
+        let g = self.group_record(group)?;
+        let streams = self.inner.resolve(&g, &scan.streams)?;
+        let b = bounds(&g, scan.start, scan.end);
+        let mut stats = ScanStats::default();
+        let plan = prune_plan(&scan.predicates);
+        let mut srcs = self.inner.sources(&g, &streams, &b, &plan, &mut stats)?;
+        let mut bins: std::collections::BTreeMap<i64, u64> = std::collections::BTreeMap::new();
+        if scan.predicates.is_empty() && bin_ms % segment::HIST_BUCKET_MS == 0 {
+            srcs.retain(|src| {
+                let SrcKind::Block {
+                    index, block, runs, ..
+                } = &src.kind
+                else {
+                    return true;
+                };
+                let Some(blk) = index.blocks.get(*block) else {
+                    return true;
+                };
+                let inside = blk.min_ts >= b.start && blk.max_ts < b.end;
+                if !inside || blk.minutes.is_empty() || runs.len() != blk.runs.len() {
+                    return true;
+                }
+                let first = blk.min_ts.div_euclid(segment::HIST_BUCKET_MS);
+                for (i, &n) in blk.minutes.iter().enumerate() {
+                    if n > 0 {
+                        let at = (first + i as i64) * segment::HIST_BUCKET_MS;
+                        *bins.entry(at.div_euclid(bin_ms) * bin_ms).or_default() += u64::from(n);
+                    }
+                }
+                false
+            });
+        }
+        let ts_only = Scan {
+            fields: Vec::new(),
+            messages: false,
+            ingestion_times: false,
+            ..scan.clone()
+        };
+        self.scan_sources(&streams, &b, &ts_only, &plan, srcs, stats, &mut |batch| {
+            for t in batch.timestamps {
+                *bins.entry(t.div_euclid(bin_ms) * bin_ms).or_default() += 1;
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(bins.into_iter().collect())
+    }
+
+    /// The part of a scan after the sources are listed: memtable rows, then blocks that
+    /// survive pruning, decoded on up to [`SCAN_THREADS`] threads.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_sources(
+        &self,
+        streams: &HashMap<u64, Arc<str>>,
+        b: &Bounds,
+        scan: &Scan,
+        plan: &[Prune<'_>],
+        srcs: Vec<Src>,
+        mut stats: ScanStats,
+        sink: &mut dyn FnMut(ScanBatch) -> ControlFlow<()>,
+    ) -> Result<ScanStats, StorageError> {
         let need_msgs = scan.messages || needs_messages(&scan.predicates);
         // Field columns needed to evaluate FieldEquals without the message.
         let mut wanted: Vec<String> = scan.fields.clone();
@@ -900,7 +976,7 @@ impl Store {
                     let Some(blk) = index.blocks.get(block) else {
                         continue;
                     };
-                    if !block_may_match(blk, &plan) {
+                    if !block_may_match(blk, plan) {
                         stats.pruned_by_index += 1;
                         continue;
                     }
@@ -926,10 +1002,10 @@ impl Store {
         }
         let job = SegScan {
             inner: &self.inner,
-            streams: &streams,
+            streams,
             scan,
             wanted: &wanted,
-            bounds: &b,
+            bounds: b,
             need_msgs,
         };
         let threads = if blocks.len() < PARALLEL_MIN_BLOCKS {

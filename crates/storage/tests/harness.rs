@@ -219,6 +219,51 @@ fn check(store: &Store, model: &Model, label: &str) {
         }
     }
 
+    // Counts per time bin, from block histograms where a block lies inside the range and
+    // the bin is whole minutes, else from scanned timestamps.
+    let bins: [(StreamSelector, &[&str], Option<i64>, Option<i64>, i64); 4] = [
+        (StreamSelector::All, &STREAMS, None, None, 60_000),
+        (
+            StreamSelector::All,
+            &STREAMS,
+            Some(1_030),
+            Some(1_090),
+            60_000,
+        ),
+        (StreamSelector::All, &STREAMS, None, None, 7),
+        (
+            StreamSelector::Prefix("app/".into()),
+            &["app/1", "app/2"],
+            None,
+            None,
+            120_000,
+        ),
+    ];
+    for (sel, names, start, end, width) in bins {
+        let scan = Scan {
+            streams: sel.clone(),
+            start,
+            end,
+            ..Scan::all()
+        };
+        let mut expect: std::collections::BTreeMap<i64, u64> = Default::default();
+        for (n, e) in &model.events {
+            let t = e.timestamp;
+            if names.contains(&n.as_str())
+                && start.is_none_or(|s| t >= s)
+                && end.is_none_or(|x| t < x)
+            {
+                *expect.entry(t.div_euclid(width) * width).or_default() += 1;
+            }
+        }
+        let got = store.count_by_bin(G, &scan, width).unwrap();
+        let expect: Vec<(i64, u64)> = expect.into_iter().collect();
+        assert_eq!(
+            got, expect,
+            "{label}: count_by_bin {sel:?} {start:?} {width}"
+        );
+    }
+
     // Scans with pushdown: exact answers whatever the pruning did.
     let req = "req-0010";
     let uuid_part = format!("0000aaaa-{:04x}-4bbb", 51 * 10 + 1);
