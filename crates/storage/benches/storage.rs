@@ -105,15 +105,27 @@ fn build_only(events: u64) {
     let segments = lookout_storage::BenchSegments::new(segments);
     let defaults = StoreConfig::new(".");
     let t = Instant::now();
-    let bytes = segments
+    let rep = segments
         .build_all(defaults.block_events, defaults.block_bytes)
         .unwrap();
     let s = t.elapsed().as_secs_f64();
     println!(
-        "segment build: {events} events in {n} segments, {s:.2}s, {:.0} events/s on one thread, {bytes} B for {raw} B (1/{:.2})",
+        "segment build: {events} events in {n} segments ({} blocks), {s:.2}s, {:.0} events/s on one thread, {} B for {raw} B (1/{:.2})",
+        rep.blocks,
         events as f64 / s,
-        raw as f64 / bytes as f64
+        rep.total,
+        raw as f64 / rep.total as f64
     );
+    let fields: u64 = rep.fields.values().sum();
+    println!(
+        "  messages {} B, fields {fields} B, keys {} B, index {} B (blooms {} B)",
+        rep.messages, rep.keys, rep.index, rep.blooms
+    );
+    let mut by_size: Vec<(&String, &u64)> = rep.fields.iter().collect();
+    by_size.sort_by(|a, b| b.1.cmp(a.1));
+    for (path, bytes) in by_size.iter().take(12) {
+        println!("  field {path}: {bytes} B");
+    }
 }
 
 fn main() {

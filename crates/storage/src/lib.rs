@@ -66,7 +66,7 @@ pub use read::{
     StreamRead, StreamSelector,
 };
 #[doc(hidden)]
-pub use segment::{BenchSegments, fuzz_segment};
+pub use segment::{BenchSegments, SizeReport, fuzz_segment};
 pub use segment::{FieldColumn, verify_segment};
 pub use store::{AppendAck, GroupOptions, RecoveryReport, Store};
 #[doc(hidden)]

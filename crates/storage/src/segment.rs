@@ -343,15 +343,18 @@ pub(crate) fn build(
     }
     // One segment-wide bloom; per-block blooms only where there is more than one block to
     // choose between.
-    let mut all: Vec<u64> = block_hashes.iter().flatten().copied().collect();
-    all.sort_unstable();
-    all.dedup();
-    let seg_bloom = Bloom::build(&all);
-    if blocks.len() > 1 {
-        for (b, h) in blocks.iter_mut().zip(&block_hashes) {
-            b.bloom = Bloom::build(h);
+    let seg_bloom = match &block_hashes[..] {
+        [only] => Bloom::build_blocked(only),
+        many => {
+            let mut all: Vec<u64> = many.iter().flatten().copied().collect();
+            all.sort_unstable();
+            all.dedup();
+            for (b, h) in blocks.iter_mut().zip(many) {
+                b.bloom = Bloom::build_blocked(h);
+            }
+            Bloom::build_blocked(&all)
         }
-    }
+    };
     // Concatenate the regions and rebase every chunk.
     let mut out = Vec::with_capacity(
         HEADER_LEN
@@ -583,10 +586,7 @@ fn build_block(
         msg: msg_ref,
         fields: metas,
         // Set by `build` once it knows whether the segment has more than one block.
-        bloom: Bloom {
-            k: 1,
-            words: Vec::new(),
-        },
+        bloom: Bloom::empty(),
     })
 }
 
@@ -679,11 +679,7 @@ fn encode_index(ix: &SegmentIndex, paths: &[String], out: &mut Vec<u8>) {
     for p in paths {
         put_bytes(out, p.as_bytes());
     }
-    let empty = Bloom {
-        k: 1,
-        words: Vec::new(),
-    };
-    put_bloom(out, ix.bloom.as_ref().unwrap_or(&empty));
+    put_bloom(out, ix.bloom.as_ref().unwrap_or(&Bloom::empty()));
     put_varint(out, ix.blocks.len() as u64);
     for b in &ix.blocks {
         put_varint(out, b.count);
@@ -764,7 +760,7 @@ pub(crate) fn decode_footer(f: &[u8]) -> Result<Footer, StorageError> {
     })
 }
 
-fn read_bloom(r: &mut Reader<'_>) -> Result<Bloom, StorageError> {
+fn read_bloom(r: &mut Reader<'_>, blocked: bool) -> Result<Bloom, StorageError> {
     let k = r.u8()?;
     let nw = r.len(8)?;
     let mut words = Vec::with_capacity(nw);
@@ -774,6 +770,7 @@ fn read_bloom(r: &mut Reader<'_>) -> Result<Bloom, StorageError> {
     Ok(Bloom {
         k: k.clamp(1, 16),
         words,
+        blocked,
     })
 }
 
@@ -818,7 +815,11 @@ pub(crate) fn decode_index(
         paths.push(r.str()?.to_owned());
     }
     let v3 = grammar >= 3;
-    let bloom = if v3 { Some(read_bloom(&mut r)?) } else { None };
+    let bloom = if v3 {
+        Some(read_bloom(&mut r, true)?)
+    } else {
+        None
+    };
     let n = r.len(20)?;
     let mut blocks = Vec::with_capacity(n);
     for _ in 0..n {
@@ -858,7 +859,7 @@ pub(crate) fn decode_index(
                 chunk,
             });
         }
-        let bloom = read_bloom(&mut r)?;
+        let bloom = read_bloom(&mut r, v3)?;
         let (runs, minutes) = if v3 {
             read_runs(&mut r, count, bmin, bmax)?
         } else {
@@ -1333,19 +1334,62 @@ impl BenchSegments {
         )
     }
 
-    /// Builds every segment; returns the total segment bytes.
-    pub fn build_all(&self, max_events: usize, max_bytes: usize) -> Result<u64, StorageError> {
+    /// Builds every segment; returns where the bytes went.
+    pub fn build_all(
+        &self,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> Result<SizeReport, StorageError> {
         let limits = BlockLimits {
             max_events,
             max_bytes,
         };
-        let mut total = 0;
+        let mut rep = SizeReport::default();
         for seg in &self.0 {
             let streams: Vec<(u64, &[Row])> = seg.iter().map(|(s, r)| (*s, r.as_slice())).collect();
-            total += build(1, &streams, limits)?.bytes.len() as u64;
+            let built = build(1, &streams, limits)?;
+            rep.total += built.bytes.len() as u64;
+            rep.index += built.index_len;
+            rep.segments += 1;
+            if let Some(b) = &built.index.bloom {
+                rep.blooms += b.words.len() as u64 * 8;
+            }
+            for b in &built.index.blocks {
+                rep.blocks += 1;
+                rep.blooms += b.bloom.words.len() as u64 * 8;
+                rep.keys += b.ts.len + b.ingest.len + b.seq.len;
+                rep.messages += b.msg.len;
+                for f in &b.fields {
+                    if let Some(c) = f.chunk {
+                        *rep.fields.entry(f.path.clone()).or_default() += c.len;
+                    }
+                }
+            }
         }
-        Ok(total)
+        Ok(rep)
     }
+}
+
+/// Where a benchmark build's bytes went.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct SizeReport {
+    /// Segment bytes in all.
+    pub total: u64,
+    /// Segments built.
+    pub segments: u64,
+    /// Blocks built.
+    pub blocks: u64,
+    /// Index regions (dictionary, directories, blooms).
+    pub index: u64,
+    /// Blooms, segment and block.
+    pub blooms: u64,
+    /// Timestamp, ingestion-time and sequence columns.
+    pub keys: u64,
+    /// Message chunks.
+    pub messages: u64,
+    /// Field chunks per path.
+    pub fields: std::collections::BTreeMap<String, u64>,
 }
 
 #[cfg(test)]

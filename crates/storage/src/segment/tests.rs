@@ -168,6 +168,12 @@ fn check_fixture(version: u16) {
         ix.dict.is_some(),
         "the fixture covers dictionary compression"
     );
+    // The blooms of every version still admit what the segment holds.
+    let token = crate::bloom::token_hash("RequestId");
+    let field = crate::bloom::field_hash("level", "ERROR");
+    for bloom in ix.bloom.iter().chain(ix.blocks.iter().map(|b| &b.bloom)) {
+        assert!(bloom.may_contain(token) && bloom.may_contain(field));
+    }
     let fields = ["level".to_owned(), "requestId".to_owned()];
     let want = Want {
         ingest: true,
