@@ -15,7 +15,7 @@ use crate::error::StorageError;
 use crate::fields::{Flat, field_of};
 use crate::memtable::Row;
 use crate::metastore::{GroupRecord, SegmentRecord};
-use crate::segment::{self, BlockMeta, Decoded, FieldColumn, Run, SegmentIndex, Want};
+use crate::segment::{self, BlockMeta, Decoded, FieldColumn, RawColumn, Run, SegmentIndex, Want};
 use crate::store::{Inner, Store, now_ms, retention_cutoff};
 
 /// Which streams of a group a read covers.
@@ -759,33 +759,6 @@ fn column_from_messages(msgs: &[&str], path: &str) -> FieldColumn {
     col
 }
 
-/// The selected rows of a column, with a dictionary of only the values they use.
-fn select(col: &FieldColumn, rows: &[usize]) -> FieldColumn {
-    // Dense remap table: codes index the block's dictionary directly.
-    let mut remap: Vec<u32> = vec![0; col.dict.len() + 1];
-    let mut out = FieldColumn {
-        dict: Vec::new(),
-        codes: Vec::with_capacity(rows.len()),
-    };
-    for &i in rows {
-        let c = col.codes.get(i).copied().unwrap_or(0) as usize;
-        let code = match remap.get(c) {
-            None | Some(0) if c == 0 => 0,
-            Some(&m) if m != 0 => m,
-            Some(_) => {
-                out.dict
-                    .push(col.dict.get(c - 1).cloned().unwrap_or_default());
-                let m = out.dict.len() as u32;
-                remap[c] = m;
-                m
-            }
-            None => 0,
-        };
-        out.codes.push(code);
-    }
-    out
-}
-
 impl Store {
     fn group_record(&self, group: &str) -> Result<GroupRecord, StorageError> {
         self.inner
@@ -1201,19 +1174,16 @@ fn scan_decoded(
     } = d;
     let n = ts.len();
     let mut messages = messages.unwrap_or_default();
-    let mut cols: Vec<FieldColumn> = Vec::with_capacity(wanted.len());
+    let mut cols: Vec<RawColumn> = Vec::with_capacity(wanted.len());
     let mut decoded = fields.into_iter();
     for p in wanted {
         let col = match decoded.next().flatten() {
             Some(c) => c,
             None if blk.field(p).is_some() => {
                 let msgs: Vec<&str> = messages.iter().map(String::as_str).collect();
-                column_from_messages(&msgs, p)
+                RawColumn::from_column(column_from_messages(&msgs, p))
             }
-            None => FieldColumn {
-                dict: Vec::new(),
-                codes: vec![0; n],
-            },
+            None => RawColumn::absent(n),
         };
         cols.push(col);
     }
@@ -1226,15 +1196,14 @@ fn scan_decoded(
                 let Some(j) = wanted.iter().position(|w| w == path) else {
                     continue;
                 };
-                let code = cols[j]
-                    .dict
-                    .iter()
-                    .position(|v| v == value)
-                    .map_or(u32::MAX, |c| c as u32 + 1);
-                field_codes.push((j, code));
+                field_codes.push((j, cols[j].code_of(value)));
             }
             other => text_preds.push(other.clone()),
         }
+    }
+    // No row can match: nothing to hand over.
+    if field_codes.iter().any(|&(_, c)| c == u32::MAX) {
+        return;
     }
     let complete = seq.len() == n
         && (!scan.ingestion_times || ingest.len() == n)
@@ -1262,7 +1231,10 @@ fn scan_decoded(
                     Vec::new()
                 },
                 messages: scan.messages.then(|| std::mem::take(&mut messages)),
-                fields: std::mem::take(&mut cols),
+                fields: std::mem::take(&mut cols)
+                    .into_iter()
+                    .map(RawColumn::into_column)
+                    .collect(),
             });
             return;
         }
@@ -1313,7 +1285,7 @@ fn scan_decoded(
             fields: cols
                 .iter()
                 .take(scan.fields.len())
-                .map(|c| select(c, &rows))
+                .map(|c| c.select(&rows))
                 .collect(),
         });
     }

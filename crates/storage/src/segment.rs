@@ -1019,7 +1019,7 @@ pub(crate) struct Decoded {
     pub(crate) seq: Vec<u64>,
     pub(crate) messages: Option<Vec<String>>,
     /// One per wanted path; `None` when the block has no column for it.
-    pub(crate) fields: Vec<Option<FieldColumn>>,
+    pub(crate) fields: Vec<Option<RawColumn>>,
 }
 
 /// Byte buffers holding parts of a segment: (offset in the segment, bytes).
@@ -1166,17 +1166,118 @@ pub(crate) fn decode_block_in(
     })
 }
 
-fn decode_field(raw: &[u8], n: usize) -> Result<FieldColumn, StorageError> {
+/// A decoded field column whose values stay in the chunk's bytes: a scan that selects a
+/// few rows builds strings for those rows' values only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RawColumn {
+    bytes: Vec<u8>,
+    /// Byte range of each dictionary entry in `bytes` (validated UTF-8).
+    spans: Vec<(u32, u32)>,
+    /// One per row: 0 = absent, `n` = `spans[n - 1]`.
+    pub(crate) codes: Vec<u32>,
+}
+
+impl RawColumn {
+    /// A column of `n` rows without values.
+    pub(crate) fn absent(n: usize) -> Self {
+        Self {
+            codes: vec![0; n],
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn from_column(col: FieldColumn) -> Self {
+        let mut out = Self {
+            codes: col.codes,
+            ..Self::default()
+        };
+        for v in &col.dict {
+            let start = out.bytes.len() as u32;
+            out.bytes.extend_from_slice(v.as_bytes());
+            out.spans.push((start, out.bytes.len() as u32));
+        }
+        out
+    }
+
+    /// Dictionary entry `code` (1-based).
+    fn entry(&self, code: u32) -> Option<&str> {
+        let &(a, b) = self.spans.get((code as usize).checked_sub(1)?)?;
+        std::str::from_utf8(self.bytes.get(a as usize..b as usize)?).ok()
+    }
+
+    /// The value of row `i`, if present.
+    #[cfg(test)]
+    pub(crate) fn get(&self, i: usize) -> Option<&str> {
+        self.entry(*self.codes.get(i)?)
+    }
+
+    /// The code of `value`, or `u32::MAX` (matches no row) when no row has it.
+    pub(crate) fn code_of(&self, value: &str) -> u32 {
+        self.spans
+            .iter()
+            .position(|&(a, b)| self.bytes.get(a as usize..b as usize) == Some(value.as_bytes()))
+            .map_or(u32::MAX, |c| c as u32 + 1)
+    }
+
+    /// Every row, as the public column type.
+    pub(crate) fn into_column(self) -> FieldColumn {
+        let dict = (1..=self.spans.len() as u32)
+            .map(|c| self.entry(c).unwrap_or_default().to_owned())
+            .collect();
+        FieldColumn {
+            dict,
+            codes: self.codes,
+        }
+    }
+
+    /// The given rows, with a dictionary of only the values they use.
+    pub(crate) fn select(&self, rows: &[usize]) -> FieldColumn {
+        let mut remap: Vec<u32> = vec![0; self.spans.len() + 1];
+        let mut out = FieldColumn {
+            dict: Vec::new(),
+            codes: Vec::with_capacity(rows.len()),
+        };
+        for &i in rows {
+            let c = self.codes.get(i).copied().unwrap_or(0);
+            let code = match remap.get(c as usize) {
+                Some(&m) if c != 0 && m == 0 => {
+                    out.dict.push(self.entry(c).unwrap_or_default().to_owned());
+                    let m = out.dict.len() as u32;
+                    remap[c as usize] = m;
+                    m
+                }
+                Some(&m) => m,
+                None => 0,
+            };
+            out.codes.push(code);
+        }
+        out
+    }
+}
+
+fn decode_field(raw: &[u8], n: usize) -> Result<RawColumn, StorageError> {
     let mut r = Reader::new(raw, "segment field");
-    let mut col = FieldColumn {
-        dict: Vec::new(),
+    let mut col = RawColumn {
+        bytes: raw.to_vec(),
+        spans: Vec::new(),
         codes: Vec::with_capacity(n),
+    };
+    let span = |r: &mut Reader<'_>, len: usize| -> Result<(u32, u32), StorageError> {
+        let start = raw.len() - r.remaining();
+        let s = r.take(len)?;
+        std::str::from_utf8(s).map_err(|_| r.corrupt("invalid utf-8"))?;
+        let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(start + len)) else {
+            return Err(r.corrupt("chunk too large"));
+        };
+        Ok((a, b))
     };
     match r.u8()? {
         0 => {
             let nd = r.len(1)?;
+            col.spans.reserve(nd);
             for _ in 0..nd {
-                col.dict.push(r.str()?.to_owned());
+                let len = r.len(1)?;
+                col.spans.push(span(&mut r, len)?);
             }
             for _ in 0..n {
                 let c = r.varint()?;
@@ -1193,10 +1294,8 @@ fn decode_field(raw: &[u8], n: usize) -> Result<FieldColumn, StorageError> {
                     col.codes.push(0);
                 } else {
                     let len = usize::try_from(l - 1).map_err(|_| r.corrupt("length overflows"))?;
-                    let s = std::str::from_utf8(r.take(len)?)
-                        .map_err(|_| r.corrupt("invalid utf-8"))?;
-                    col.dict.push(s.to_owned());
-                    col.codes.push(col.dict.len() as u32);
+                    col.spans.push(span(&mut r, len)?);
+                    col.codes.push(col.spans.len() as u32);
                 }
             }
         }
