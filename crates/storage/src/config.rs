@@ -13,7 +13,9 @@ pub struct StoreConfig {
     pub object_store: Option<Arc<dyn object_store::ObjectStore>>,
     /// Metastore; `None` means SQLite at `dir/meta.db`.
     pub metastore: Option<Arc<dyn Metastore>>,
-    /// Flush the memtable once it holds this many bytes.
+    /// Flush the memtable once it holds this many bytes. The background flush keeps the
+    /// newest windows in memory when they hold at most half of this; appends slow down once
+    /// the memtable grows past it while a flush runs, and wait at twice it.
     pub flush_bytes: usize,
     /// Flush a non-empty memtable once it is this old.
     pub flush_age: Duration,
@@ -23,7 +25,10 @@ pub struct StoreConfig {
     pub block_events: usize,
     /// Most message bytes in one block.
     pub block_bytes: usize,
-    /// A time window of a group with at least this many segments is compacted.
+    /// A time window of a group with at least this many segments is compacted: by
+    /// [`Store::compact`](crate::Store::compact) all of them; by the background thread
+    /// only a size tier (each next-larger segment at most twice the smaller ones together),
+    /// so large segments are not rewritten for every small one that joins their window.
     pub compact_min_segments: usize,
     /// Segments above this size are left alone by compaction.
     pub compact_max_bytes: u64,

@@ -38,14 +38,40 @@ impl StreamDelta {
     }
 }
 
-#[derive(Debug)]
+/// Bytes a row costs in memory beyond its message, for the flush and backpressure limits.
+const ROW_OVERHEAD: usize = 32;
+
+/// Index of the first row at or after `start` in rows sorted by key.
+pub(crate) fn hot_index(rows: &[Row], start: i64) -> usize {
+    rows.partition_point(|r| r.ts < start)
+}
+
+/// Statistics of rows; `None` when there are none.
+pub(crate) fn delta_of(rows: &[Row]) -> Option<StreamDelta> {
+    let first = rows.first()?;
+    let mut d = StreamDelta {
+        first_ts: first.ts,
+        last_ts: first.ts,
+        last_ingest: first.ingest,
+        bytes: 0,
+    };
+    for r in rows {
+        d.bytes += r.msg.len() as u64;
+        d.last_ingest = d.last_ingest.max(r.ingest);
+        d.first_ts = d.first_ts.min(r.ts);
+        d.last_ts = d.last_ts.max(r.ts);
+    }
+    Some(d)
+}
+
+#[derive(Debug, Clone)]
 pub(crate) struct StreamRows {
     pub(crate) group_id: u64,
     pub(crate) rows: Vec<Row>,
     pub(crate) delta: StreamDelta,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Memtable {
     pub(crate) streams: HashMap<u64, StreamRows>,
     pub(crate) bytes: usize,
@@ -66,24 +92,14 @@ impl Memtable {
     }
 
     /// Adds rows that arrive sorted by key among themselves.
-    pub(crate) fn insert(&mut self, group_id: u64, stream_id: u64, rows: Vec<Row>) {
-        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+    pub(crate) fn insert(&mut self, group_id: u64, stream_id: u64, mut rows: Vec<Row>) {
+        let (Some(first), Some(last), Some(delta)) = (rows.first(), rows.last(), delta_of(&rows))
+        else {
             return;
         };
-        let mut delta = StreamDelta {
-            first_ts: first.ts,
-            last_ts: last.ts,
-            last_ingest: first.ingest,
-            bytes: 0,
-        };
-        for r in &rows {
-            delta.bytes += r.msg.len() as u64;
-            delta.last_ingest = delta.last_ingest.max(r.ingest);
-            delta.first_ts = delta.first_ts.min(r.ts);
-            delta.last_ts = delta.last_ts.max(r.ts);
-            self.max_seq = self.max_seq.max(r.seq);
-        }
-        self.bytes += delta.bytes as usize + rows.len() * 32;
+        let (first, last) = (first.key(), last.key());
+        self.max_seq = rows.iter().fold(self.max_seq, |m, r| m.max(r.seq));
+        self.bytes += delta.bytes as usize + rows.len() * ROW_OVERHEAD;
         self.events += rows.len();
         let entry = self.streams.entry(stream_id).or_insert_with(|| StreamRows {
             group_id,
@@ -91,12 +107,47 @@ impl Memtable {
             delta: StreamDelta { bytes: 0, ..delta },
         });
         entry.delta.merge(&delta);
-        let ordered = entry.rows.last().is_none_or(|l| l.key() < first.key());
-        entry.rows.extend(rows);
-        if !ordered {
+        if entry.rows.last().is_none_or(|l| l.key() < first) {
+            entry.rows.append(&mut rows);
+        } else if entry.rows.first().is_some_and(|f| last < f.key()) {
+            // Rows kept back by a flush go in front of the ones appended meanwhile.
+            rows.append(&mut entry.rows);
+            entry.rows = rows;
+        } else {
             // Concurrent writers to one stream may interleave timestamps; keys are unique.
+            entry.rows.append(&mut rows);
             entry.rows.sort_unstable_by_key(Row::key);
         }
+    }
+
+    /// Where a background flush stops: rows at or after the returned timestamp stay in memory
+    /// (and are re-logged), so the group-windows still filling end as one segment instead
+    /// of one per flush. Keeps the newest two windows, else the newest one, if they hold at
+    /// most `budget` bytes and something older is left to flush; `None` flushes everything.
+    pub(crate) fn hot_start(&self, window_ms: i64, budget: usize) -> Option<i64> {
+        let newest = self
+            .streams
+            .values()
+            .filter_map(|s| s.rows.last())
+            .map(|r| r.ts.div_euclid(window_ms))
+            .max()?;
+        for windows in [2, 1] {
+            let start = newest.saturating_sub(windows - 1).saturating_mul(window_ms);
+            let mut kept = 0usize;
+            for s in self.streams.values() {
+                kept += s.rows[hot_index(&s.rows, start)..]
+                    .iter()
+                    .map(|r| r.msg.len() + ROW_OVERHEAD)
+                    .sum::<usize>();
+                if kept > budget {
+                    break;
+                }
+            }
+            if kept <= budget && kept < self.bytes {
+                return Some(start);
+            }
+        }
+        None
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -140,5 +191,35 @@ mod tests {
         assert_eq!(m.max_seq, 4);
         m.remove_group(1);
         assert!(m.streams.is_empty());
+    }
+
+    #[test]
+    fn rows_kept_back_go_in_front_of_newer_ones() {
+        let mut m = Memtable::new();
+        m.insert(1, 10, vec![row(8, 5), row(9, 6)]);
+        m.insert(1, 10, vec![row(5, 1), row(6, 2)]);
+        let keys: Vec<_> = m.streams[&10].rows.iter().map(Row::key).collect();
+        assert_eq!(keys, [(5, 1), (6, 2), (8, 5), (9, 6)]);
+        assert_eq!(m.events, 4);
+    }
+
+    #[test]
+    fn hot_start_keeps_the_newest_windows_that_fit() {
+        let mut m = Memtable::new();
+        // Windows of 10: rows in windows 0, 1, 2 (stream 10) and 2 (stream 11).
+        m.insert(1, 10, vec![row(1, 1), row(12, 2), row(25, 3)]);
+        m.insert(2, 11, vec![row(21, 4)]);
+        let per_row = 2 + ROW_OVERHEAD;
+        // Two windows (1 and 2) fit.
+        assert_eq!(m.hot_start(10, 3 * per_row), Some(10));
+        // Only the newest window fits.
+        assert_eq!(m.hot_start(10, 2 * per_row), Some(20));
+        // Nothing fits: flush everything.
+        assert_eq!(m.hot_start(10, per_row), None);
+        // Everything is hot: nothing would be flushed, so flush everything.
+        let mut hot = Memtable::new();
+        hot.insert(1, 10, vec![row(21, 1)]);
+        assert_eq!(hot.hot_start(10, usize::MAX), None);
+        assert_eq!(Memtable::new().hot_start(10, usize::MAX), None);
     }
 }

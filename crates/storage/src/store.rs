@@ -13,7 +13,7 @@ use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::config::StoreConfig;
 use crate::error::StorageError;
-use crate::memtable::{Memtable, Row, StreamDelta};
+use crate::memtable::{Memtable, Row, StreamDelta, delta_of, hot_index};
 use crate::metastore::{
     GroupRecord, Metastore, NewGroup, Publish, SegmentRecord, SqliteMetastore, StreamRecord,
     StreamStats,
@@ -62,6 +62,8 @@ pub struct RecoveryReport {
     pub batches_replayed: usize,
     /// Events replayed.
     pub events_replayed: usize,
+    /// Of those, events a flush had kept in memory, replayed from its carry file.
+    pub carried_events: usize,
     /// Torn tails and corruption found, one message each; the rest was recovered.
     pub problems: Vec<String>,
     /// Segment objects not in the catalogue (from an interrupted flush), deleted.
@@ -78,7 +80,7 @@ enum Cmd {
         reply: SyncSender<Result<AppendAck, StorageError>>,
     },
     Rotate {
-        reply: SyncSender<Result<Vec<u64>, StorageError>>,
+        reply: SyncSender<Result<Rotated, StorageError>>,
     },
 }
 
@@ -92,6 +94,9 @@ pub(crate) struct Inner {
     pub(crate) active: RwLock<Memtable>,
     pub(crate) frozen: RwLock<Option<Arc<Memtable>>>,
     flush_lock: Mutex<()>,
+    /// The WAL checkpoint last published (or found at open): the carry file with this tag
+    /// is the one recovery would replay.
+    published: std::sync::atomic::AtomicU64,
     pub(crate) index_cache: Mutex<HashMap<String, Arc<SegmentIndex>>>,
     /// Stream id to name per group, for reads over all streams; dropped on any change.
     pub(crate) stream_cache: Mutex<HashMap<u64, StreamNames>>,
@@ -175,6 +180,27 @@ impl Store {
                 active.insert(group_id, stream_id, rows_of(b));
             }
         }
+        for tag in wal::list_carry(&wal_dir)? {
+            let path = wal::carry_path(&wal_dir, tag);
+            if tag != checkpoint {
+                // From a flush that never published (its rows are in the WAL files still
+                // here) or one superseded by a later checkpoint.
+                std::fs::remove_file(&path)?;
+                continue;
+            }
+            let (batches, err) = wal::decode_file(&std::fs::read(&path)?);
+            if let Some(e) = err {
+                tracing::warn!(tag, error = %e, "carry file ends early; replaying what precedes");
+                report.problems.push(format!("carry file {tag}: {e}"));
+            }
+            for b in batches {
+                report.batches_replayed += 1;
+                report.events_replayed += b.events.len();
+                report.carried_events += b.events.len();
+                let (group_id, stream_id) = (b.group_id, b.stream_id);
+                active.insert(group_id, stream_id, rows_of(b));
+            }
+        }
         let known: HashSet<String> = meta.all_segment_keys()?.into_iter().collect();
         for key in objects.list_segments()? {
             if !known.contains(&key) {
@@ -194,6 +220,7 @@ impl Store {
             active: RwLock::new(active),
             frozen: RwLock::new(None),
             flush_lock: Mutex::new(()),
+            published: std::sync::atomic::AtomicU64::new(checkpoint),
             index_cache: Mutex::new(HashMap::new()),
             stream_cache: Mutex::new(HashMap::new()),
             stream_gen: std::sync::atomic::AtomicU64::new(0),
@@ -415,7 +442,8 @@ impl Store {
             .meta
             .stream(g.id, stream)?
             .ok_or(StorageError::StreamNotFound)?;
-        self.inner.wait_for_room();
+        self.inner
+            .wait_for_room(events.iter().map(|e| e.message.len()).sum());
         let mut events: Vec<(i64, String)> = events
             .into_iter()
             .map(|e| (e.timestamp, e.message))
@@ -434,14 +462,24 @@ impl Store {
         rx.recv().map_err(|_| StorageError::Closed)?
     }
 
-    /// Flushes the memtable to segments now (no-op when empty).
+    /// Flushes the whole memtable to segments now (no-op when empty).
     pub fn flush(&self) -> Result<(), StorageError> {
-        self.inner.flush()
+        self.inner.flush(true)
     }
 
-    /// Merges small segments of each group's time windows. Returns segments replaced.
+    /// Flushes as the background thread does: the newest time windows stay in memory when
+    /// they fit in half of `flush_bytes` (re-logged in a carry file so the WAL files can
+    /// go), so a window still filling ends as one segment rather than one per flush.
+    pub fn flush_settled(&self) -> Result<(), StorageError> {
+        self.inner.flush(false)
+    }
+
+    /// Merges the segments of each group's time windows that hold at least
+    /// `compact_min_segments` segments at most `compact_max_bytes` large. Returns segments
+    /// replaced. (The background thread merges size-tiered instead, see
+    /// [`StoreConfig::compact_min_segments`].)
     pub fn compact(&self) -> Result<usize, StorageError> {
-        self.inner.compact()
+        self.inner.compact(true)
     }
 
     /// Drops segments entirely past their group's retention at `now_ms`. Returns how many.
@@ -554,7 +592,12 @@ fn writer_loop(inner: &Inner, rx: Receiver<Cmd>, mut file: WalWriter, mut next_s
                     let res = if failed {
                         Err(StorageError::Closed)
                     } else {
-                        rotate(inner, &mut file)
+                        // The checkpoint is a sequence number no event gets, so every flush
+                        // publishes a new one: a carry file is replayed only while the
+                        // checkpoint it is tagged with is the published one.
+                        let upto = next_seq;
+                        next_seq += 1;
+                        rotate(inner, &mut file).map(|old_files| Rotated { old_files, upto })
                     };
                     let _ = reply.send(res);
                 }
@@ -605,6 +648,14 @@ fn commit(
     }
 }
 
+/// What a WAL rotation froze.
+struct Rotated {
+    /// WAL files whose records are all in the frozen memtable, a carry file or segments.
+    old_files: Vec<u64>,
+    /// Every sequence number up to this one is in those places.
+    upto: u64,
+}
+
 /// Starts a new WAL file and freezes the memtable; returns the numbers of the WAL files
 /// whose records are all in the frozen memtable (or older segments).
 fn rotate(inner: &Inner, file: &mut WalWriter) -> Result<Vec<u64>, StorageError> {
@@ -612,7 +663,14 @@ fn rotate(inner: &Inner, file: &mut WalWriter) -> Result<Vec<u64>, StorageError>
     *file = next;
     let mut frozen = inner.frozen.write();
     let mut active = inner.active.write();
-    let old = std::mem::replace(&mut *active, Memtable::new());
+    let mut old = std::mem::replace(&mut *active, Memtable::new());
+    if let Some(failed) = frozen.take() {
+        // A flush failed before publishing: its rows go out with this one.
+        let failed = Arc::try_unwrap(failed).unwrap_or_else(|a| (*a).clone());
+        for (sid, s) in failed.streams {
+            old.insert(s.group_id, sid, s.rows);
+        }
+    }
     *frozen = Some(Arc::new(old));
     let files = wal::list_files(&inner.wal_dir)?;
     Ok(files.into_iter().filter(|&n| n < file.number).collect())
@@ -636,7 +694,11 @@ fn background_loop(inner: &Inner) {
             !a.is_empty()
                 && (a.bytes >= inner.cfg.flush_bytes || a.created.elapsed() >= inner.cfg.flush_age)
         };
-        if due && let Err(e) = inner.flush().and_then(|()| inner.compact().map(drop)) {
+        if due
+            && let Err(e) = inner
+                .flush(false)
+                .and_then(|()| inner.compact(false).map(drop))
+        {
             tracing::error!(error = %e, "background flush failed");
         }
         if last_retention.elapsed() >= inner.cfg.retention_interval {
@@ -660,19 +722,37 @@ impl Inner {
             .map_err(|_| StorageError::Closed)
     }
 
-    /// Backpressure: while flushing falls behind, appends wait rather than let the memtable
-    /// grow without bound. Without a background thread nothing flushes on its own, so
-    /// nothing waits either.
-    fn wait_for_room(&self) {
+    /// Backpressure: while flushing falls behind, appends slow down in proportion to how far
+    /// the active memtable has grown past `flush_bytes`, so ingest settles at the rate the
+    /// flush sustains with every append delayed a little rather than some stalled for a
+    /// whole flush; only at `MEMTABLE_LIMIT_FACTOR` times `flush_bytes` do they wait for it.
+    /// Without a background thread nothing flushes on its own, so nothing waits either.
+    fn wait_for_room(&self, batch_bytes: usize) {
         if !self.cfg.background {
             return;
         }
-        let limit = self.cfg.flush_bytes.saturating_mul(MEMTABLE_LIMIT_FACTOR);
+        let soft = self.cfg.flush_bytes.max(1);
+        let hard = soft.saturating_mul(MEMTABLE_LIMIT_FACTOR);
+        let bytes = self.active.read().bytes;
+        if bytes <= soft {
+            return;
+        }
+        // A flush may be due; the background thread otherwise notices within its tick.
+        self.wake.notify_all();
+        if bytes < hard {
+            let over = (bytes - soft) as f64 / (hard - soft).max(1) as f64;
+            let share = (batch_bytes as f64 / BACKPRESSURE_BATCH_BYTES as f64).min(1.0);
+            // A finished flush ends the wait early: the next one rotates the memtable.
+            let mut guard = self.flushed_lock.lock();
+            self.flushed
+                .wait_for(&mut guard, MAX_SLOWDOWN.mul_f64(over * share));
+            return;
+        }
         let started = Instant::now();
         let mut guard = self.flushed_lock.lock();
         // Bounded: if flushes keep failing, appends go on (the WAL still has them) rather
         // than hang; the failures are logged by the background thread.
-        while self.active.read().bytes > limit
+        while self.active.read().bytes > hard
             && !*self.stop.lock()
             && started.elapsed() < MAX_BACKPRESSURE_WAIT
         {
@@ -861,22 +941,32 @@ impl Inner {
         Ok(out)
     }
 
-    fn flush(&self) -> Result<(), StorageError> {
+    /// Flushes the frozen memtable. `full: false` keeps the newest windows in memory when
+    /// they are small enough (see [`Memtable::hot_start`]), re-logging them in a carry file
+    /// tagged with this flush's checkpoint before publishing it.
+    fn flush(&self, full: bool) -> Result<(), StorageError> {
+        use std::sync::atomic::Ordering::SeqCst;
         let _guard = self.flush_lock.lock();
         let (reply, rx) = mpsc::sync_channel(1);
         self.send(Cmd::Rotate { reply })?;
-        let old_files = rx.recv().map_err(|_| StorageError::Closed)??;
+        let Rotated { old_files, upto } = rx.recv().map_err(|_| StorageError::Closed)??;
         let Some(frozen) = self.frozen.read().clone() else {
             return Ok(());
         };
+        let window_ms = self.cfg.window_ms.max(1);
+        let hot = match full {
+            true => None,
+            false => frozen.hot_start(window_ms, self.cfg.flush_bytes / 2),
+        };
+        let hot_ts = hot.unwrap_or(i64::MAX);
         let mut publish = Publish::default();
+        let mut carried: Vec<(u64, u64)> = Vec::new();
         if !frozen.is_empty() {
             // Only streams still in the catalogue are written; deleted ones are dropped here.
             let mut by_group: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
             for (&sid, s) in &frozen.streams {
                 by_group.entry(s.group_id).or_default().push(sid);
             }
-            let window_ms = self.cfg.window_ms.max(1);
             let mut jobs: Vec<SegmentJob<'_>> = Vec::new();
             for (gid, mut sids) in by_group {
                 let Some(group) = self.meta.group_by_id(gid)? else {
@@ -896,7 +986,11 @@ impl Inner {
                     let Some(s) = frozen.streams.get(&sid) else {
                         continue;
                     };
-                    let rows = &s.rows[s.rows.partition_point(|r| r.ts < cutoff)..];
+                    let cold = &s.rows[..hot_index(&s.rows, hot_ts)];
+                    if cold.len() < s.rows.len() {
+                        carried.push((gid, sid));
+                    }
+                    let rows = &cold[cold.partition_point(|r| r.ts < cutoff)..];
                     let mut start = 0;
                     while start < rows.len() {
                         let w = rows[start].ts.div_euclid(window_ms);
@@ -905,31 +999,101 @@ impl Inner {
                         windows.entry(w).or_default().push((sid, &rows[start..end]));
                         start = end;
                     }
-                    let d = s.delta;
-                    publish.stats.push(StreamStats {
-                        stream_id: sid,
-                        first_event: d.first_ts,
-                        last_event: d.last_ts,
-                        last_ingestion: d.last_ingest,
-                        bytes: d.bytes,
-                    });
+                    if let Some(d) = delta_of(cold) {
+                        publish.stats.push(StreamStats {
+                            stream_id: sid,
+                            first_event: d.first_ts,
+                            last_event: d.last_ts,
+                            last_ingestion: d.last_ingest,
+                            bytes: d.bytes,
+                        });
+                    }
                 }
                 for (w, streams) in windows {
                     jobs.push((gid, w, streams));
                 }
             }
-            publish.add = self.write_segments(&jobs)?;
-            publish.checkpoint = Some(frozen.max_seq);
+            // The carry file is written while the segments build: it must be durable
+            // before the checkpoint that makes recovery read it is published.
+            let (added, carry) = std::thread::scope(|scope| {
+                let carry = (!carried.is_empty()).then(|| {
+                    scope.spawn(|| {
+                        let mut records = Vec::new();
+                        for &(gid, sid) in &carried {
+                            if let Some(s) = frozen.streams.get(&sid) {
+                                let hot = &s.rows[hot_index(&s.rows, hot_ts)..];
+                                wal::encode_rows(gid, sid, hot, &mut records)?;
+                            }
+                        }
+                        wal::write_carry(&self.wal_dir, upto, &records)
+                    })
+                });
+                let added = self.write_segments(&jobs);
+                let carry = carry.map_or(Ok(()), |h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(StorageError::Invalid("carry writer panicked".into()))
+                    })
+                });
+                (added, carry)
+            });
+            publish.add = match (added, carry) {
+                (Ok(added), Ok(())) => added,
+                (Ok(added), Err(e)) => {
+                    self.doom(added.into_iter().map(|r| r.key).collect());
+                    return Err(e);
+                }
+                (Err(e), _) => return Err(e),
+            };
+            publish.checkpoint = Some(upto);
         }
-        {
+        let remnant = {
             // Readers hold `frozen` while listing segments, so they see the memtable or its
-            // segments, never both and never neither.
+            // segments, never both and never neither; kept rows move to the active memtable
+            // in the same step.
             let mut slot = self.frozen.write();
             self.publish(&publish)?;
-            *slot = None;
+            let taken = slot.take();
+            drop(frozen);
+            match taken {
+                Some(m) if !carried.is_empty() => {
+                    let mut active = self.active.write();
+                    match Arc::try_unwrap(m) {
+                        Ok(mut m) => {
+                            for &(gid, sid) in &carried {
+                                if let Some(s) = m.streams.get_mut(&sid) {
+                                    let kept = s.rows.split_off(hot_index(&s.rows, hot_ts));
+                                    active.insert(gid, sid, kept);
+                                }
+                            }
+                            Some(Arc::new(m))
+                        }
+                        Err(m) => {
+                            for &(gid, sid) in &carried {
+                                if let Some(s) = m.streams.get(&sid) {
+                                    let kept = s.rows[hot_index(&s.rows, hot_ts)..].to_vec();
+                                    active.insert(gid, sid, kept);
+                                }
+                            }
+                            Some(m)
+                        }
+                    }
+                }
+                other => other,
+            }
+        };
+        // Freed outside the locks: a flushed memtable is hundreds of thousands of strings.
+        drop(remnant);
+        if let Some(c) = publish.checkpoint {
+            self.published.store(c, SeqCst);
         }
         for n in old_files {
             std::fs::remove_file(wal::file_path(&self.wal_dir, n))?;
+        }
+        let current = self.published.load(SeqCst);
+        for tag in wal::list_carry(&self.wal_dir)? {
+            if tag != current {
+                std::fs::remove_file(wal::carry_path(&self.wal_dir, tag))?;
+            }
         }
         self.flushed.notify_all();
         Ok(())
@@ -955,7 +1119,9 @@ impl Inner {
         Ok(n)
     }
 
-    fn compact(&self) -> Result<usize, StorageError> {
+    /// Compacts every group. `full` merges all small segments of a window; otherwise only a
+    /// size tier (see [`tier`]).
+    fn compact(&self, full: bool) -> Result<usize, StorageError> {
         let _guard = self.flush_lock.lock();
         let mut replaced = 0;
         let mut after: Option<String> = None;
@@ -964,13 +1130,13 @@ impl Inner {
             let Some(last) = groups.last() else { break };
             after = Some(last.name.clone());
             for g in &groups {
-                replaced += self.compact_group(g)?;
+                replaced += self.compact_group(g, full)?;
             }
         }
         Ok(replaced)
     }
 
-    fn compact_group(&self, g: &GroupRecord) -> Result<usize, StorageError> {
+    fn compact_group(&self, g: &GroupRecord, full: bool) -> Result<usize, StorageError> {
         let window_ms = self.cfg.window_ms.max(1);
         let segs = self.meta.segments(g.id, i64::MIN, i64::MAX)?;
         let mut by_window: BTreeMap<i64, Vec<SegmentRecord>> = BTreeMap::new();
@@ -991,7 +1157,10 @@ impl Inner {
             .map(|s| s.id)
             .collect();
         let mut replaced = 0;
-        for (w, segs) in by_window {
+        for (w, mut segs) in by_window {
+            if !full {
+                tier(&mut segs);
+            }
             if segs.len() < self.cfg.compact_min_segments.max(2) {
                 continue;
             }
@@ -1059,8 +1228,36 @@ const MAX_BACKPRESSURE_WAIT: Duration = Duration::from_secs(30);
 /// Appends wait once the active memtable holds this many times `flush_bytes`.
 const MEMTABLE_LIMIT_FACTOR: usize = 2;
 
+/// Longest slowdown of one append, just below the hard limit.
+const MAX_SLOWDOWN: Duration = Duration::from_millis(200);
+
+/// Batches of at least this many message bytes get the full slowdown, smaller ones a share.
+const BACKPRESSURE_BATCH_BYTES: usize = 256 << 10;
+
 /// Threads building and uploading segments during a flush.
 const WRITE_THREADS: usize = 4;
+
+/// Keeps the smallest segments of a window that merge into one tier: sorted by size, each
+/// next segment joins while it is at most `TIER_RATIO` times the bytes gathered so far. A
+/// large segment is thus rewritten only once comparable bytes have gathered beside it, so
+/// each byte is rewritten a logarithmic number of times, not once per flush of its window.
+fn tier(segs: &mut Vec<SegmentRecord>) {
+    segs.sort_by_key(|s| (s.size, s.id));
+    let mut gathered = 0u64;
+    let mut keep = 0;
+    for s in segs.iter() {
+        if keep > 0 && s.size > gathered.saturating_mul(TIER_RATIO) {
+            break;
+        }
+        gathered += s.size;
+        keep += 1;
+    }
+    segs.truncate(keep);
+    // Merged rows are re-sorted per stream, so catalogue order does not matter here.
+}
+
+/// See [`tier`].
+const TIER_RATIO: u64 = 2;
 
 pub(crate) fn retention_cutoff(g: &GroupRecord, now: i64) -> i64 {
     match g

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::codec::{Reader, put_bytes, put_ivarint, put_varint};
 use crate::error::StorageError;
+use crate::memtable::Row;
 
 const MAGIC: &[u8; 6] = b"LKWAL\0";
 const VERSION: u16 = 1;
@@ -53,10 +54,18 @@ thread_local! {
 const WAL_ZSTD_LEVEL: i32 = 1;
 
 pub(crate) fn pack_events(events: &[(i64, String)]) -> Result<PackedEvents, StorageError> {
-    let mut raw = Vec::with_capacity(events.iter().map(|(_, m)| m.len() + 6).sum());
+    pack(events.iter().map(|(ts, m)| (*ts, m.as_str())))
+}
+
+fn pack<'a>(
+    events: impl Iterator<Item = (i64, &'a str)> + Clone,
+) -> Result<PackedEvents, StorageError> {
+    let mut raw = Vec::with_capacity(events.clone().map(|(_, m)| m.len() + 6).sum());
+    let mut count = 0;
     for (ts, msg) in events {
-        put_ivarint(&mut raw, *ts);
+        put_ivarint(&mut raw, ts);
         put_bytes(&mut raw, msg.as_bytes());
+        count += 1;
     }
     let blob = CCTX.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -67,10 +76,35 @@ pub(crate) fn pack_events(events: &[(i64, String)]) -> Result<PackedEvents, Stor
         cctx.compress(&raw)
     })?;
     Ok(PackedEvents {
-        count: events.len(),
+        count,
         raw_len: raw.len(),
         blob,
     })
+}
+
+/// Appends records holding `rows` of one stream (sorted by key, sequence numbers unique)
+/// with their own sequence numbers and ingestion times: one record per run of consecutive
+/// sequence numbers sharing an ingestion time, which is how batches arrived.
+pub(crate) fn encode_rows(
+    group_id: u64,
+    stream_id: u64,
+    rows: &[Row],
+    out: &mut Vec<u8>,
+) -> Result<(), StorageError> {
+    let mut start = 0;
+    while let Some(first) = rows.get(start) {
+        let mut end = start + 1;
+        while let Some(r) = rows.get(end)
+            && r.ingest == first.ingest
+            && Some(r.seq) == first.seq.checked_add((end - start) as u64)
+        {
+            end += 1;
+        }
+        let packed = pack(rows[start..end].iter().map(|r| (r.ts, r.msg.as_str())))?;
+        encode_record(group_id, stream_id, first.seq, first.ingest, &packed, out);
+        start = end;
+    }
+    Ok(())
 }
 
 /// Appends one framed record: `len | crc | group | stream | first_seq | ingest | count |
@@ -212,14 +246,31 @@ pub(crate) fn file_path(dir: &Path, number: u64) -> PathBuf {
     dir.join(format!("{number:016}.wal"))
 }
 
+/// The carry file of checkpoint `tag`: rows a flush kept in memory, re-logged because the
+/// WAL files holding them are deleted once that checkpoint is published. Recovery replays
+/// the carry file whose tag equals the published checkpoint and no other, so a crash
+/// before the publish replays the old WAL files instead, and one after it the carry.
+pub(crate) fn carry_path(dir: &Path, tag: u64) -> PathBuf {
+    dir.join(format!("{tag:016}.carry"))
+}
+
 /// WAL file numbers present in `dir`, ascending.
 pub(crate) fn list_files(dir: &Path) -> Result<Vec<u64>, StorageError> {
+    list_suffix(dir, ".wal")
+}
+
+/// Tags of the carry files present in `dir`, ascending.
+pub(crate) fn list_carry(dir: &Path) -> Result<Vec<u64>, StorageError> {
+    list_suffix(dir, ".carry")
+}
+
+fn list_suffix(dir: &Path, suffix: &str) -> Result<Vec<u64>, StorageError> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let name = entry?.file_name();
         let Some(name) = name.to_str() else { continue };
         if let Some(n) = name
-            .strip_suffix(".wal")
+            .strip_suffix(suffix)
             .and_then(|s| s.parse::<u64>().ok())
         {
             out.push(n);
@@ -227,6 +278,17 @@ pub(crate) fn list_files(dir: &Path) -> Result<Vec<u64>, StorageError> {
     }
     out.sort_unstable();
     Ok(out)
+}
+
+/// Writes a carry file (header and `records`) and makes it and its directory entry durable.
+pub(crate) fn write_carry(dir: &Path, tag: u64, records: &[u8]) -> Result<(), StorageError> {
+    let mut file = File::create(carry_path(dir, tag))?;
+    file.write_all(MAGIC)?;
+    file.write_all(&VERSION.to_le_bytes())?;
+    file.write_all(records)?;
+    file.sync_all()?;
+    File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 /// The file currently appended to.
@@ -303,6 +365,85 @@ mod tests {
         let (got, err) = decode_file(&flipped);
         assert_eq!(got.len(), 1);
         assert!(matches!(err, Some(StorageError::Corrupt { .. })));
+    }
+}
+
+#[cfg(test)]
+mod carry {
+    use super::*;
+
+    fn row(ts: i64, ingest: i64, seq: u64) -> Row {
+        Row {
+            ts,
+            ingest,
+            seq,
+            msg: format!("m{seq}"),
+        }
+    }
+
+    #[test]
+    fn rows_round_trip_with_their_own_sequences() {
+        // Two batches interleaved by timestamp, then a third with another ingestion time.
+        let rows = vec![
+            row(1, 7, 10),
+            row(2, 7, 11),
+            row(3, 7, 20),
+            row(4, 7, 12),
+            row(5, 8, 13),
+        ];
+        let mut out = Vec::new();
+        put_header_for_tests(&mut out);
+        encode_rows(4, 9, &rows, &mut out).unwrap();
+        let (batches, err) = decode_file(&out);
+        assert!(err.is_none());
+        let runs: Vec<_> = batches
+            .iter()
+            .map(|b| {
+                (
+                    b.group_id,
+                    b.stream_id,
+                    b.first_seq,
+                    b.ingest,
+                    b.events.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                (4, 9, 10, 7, 2),
+                (4, 9, 20, 7, 1),
+                (4, 9, 12, 7, 1),
+                (4, 9, 13, 8, 1)
+            ]
+        );
+        let back: Vec<Row> = batches
+            .into_iter()
+            .flat_map(|b| {
+                let (first, ingest) = (b.first_seq, b.ingest);
+                b.events
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(i, (ts, msg))| Row {
+                        ts,
+                        ingest,
+                        seq: first + i as u64,
+                        msg,
+                    })
+            })
+            .collect();
+        assert_eq!(back, rows);
+    }
+
+    #[test]
+    fn carry_files_are_listed_by_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        write_carry(dir.path(), 42, &[]).unwrap();
+        write_carry(dir.path(), 7, &[]).unwrap();
+        assert_eq!(list_carry(dir.path()).unwrap(), [7, 42]);
+        assert!(list_files(dir.path()).unwrap().is_empty());
+        let (batches, err) = decode_file(&std::fs::read(carry_path(dir.path(), 7)).unwrap());
+        assert!(batches.is_empty() && err.is_none());
     }
 }
 

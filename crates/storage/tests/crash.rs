@@ -21,10 +21,12 @@ const ROUNDS: u64 = 60;
 
 fn config(dir: &std::path::Path) -> StoreConfig {
     let mut cfg = StoreConfig::new(dir);
-    cfg.flush_bytes = 16 << 10;
+    // Windows of three batches per writer, so most background flushes keep the newest
+    // window back in a carry file and kills land before, during and after its publish.
+    cfg.flush_bytes = 32 << 10;
     cfg.flush_age = Duration::from_millis(40);
     cfg.block_events = 64;
-    cfg.window_ms = 2_000;
+    cfg.window_ms = 300;
     cfg.compact_min_segments = 3;
     cfg.delete_grace = Duration::from_millis(20);
     cfg
@@ -95,6 +97,7 @@ fn sigkill_rounds() {
     let mut acked: BTreeMap<(u64, usize, u64), usize> = BTreeMap::new();
     let mut checked_events = 0u64;
     let mut torn = 0;
+    let mut carried = 0;
     for round in 0..ROUNDS {
         let mut child = Command::new(&exe)
             .args(["--exact", "crash::child", "--nocapture", "--test-threads=1"])
@@ -131,6 +134,7 @@ fn sigkill_rounds() {
 
         let store = Store::open(config(dir.path())).unwrap();
         torn += store.recovery_report().problems.len();
+        carried += store.recovery_report().carried_events;
         for t in 0..THREADS {
             let name = format!("s{t}");
             let events = match store.stream(G, &name) {
@@ -177,7 +181,7 @@ fn sigkill_rounds() {
         drop(store);
     }
     eprintln!(
-        "crash test: {ROUNDS} rounds, {} acknowledged batches, {checked_events} event checks, {torn} torn wal tails, {:.1}s",
+        "crash test: {ROUNDS} rounds, {} acknowledged batches, {checked_events} event checks, {torn} torn wal tails, {carried} events recovered from carry files, {:.1}s",
         acked.len(),
         started.elapsed().as_secs_f64()
     );
@@ -185,4 +189,5 @@ fn sigkill_rounds() {
         acked.len() > ROUNDS as usize,
         "children acknowledged too little to test anything"
     );
+    assert!(carried > 0, "no kill left rows in a carry file to recover");
 }

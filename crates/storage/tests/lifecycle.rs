@@ -280,3 +280,75 @@ fn streams_created_after_a_group_read_are_visible_to_the_next() {
         1
     );
 }
+
+#[test]
+fn settled_flush_keeps_the_newest_windows_and_recovery_replays_them_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small_config(dir.path());
+    let window = cfg.window_ms;
+    let mut expected: Vec<(i64, String)> = Vec::new();
+    let mut append = |store: &Store, from: i64, to: i64| {
+        let events: Vec<InputEvent> = (from..to)
+            .map(|ts| ev(ts, &format!("event {ts}")))
+            .collect();
+        expected.extend(events.iter().map(|e| (e.timestamp, e.message.clone())));
+        store.append("k", "s", events).unwrap();
+    };
+    let segment_ends = |store: &Store| -> Vec<i64> {
+        let g = store.group("k").unwrap();
+        let segs = store
+            .metastore()
+            .segments(g.id, i64::MIN, i64::MAX)
+            .unwrap();
+        segs.iter().map(|s| s.max_ts).collect()
+    };
+    {
+        let store = Store::open(cfg.clone()).unwrap();
+        store
+            .create_group(&group("k"), Default::default(), 0)
+            .unwrap();
+        store.create_stream("k", &stream("s"), 0).unwrap();
+        append(&store, 0, 6 * window);
+        let before = store.stream("k", "s").unwrap();
+        store.flush_settled().unwrap();
+        // The two newest windows stay in memory; the older ones are segments.
+        let ends = segment_ends(&store);
+        assert_eq!(ends.len(), 4);
+        assert!(ends.iter().all(|&t| t < 4 * window), "{ends:?}");
+        let after = store.stream("k", "s").unwrap();
+        assert_eq!(
+            (after.first_event, after.last_event, after.stored_bytes),
+            (before.first_event, before.last_event, before.stored_bytes)
+        );
+        append(&store, 6 * window, 7 * window);
+        store.flush_settled().unwrap();
+        assert!(segment_ends(&store).iter().all(|&t| t < 5 * window));
+    }
+    // Reopen: the carried windows come back from the carry file, the rest from the WAL.
+    let store = Store::open(cfg.clone()).unwrap();
+    let report = store.recovery_report().clone();
+    assert_eq!(report.carried_events as i64, 2 * window, "{report:?}");
+    assert_eq!(report.events_replayed, report.carried_events);
+    let got: Vec<(i64, String)> = all_of_stream(&store, "k", "s")
+        .into_iter()
+        .map(|e| (e.timestamp, e.message))
+        .collect();
+    assert_eq!(got, expected);
+    // Only the newest window stays back when the two would leave nothing to flush.
+    store.flush_settled().unwrap();
+    assert_eq!(segment_ends(&store).len(), 6);
+    store.flush().unwrap();
+    assert_eq!(segment_ends(&store).len(), 7);
+    drop(store);
+    let store = Store::open(cfg).unwrap();
+    assert_eq!(store.recovery_report().events_replayed, 0);
+    let got: Vec<(i64, String)> = all_of_stream(&store, "k", "s")
+        .into_iter()
+        .map(|e| (e.timestamp, e.message))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(
+        store.stream("k", "s").unwrap().stored_bytes,
+        expected.iter().map(|e| e.1.len() as u64).sum::<u64>()
+    );
+}
