@@ -9,7 +9,8 @@ use std::sync::Arc;
 use lookout_model::StoredEvent;
 
 use crate::bloom::{
-    Bloom, MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, interior_tokens, token_hash, tokens,
+    Bloom, MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, interior_tokens, prefix_hash, token_hash,
+    tokens, trailing_token,
 };
 use crate::error::StorageError;
 use crate::fields::{Flat, field_of};
@@ -650,8 +651,12 @@ pub(crate) fn read_all_rows(
 
 /// A predicate reduced to what block pruning checks, hashed once per scan.
 enum Prune<'a> {
-    /// Bloom hashes of tokens every matching message contains.
-    Tokens(Vec<u64>),
+    /// Bloom hashes of tokens every matching message contains, and (version 3 blooms
+    /// only) of token prefixes it contains.
+    Tokens {
+        whole: Vec<u64>,
+        prefix: Option<u64>,
+    },
     Field {
         path: &'a str,
         number: Option<f64>,
@@ -664,18 +669,22 @@ fn prune_plan(preds: &[Predicate]) -> Vec<Prune<'_>> {
     preds
         .iter()
         .map(|p| match p {
-            Predicate::Token(t) => Prune::Tokens(if t.len() < MIN_BLOOM_TOKEN {
-                Vec::new()
-            } else {
-                vec![token_hash(t)]
-            }),
-            Predicate::Contains(s) => Prune::Tokens(
-                interior_tokens(s)
+            Predicate::Token(t) => Prune::Tokens {
+                whole: if t.len() < MIN_BLOOM_TOKEN {
+                    Vec::new()
+                } else {
+                    vec![token_hash(t)]
+                },
+                prefix: None,
+            },
+            Predicate::Contains(s) => Prune::Tokens {
+                whole: interior_tokens(s)
                     .iter()
                     .filter(|t| t.len() >= MIN_BLOOM_TOKEN)
                     .map(|t| token_hash(t))
                     .collect(),
-            ),
+                prefix: trailing_token(s).and_then(prefix_hash),
+            },
             Predicate::FieldEquals { path, value } => Prune::Field {
                 path,
                 number: value.parse::<f64>().ok(),
@@ -685,10 +694,17 @@ fn prune_plan(preds: &[Predicate]) -> Vec<Prune<'_>> {
         .collect()
 }
 
+/// Whether `bloom` admits every token of a predicate (prefix hashes exist in version 3
+/// blooms, the blocked ones, only).
+fn tokens_may_match(bloom: &Bloom, whole: &[u64], prefix: Option<u64>) -> bool {
+    whole.iter().all(|&h| bloom.may_contain(h))
+        && prefix.is_none_or(|h| !bloom.blocked || bloom.may_contain(h))
+}
+
 /// Whether a segment's bloom admits every token and field value the plan needs.
 fn bloom_may_match(bloom: &Bloom, plan: &[Prune<'_>]) -> bool {
     plan.iter().all(|p| match p {
-        Prune::Tokens(hashes) => hashes.iter().all(|&h| bloom.may_contain(h)),
+        Prune::Tokens { whole, prefix } => tokens_may_match(bloom, whole, *prefix),
         Prune::Field { hash, .. } => hash.is_none_or(|h| bloom.may_contain(h)),
     })
 }
@@ -696,7 +712,7 @@ fn bloom_may_match(bloom: &Bloom, plan: &[Prune<'_>]) -> bool {
 /// How a block can be skipped without decoding it, given the predicates.
 fn block_may_match(blk: &BlockMeta, plan: &[Prune<'_>]) -> bool {
     plan.iter().all(|p| match p {
-        Prune::Tokens(hashes) => hashes.iter().all(|&h| blk.bloom.may_contain(h)),
+        Prune::Tokens { whole, prefix } => tokens_may_match(&blk.bloom, whole, *prefix),
         Prune::Field { path, number, hash } => {
             let Some(f) = blk.field(path) else {
                 return false;
