@@ -1147,13 +1147,31 @@ impl SegScan<'_> {
             }
         };
         let bufs: Vec<(u64, &[u8])> = buffers.iter().map(|(o, b)| (*o, &b[..])).collect();
+        // Field predicates whose value a block's dictionary lacks rule the block out
+        // before its keys and messages are decoded.
+        let gate: Vec<(usize, &str)> = self
+            .scan
+            .predicates
+            .iter()
+            .filter_map(|p| match p {
+                Predicate::FieldEquals { path, value } => self
+                    .wanted
+                    .iter()
+                    .position(|w| w == path)
+                    .map(|j| (j, value.as_str())),
+                _ => None,
+            })
+            .collect();
         for ((_, index, block, runs), want) in group.iter().zip(&wants) {
             let Some(blk) = index.blocks.get(*block) else {
                 continue;
             };
             stats.decoded += 1;
-            match segment::decode_block_in(index.dict.as_deref(), blk, &bufs, want, true) {
-                Ok(d) => {
+            let gated =
+                segment::decode_block_gated(index.dict.as_deref(), blk, &bufs, want, true, &gate);
+            match gated {
+                Ok(None) => {}
+                Ok(Some(d)) => {
                     let runs: Vec<(Arc<str>, &Run)> = runs
                         .iter()
                         .filter_map(|&j| blk.runs.get(j as usize))

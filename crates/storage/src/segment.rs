@@ -1140,10 +1140,41 @@ pub(crate) fn decode_block_in(
     want: &Want<'_>,
     verify: bool,
 ) -> Result<Decoded, StorageError> {
+    decode_block_gated(dict, b, bufs, want, verify, &[]).map(Option::unwrap_or_default)
+}
+
+/// Like [`decode_block_in`], but first decodes the field columns and returns `None`
+/// without touching the rest when a column of `gate` (index into `want.fields`, value)
+/// lacks the value: no row of the block can match that field predicate.
+pub(crate) fn decode_block_gated(
+    dict: Option<&SegDict>,
+    b: &BlockMeta,
+    bufs: &Bufs<'_>,
+    want: &Want<'_>,
+    verify: bool,
+    gate: &[(usize, &str)],
+) -> Result<Option<Decoded>, StorageError> {
     let n = usize::try_from(b.count).map_err(|_| StorageError::Corrupt {
         what: "segment block",
         detail: "count overflows".into(),
     })?;
+    let mut fields = Vec::with_capacity(want.fields.len());
+    for p in want.fields {
+        match b.field(p).and_then(|f| f.chunk) {
+            Some(c) => {
+                let raw = open_chunk(bufs, &c, dict, verify, "segment field")?;
+                fields.push(Some(decode_field(&raw, n)?));
+            }
+            None => fields.push(None),
+        }
+    }
+    for &(j, value) in gate {
+        if let Some(Some(col)) = fields.get(j)
+            && col.code_of(value) == u32::MAX
+        {
+            return Ok(None);
+        }
+    }
     let key =
         |c: &ChunkRef| -> Result<Vec<i64>, StorageError> { deltas(slice(bufs, c, verify)?, n) };
     let ts = key(&b.ts)?;
@@ -1164,23 +1195,13 @@ pub(crate) fn decode_block_in(
     } else {
         None
     };
-    let mut fields = Vec::with_capacity(want.fields.len());
-    for p in want.fields {
-        match b.field(p).and_then(|f| f.chunk) {
-            Some(c) => {
-                let raw = open_chunk(bufs, &c, dict, verify, "segment field")?;
-                fields.push(Some(decode_field(&raw, n)?));
-            }
-            None => fields.push(None),
-        }
-    }
-    Ok(Decoded {
+    Ok(Some(Decoded {
         ts,
         ingest,
         seq,
         messages,
         fields,
-    })
+    }))
 }
 
 /// A decoded field column whose values stay in the chunk's bytes: a scan that selects a
