@@ -79,6 +79,25 @@ impl std::hash::Hasher for FastHasher {
     }
 }
 
+/// Hashes a `u64` that is already a well-mixed hash as itself.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash64(bytes, self.0);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A set of bloom hashes: deduplicating them this way costs far less than sorting.
+pub(crate) type HashSet64 = std::collections::HashSet<u64, std::hash::BuildHasherDefault<Identity>>;
+
 /// A `HashMap` with [`FastHash`].
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, FastHash>;
 
@@ -122,8 +141,19 @@ pub(crate) const MIN_BLOOM_TOKEN: usize = 3;
 /// Field values longer than this are not put in blooms (free text, not identifiers).
 pub(crate) const MAX_BLOOM_VALUE: usize = 128;
 
+/// Token bytes: ASCII letters and digits, and every byte of a non-ASCII character.
+static TOKEN_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).is_ascii_alphanumeric() || i >= 0x80;
+        i += 1;
+    }
+    t
+};
+
 fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
+    TOKEN_BYTE[b as usize]
 }
 
 /// Splits a message into tokens: maximal runs of ASCII letters and digits (bytes of

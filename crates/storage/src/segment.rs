@@ -24,8 +24,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::bloom::{
-    AFFIX, Bloom, FastMap, MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, prefix_hash, token_hash,
-    tokens,
+    AFFIX, Bloom, FastMap, HashSet64, MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, prefix_hash,
+    token_hash, tokens,
 };
 use crate::codec::{
     PackDict, Reader, SegDict, ZSTD_MAGIC, put_bytes, put_ivarint, put_u8, put_u32, put_u64,
@@ -279,7 +279,7 @@ struct Scratch {
     seq: Vec<u8>,
     msg: Vec<u8>,
     col: Vec<u8>,
-    hashes: Vec<u64>,
+    hashes: HashSet64,
     /// Field values of the block, referenced by span.
     arena: String,
     fields: FastMap<String, FieldAcc>,
@@ -337,7 +337,7 @@ pub(crate) fn build(
             rest = tail;
             if events >= limits.max_events || bytes >= limits.max_bytes {
                 blocks.push(build_block(&mut regions, &mut sc, &pieces, &mut paths)?);
-                block_hashes.push(std::mem::take(&mut sc.hashes));
+                block_hashes.push(sc.hashes.drain().collect());
                 pieces.clear();
                 (events, bytes) = (0, 0);
             }
@@ -345,7 +345,7 @@ pub(crate) fn build(
     }
     if !pieces.is_empty() {
         blocks.push(build_block(&mut regions, &mut sc, &pieces, &mut paths)?);
-        block_hashes.push(std::mem::take(&mut sc.hashes));
+        block_hashes.push(sc.hashes.drain().collect());
     }
     // One segment-wide bloom; per-block blooms only where there is more than one block to
     // choose between.
@@ -354,9 +354,8 @@ pub(crate) fn build(
     let seg_bloom = match &block_hashes[..] {
         [only] => Bloom::build_blocked(only, SEGMENT_BLOOM_BITS),
         many => {
-            let mut all: Vec<u64> = many.iter().flatten().copied().collect();
-            all.sort_unstable();
-            all.dedup();
+            sc.hashes.extend(many.iter().flatten().copied());
+            let all: Vec<u64> = sc.hashes.drain().collect();
             for (b, h) in blocks.iter_mut().zip(many) {
                 b.bloom = Bloom::build_blocked(h, BLOCK_BLOOM_BITS);
             }
@@ -476,11 +475,11 @@ fn build_block(
         raw_bytes += r.msg.len() as u64;
         for t in tokens(&r.msg) {
             if t.len() >= MIN_BLOOM_TOKEN {
-                sc.hashes.push(token_hash(t));
+                sc.hashes.insert(token_hash(t));
                 if t.len() > AFFIX
                     && let Some(h) = prefix_hash(t)
                 {
-                    sc.hashes.push(h);
+                    sc.hashes.insert(h);
                 }
             }
         }
@@ -490,7 +489,7 @@ fn build_block(
         sc.flat.parse(&r.msg);
         for (path, value, kind) in sc.flat.iter() {
             if value.len() <= MAX_BLOOM_VALUE {
-                sc.hashes.push(field_hash(path, value));
+                sc.hashes.insert(field_hash(path, value));
             }
             let acc = match sc.fields.get_mut(path) {
                 Some(a) => a,
@@ -565,8 +564,6 @@ fn build_block(
             chunk: chunk_ref,
         });
     }
-    sc.hashes.sort_unstable();
-    sc.hashes.dedup();
     if runs.is_empty() {
         return Err(StorageError::Invalid("empty block".into()));
     }
