@@ -441,12 +441,15 @@ impl Inner {
         index: &SegmentIndex,
         blk: &BlockMeta,
         want: &Want<'_>,
+        rows: Option<&[std::ops::Range<usize>]>,
     ) -> Result<Decoded, StorageError> {
         let mut ranges = Vec::new();
         segment::block_ranges(blk, want, &mut ranges);
         let buffers = self.fetch_coalesced(key, &ranges)?;
         let bufs: Vec<(u64, &[u8])> = buffers.iter().map(|(o, b)| (*o, &b[..])).collect();
-        segment::decode_block_in(index.dict.as_deref(), blk, &bufs, want, true)
+        let dict = index.dict.as_deref();
+        segment::decode_block_gated(dict, blk, &bufs, want, true, &[], rows)
+            .map(Option::unwrap_or_default)
     }
 
     /// Reads the given byte ranges of one object in one request, merging ranges less than
@@ -508,7 +511,12 @@ impl Inner {
                     fields: &[],
                 };
                 stats.decoded += 1;
-                match self.decode(&key, &index, blk, &want) {
+                let ranges: Vec<std::ops::Range<usize>> = runs
+                    .iter()
+                    .filter_map(|&j| blk.runs.get(j as usize).map(Run::rows))
+                    .collect();
+                let only = (runs.len() < blk.runs.len()).then_some(&ranges[..]);
+                match self.decode(&key, &index, blk, &want, only) {
                     Ok(d) => {
                         let mut msgs = d.messages.unwrap_or_default();
                         let mut out = Vec::new();
@@ -628,7 +636,7 @@ pub(crate) fn read_all_rows(
     };
     let mut out = Vec::with_capacity(index.blocks.len());
     for blk in &index.blocks {
-        let d = inner.decode(&seg.key, &index, blk, &want)?;
+        let d = inner.decode(&seg.key, &index, blk, &want, None)?;
         let mut msgs = d.messages.unwrap_or_default().into_iter();
         let mut keys = d.ts.iter().zip(d.seq.iter().zip(d.ingest.iter()));
         for run in &blk.runs {
@@ -1167,8 +1175,20 @@ impl SegScan<'_> {
                 continue;
             };
             stats.decoded += 1;
-            let gated =
-                segment::decode_block_gated(index.dict.as_deref(), blk, &bufs, want, true, &gate);
+            let ranges: Vec<std::ops::Range<usize>> = runs
+                .iter()
+                .filter_map(|&j| blk.runs.get(j as usize).map(Run::rows))
+                .collect();
+            let only = (runs.len() < blk.runs.len()).then_some(&ranges[..]);
+            let gated = segment::decode_block_gated(
+                index.dict.as_deref(),
+                blk,
+                &bufs,
+                want,
+                true,
+                &gate,
+                only,
+            );
             match gated {
                 Ok(None) => {}
                 Ok(Some(d)) => {

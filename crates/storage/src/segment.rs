@@ -1137,12 +1137,14 @@ pub(crate) fn decode_block_in(
     want: &Want<'_>,
     verify: bool,
 ) -> Result<Decoded, StorageError> {
-    decode_block_gated(dict, b, bufs, want, verify, &[]).map(Option::unwrap_or_default)
+    decode_block_gated(dict, b, bufs, want, verify, &[], None).map(Option::unwrap_or_default)
 }
 
 /// Like [`decode_block_in`], but first decodes the field columns and returns `None`
 /// without touching the rest when a column of `gate` (index into `want.fields`, value)
-/// lacks the value: no row of the block can match that field predicate.
+/// lacks the value: no row of the block can match that field predicate. With `rows`,
+/// only messages of those row ranges are materialized (the others are left empty), so
+/// reading one stream of a block shared by many builds only that stream's strings.
 pub(crate) fn decode_block_gated(
     dict: Option<&SegDict>,
     b: &BlockMeta,
@@ -1150,6 +1152,7 @@ pub(crate) fn decode_block_gated(
     want: &Want<'_>,
     verify: bool,
     gate: &[(usize, &str)],
+    rows: Option<&[std::ops::Range<usize>]>,
 ) -> Result<Option<Decoded>, StorageError> {
     let n = usize::try_from(b.count).map_err(|_| StorageError::Corrupt {
         what: "segment block",
@@ -1185,8 +1188,22 @@ pub(crate) fn decode_block_gated(
         let raw = open_chunk(bufs, &b.msg, dict, verify, "segment messages")?;
         let mut r = Reader::new(&raw, "segment messages");
         let mut out = Vec::with_capacity(n);
-        for _ in 0..n {
-            out.push(r.str()?.to_owned());
+        match rows {
+            None => {
+                for _ in 0..n {
+                    out.push(r.str()?.to_owned());
+                }
+            }
+            Some(ranges) => {
+                // Ranges ascend (runs are in row order): one pass with a cursor.
+                let mut next = ranges.iter().peekable();
+                for i in 0..n {
+                    let m = r.str()?;
+                    while next.next_if(|g| g.end <= i).is_some() {}
+                    let keep = next.peek().is_some_and(|g| g.contains(&i));
+                    out.push(if keep { m.to_owned() } else { String::new() });
+                }
+            }
         }
         Some(out)
     } else {
