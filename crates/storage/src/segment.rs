@@ -106,6 +106,8 @@ pub(crate) struct BlockMeta {
     pub(crate) runs: Vec<Run>,
     /// Events per [`HIST_BUCKET_MS`] bucket from `min_ts`'s bucket on; empty when absent.
     pub(crate) minutes: Vec<u32>,
+    /// Key columns may be zstd frames (version 3); always raw varints before.
+    pub(crate) packed_keys: bool,
     pub(crate) count: u64,
     pub(crate) min_ts: i64,
     pub(crate) max_ts: i64,
@@ -232,18 +234,6 @@ struct Regions<'d> {
 }
 
 impl Regions<'_> {
-    /// Appends a key column (delta varints, always stored raw).
-    fn put_raw(region: &mut Vec<u8>, raw: &[u8]) -> ChunkRef {
-        let offset = region.len();
-        region.extend_from_slice(raw);
-        ChunkRef {
-            offset: offset as u64,
-            len: raw.len() as u64,
-            raw_len: raw.len() as u64,
-            crc: crc32fast::hash(raw),
-        }
-    }
-
     /// Appends `raw` to `region`, as a zstd frame when that is smaller.
     fn put(
         region: &mut Vec<u8>,
@@ -527,9 +517,12 @@ fn build_block(
             acc.value_bytes += value.len();
         }
     }
-    let ts_ref = Regions::put_raw(&mut regions.keys, &sc.ts);
-    let ing_ref = Regions::put_raw(&mut regions.keys, &sc.ing);
-    let seq_ref = Regions::put_raw(&mut regions.keys, &sc.seq);
+    // Key columns are zstd frames too when that is smaller (version 3): ingestion times
+    // and sequence deltas repeat.
+    let mut key = |raw: &[u8]| Regions::put(&mut regions.keys, &mut regions.scratch, raw, None);
+    let ts_ref = key(&sc.ts)?;
+    let ing_ref = key(&sc.ing)?;
+    let seq_ref = key(&sc.seq)?;
     let msg_ref = Regions::put(
         &mut regions.msgs,
         &mut regions.scratch,
@@ -584,6 +577,7 @@ fn build_block(
     Ok(BlockMeta {
         runs,
         minutes,
+        packed_keys: true,
         count: n as u64,
         min_ts,
         max_ts,
@@ -890,6 +884,7 @@ pub(crate) fn decode_index(
         let b = BlockMeta {
             runs,
             minutes,
+            packed_keys: v3,
             count,
             min_ts: bmin,
             max_ts: bmax,
@@ -1175,8 +1170,13 @@ pub(crate) fn decode_block_gated(
             return Ok(None);
         }
     }
-    let key =
-        |c: &ChunkRef| -> Result<Vec<i64>, StorageError> { deltas(slice(bufs, c, verify)?, n) };
+    let key = |c: &ChunkRef| -> Result<Vec<i64>, StorageError> {
+        if b.packed_keys {
+            deltas(&open_chunk(bufs, c, None, verify, "segment key column")?, n)
+        } else {
+            deltas(slice(bufs, c, verify)?, n)
+        }
+    };
     let ts = key(&b.ts)?;
     let ingest = if want.ingest {
         key(&b.ingest)?
