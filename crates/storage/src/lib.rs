@@ -4,9 +4,10 @@
 //! their events in three tiers: a write-ahead log (group-committed: one fsync serves every
 //! writer waiting at that moment, and [`Store::append`] returns only after it), an in-memory
 //! tail that reads always see, and immutable segments per group and time window, written
-//! through `object_store`. Segments hold per-stream blocks with timestamp, ingestion-time,
-//! sequence and zstd message columns, one column per flattened JSON field, and a bloom
-//! filter per block over message tokens and field values, all indexed by one contiguous
+//! through `object_store`. Segments hold blocks of several streams' rows (a stream column
+//! as runs) with timestamp, ingestion-time, sequence and zstd message columns, one column
+//! per flattened JSON field, per-minute event counts, and bloom filters per segment and
+//! block over message tokens and field values, all indexed by one contiguous
 //! region. Recovery replays the WAL after the last published checkpoint exactly once.
 //!
 //! Reads:
@@ -15,6 +16,7 @@
 //!   (FilterLogEvents).
 //! - [`Store::scan`]: pushdown of time range, stream set, token, substring and field-value
 //!   predicates, skipping blocks before decompressing (Insights).
+//! - [`Store::count_by_bin`]: events per time bin, from block histograms where possible.
 //!
 //! Every method blocks; from async code call it inside `tokio::task::spawn_blocking`.
 //! Reads never return events older than the group's retention; a background thread

@@ -1,23 +1,34 @@
-//! The immutable segment format (version 2; version 1 segments stay readable).
+//! The immutable segment format (version 3; versions 1 and 2 stay readable).
 //!
 //! ```text
 //! "LKSEG\0" version:u16            header, 8 bytes
 //! chunk*                           column chunks: every block's key columns, then each
 //!                                  field's chunks of every block, then every block's messages
-//! index                            one contiguous region: segment stats, block directory,
-//!                                  column directory, blooms
-//! index_offset:u64 index_len:u32 index_crc:u32 "LKSEGEND"     footer, 24 bytes
+//! index                            one contiguous region: dictionary, segment stats, field
+//!                                  paths, segment bloom, block directory
+//! index_offset:u64 index_len:u32 index_crc:u32 "LKSEG3IX"     footer, 24 bytes
 //! ```
 //!
-//! Each chunk carries its CRC in the directory. Chunks per block: timestamps, ingestion
-//! times and sequences (delta varints), messages, and one chunk per columnized flattened
-//! JSON field. A chunk is a zstd frame, or its raw bytes when its stored length equals its
-//! raw length (zstd did not shrink it; a frame is always longer than its content).
+//! A block holds rows of several streams, sorted by stream and then (timestamp, arrival),
+//! and is cut by event count and message bytes, so a group-hour of many short-lived
+//! streams is a few large blocks rather than one small block per stream. Its directory
+//! entry lists its streams as runs (stream id, row count, time range): the stream column,
+//! run-length encoded, which lets a one-stream read skip blocks without the stream and
+//! decode only its own rows' messages. Per block: timestamps, ingestion times and sequences
+//! (delta varints), messages, one chunk per columnized flattened JSON field, a histogram of
+//! its events per minute (counting by bins of whole minutes reads no chunk), and a bloom
+//! over its tokens and field values when the segment has more than one block. A bloom over
+//! the whole segment lets a needle skip the segment without looking at its blocks.
 //!
-//! Version 2 changed only where chunks sit and allowed raw message and field chunks; the
-//! directory grammar is version 1's, so one decoder reads both. Grouping a column's chunks
-//! lets a scan that needs only timestamps, or only two fields, fetch one contiguous range
-//! per segment instead of one per block.
+//! Every chunk carries its CRC in the directory and is a zstd frame, or its raw bytes when
+//! its stored length equals its raw length (zstd did not shrink it; a frame is always
+//! longer than its content). Blooms are blocked (one 512-bit block per item) and hold
+//! whole tokens, the first 8 bytes of longer tokens, and (path, value) hashes.
+//!
+//! Version 1 wrote one stream per block with chunks in block order; version 2 grouped each
+//! column's chunks (same directory grammar). Their footer magic is "LKSEGEND", which is how
+//! a reader that fetched only the index and footer tells the grammar; their blooms are
+//! unblocked, their key columns always raw.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
