@@ -1169,7 +1169,7 @@ pub(crate) fn decode_block_gated(
         match b.field(p).and_then(|f| f.chunk) {
             Some(c) => {
                 let raw = open_chunk(bufs, &c, dict, verify, "segment field")?;
-                fields.push(Some(decode_field(&raw, n)?));
+                fields.push(Some(decode_field(raw.into_owned(), n)?));
             }
             None => fields.push(None),
         }
@@ -1234,7 +1234,8 @@ pub(crate) fn decode_block_gated(
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RawColumn {
     bytes: Vec<u8>,
-    /// Byte range of each dictionary entry in `bytes` (validated UTF-8).
+    /// Byte range of each dictionary entry in `bytes` (UTF-8 checked on use; checksums
+    /// vouch for it, and a value that is not reads as empty).
     spans: Vec<(u32, u32)>,
     /// One per row: 0 = absent, `n` = `spans[n - 1]`.
     pub(crate) codes: Vec<u32>,
@@ -1318,17 +1319,15 @@ impl RawColumn {
     }
 }
 
-fn decode_field(raw: &[u8], n: usize) -> Result<RawColumn, StorageError> {
+fn decode_field(bytes: Vec<u8>, n: usize) -> Result<RawColumn, StorageError> {
+    let raw = &bytes[..];
     let mut r = Reader::new(raw, "segment field");
-    let mut col = RawColumn {
-        bytes: raw.to_vec(),
-        spans: Vec::new(),
-        codes: Vec::with_capacity(n),
-    };
+    let mut spans = Vec::new();
+    let mut codes = Vec::with_capacity(n);
+    // UTF-8 is checked when a value is turned into a string, not for every value here.
     let span = |r: &mut Reader<'_>, len: usize| -> Result<(u32, u32), StorageError> {
         let start = raw.len() - r.remaining();
-        let s = r.take(len)?;
-        std::str::from_utf8(s).map_err(|_| r.corrupt("invalid utf-8"))?;
+        r.take(len)?;
         let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(start + len)) else {
             return Err(r.corrupt("chunk too large"));
         };
@@ -1337,28 +1336,28 @@ fn decode_field(raw: &[u8], n: usize) -> Result<RawColumn, StorageError> {
     match r.u8()? {
         0 => {
             let nd = r.len(1)?;
-            col.spans.reserve(nd);
+            spans.reserve(nd);
             for _ in 0..nd {
                 let len = r.len(1)?;
-                col.spans.push(span(&mut r, len)?);
+                spans.push(span(&mut r, len)?);
             }
             for _ in 0..n {
                 let c = r.varint()?;
                 if c > nd as u64 {
                     return Err(r.corrupt("dictionary code out of range"));
                 }
-                col.codes.push(c as u32);
+                codes.push(c as u32);
             }
         }
         1 => {
             for _ in 0..n {
                 let l = r.varint()?;
                 if l == 0 {
-                    col.codes.push(0);
+                    codes.push(0);
                 } else {
                     let len = usize::try_from(l - 1).map_err(|_| r.corrupt("length overflows"))?;
-                    col.spans.push(span(&mut r, len)?);
-                    col.codes.push(col.spans.len() as u32);
+                    spans.push(span(&mut r, len)?);
+                    codes.push(spans.len() as u32);
                 }
             }
         }
@@ -1367,7 +1366,11 @@ fn decode_field(raw: &[u8], n: usize) -> Result<RawColumn, StorageError> {
     if !r.is_empty() {
         return Err(r.corrupt("trailing bytes"));
     }
-    Ok(col)
+    Ok(RawColumn {
+        bytes,
+        spans,
+        codes,
+    })
 }
 
 /// Decodes a whole segment image: header, footer, index and every chunk of every block.
