@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::level::{self, Level, OFF};
-use crate::timestamp::{Clock, TimestampFormat};
+use crate::timestamp::{Clock, TimestampFormat, Zone};
 use crate::writer::{RecordWriter, StdoutWriter};
 
 /// Output shape: key names, order and spellings.
@@ -99,6 +99,7 @@ pub struct LoggerBuilder {
     pub(crate) text_on_lambda_text: bool,
     pub(crate) directives: Option<String>,
     pub(crate) backtraces: bool,
+    pub(crate) direct: bool,
 }
 
 impl Default for LoggerBuilder {
@@ -130,6 +131,7 @@ impl Default for LoggerBuilder {
             text_on_lambda_text: false,
             directives: None,
             backtraces: false,
+            direct: true,
         }
     }
 }
@@ -326,6 +328,15 @@ impl LoggerBuilder {
         self
     }
 
+    /// Whether records that allow it are written field by field straight into the line
+    /// (the default). `false` sends every record through the general renderer, which
+    /// produces the same bytes; differential tests and the fuzz target compare the two.
+    #[doc(hidden)]
+    pub fn direct_rendering(mut self, on: bool) -> Self {
+        self.direct = on;
+        self
+    }
+
     /// Reads configuration variables from this map instead of the process environment
     /// (tests; embedding).
     pub fn env_vars<I, K, V>(mut self, vars: I) -> Self
@@ -362,6 +373,8 @@ pub(crate) struct Resolved {
     pub(crate) buffer: Option<BufferConfig>,
     pub(crate) location: bool,
     pub(crate) timestamp: TimestampFormat,
+    /// The zone of the local-time timestamp formats.
+    pub(crate) zone: Zone,
     pub(crate) first_keys: Vec<String>,
     pub(crate) max_record_bytes: usize,
     pub(crate) pretty: bool,
@@ -374,6 +387,8 @@ pub(crate) struct Resolved {
     pub(crate) no_cold_start: bool,
     pub(crate) text_output: bool,
     pub(crate) backtraces: bool,
+    /// Whether the direct rendering path may be used (see `direct.rs`).
+    pub(crate) direct: bool,
     /// `(target, level rank)` directives, longest target first.
     pub(crate) directives: Vec<(String, u8)>,
     pub(crate) env_trace_fallback: bool,
@@ -591,6 +606,23 @@ pub(crate) fn resolve(b: LoggerBuilder) -> Resolved {
         Profile::PowertoolsPython => TimestampFormat::Python,
         _ => TimestampFormat::Rfc3339Millis,
     });
+    // Only the local-time formats look at the zone, so other setups never read zoneinfo.
+    let zone = if matches!(
+        timestamp,
+        TimestampFormat::Rfc3339MillisLocal | TimestampFormat::Python
+    ) {
+        let tz = var("TZ");
+        Zone::resolve(tz.as_deref()).unwrap_or_else(|utc| {
+            warnings.push((
+                "TZ names no known time zone; local-time timestamps use UTC".to_owned(),
+                "TZ".to_owned(),
+                tz.unwrap_or_default(),
+            ));
+            utc
+        })
+    } else {
+        Zone::utc()
+    };
     let sampler = match b.sampler {
         Some(s) => s,
         None if b.coherent => SamplerKind::Coherent(seed_from_time()),
@@ -613,6 +645,7 @@ pub(crate) fn resolve(b: LoggerBuilder) -> Resolved {
         buffer: b.buffer,
         location: b.location && b.profile != Profile::PowertoolsTs,
         timestamp,
+        zone,
         first_keys: b.first_keys,
         max_record_bytes: b.max_record_bytes,
         pretty,
@@ -627,6 +660,7 @@ pub(crate) fn resolve(b: LoggerBuilder) -> Resolved {
         no_cold_start,
         text_output,
         backtraces: b.backtraces,
+        direct: b.direct,
         directives,
         env_trace_fallback,
         env,

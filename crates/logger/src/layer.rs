@@ -284,18 +284,29 @@ impl PowertoolsLayer {
         if lvl == Level::Error.rank() && meta.fields().field(record::FATAL_FIELD).is_some() {
             lvl = Level::Fatal.rank();
         }
+        if meta.target() == record::LOG_TARGET {
+            // The `log` bridge's callsites serve every `log` target: the bridge decides per
+            // record target (`log_enabled`), so here only the bounds of every target apply.
+            let sh = &*self.shared;
+            return lvl >= sh.cfg.floor && lvl >= sh.min_rank && lvl < OFF;
+        }
+        self.level_enabled(lvl, meta.target())
+    }
+
+    /// Whether an event at level rank `lvl` from `target` can be emitted or buffered.
+    pub(crate) fn level_enabled(&self, lvl: u8, target: &str) -> bool {
         let sh = &*self.shared;
         let cfg = &sh.cfg;
         if lvl < cfg.floor || lvl < sh.min_rank || lvl >= OFF {
             return false;
         }
-        if let Some(r) = self.directive_rank(meta.target()) {
+        if let Some(r) = self.directive_rank(target) {
             return lvl >= r.max(cfg.floor) || lvl >= sh.extra_rank;
         }
         if lvl < cfg.level.min(sh.extra_rank) {
             return false;
         }
-        if lvl < Level::Warn.rank() && self.target_capped(meta.target()) {
+        if lvl < Level::Warn.rank() && self.target_capped(target) {
             return false;
         }
         true
@@ -427,6 +438,9 @@ impl PowertoolsLayer {
         if level.rank() < cfg.floor {
             return;
         }
+        // A `log` record is filtered by its own target, which the bridge passes as a field.
+        let bridged = (target == record::LOG_TARGET).then(|| record::bridged_target(event));
+        let level_target = bridged.as_deref().unwrap_or(target);
 
         // Scope: the invocation, and whether spans with fields lie below it. The thread's
         // mirror of entered spans answers for records in the current context; otherwise
@@ -464,7 +478,7 @@ impl PowertoolsLayer {
         let effective = if sampled {
             cfg.sample_level
         } else {
-            self.level_for(target)
+            self.level_for(level_target)
         };
         let buffering = match (&cfg.buffer, inv) {
             (Some(b), Some(_)) => level <= b.buffer_at && !sampled,
@@ -480,7 +494,9 @@ impl PowertoolsLayer {
             tpl: templates.and_then(|t| t.get(meta)),
         };
         if n_scoped == 0 {
-            self.render(s, level, Some(site), inv, &[], |v| event.record(v), None);
+            if !self.render_direct(s, level, site, inv, event) {
+                self.render(s, level, Some(site), inv, &[], |v| event.record(v), None);
+            }
         } else {
             self.render_scoped(s, level, site, inv, event, ctx);
         }

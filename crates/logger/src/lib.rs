@@ -69,6 +69,7 @@
 
 mod config;
 mod correlation;
+mod direct;
 mod error;
 mod errors;
 mod invocation;

@@ -1,7 +1,9 @@
 //! Bridge from the `log` crate: `log` records become records of the same layer, with their
-//! own `file:line` as `location` and the invocation keys of the current span.
+//! own `file:line` as `location`, the invocation keys of the current span, and the level
+//! decisions (per-target directives included) a `tracing` event of their target gets.
 
 use crate::layer::PowertoolsLayer;
+use crate::level::Level;
 
 /// A `log::Log` implementation feeding the current `tracing` dispatcher.
 #[derive(Debug)]
@@ -31,11 +33,19 @@ impl log::Log for LogBridge {
         if metadata.level() > self.max {
             return false;
         }
-        let capped = self
-            .layer
+        // The same decision as for a `tracing` event of this target: per-target
+        // directives, the ALC floor, sampling and buffering, third-party caps.
+        let rank = match metadata.level() {
+            log::Level::Error => Level::Error,
+            log::Level::Warn => Level::Warn,
+            log::Level::Info => Level::Info,
+            log::Level::Debug => Level::Debug,
+            log::Level::Trace => Level::Trace,
+        }
+        .rank();
+        self.layer
             .as_ref()
-            .is_some_and(|l| l.target_capped(metadata.target()));
-        !(capped && metadata.level() > log::Level::Warn)
+            .is_none_or(|l| l.level_enabled(rank, metadata.target()))
     }
 
     fn log(&self, record: &log::Record<'_>) {
@@ -48,21 +58,22 @@ impl log::Log for LogBridge {
         };
         let loc = location.as_str();
         let args = record.args();
+        let tgt = record.target();
         match record.level() {
             log::Level::Error => {
-                tracing::error!(target: "lookout_logger::log", __lookout_location = loc, "{args}")
+                tracing::error!(target: "lookout_logger::log", __lookout_location = loc, __lookout_target = tgt, "{args}")
             }
             log::Level::Warn => {
-                tracing::warn!(target: "lookout_logger::log", __lookout_location = loc, "{args}")
+                tracing::warn!(target: "lookout_logger::log", __lookout_location = loc, __lookout_target = tgt, "{args}")
             }
             log::Level::Info => {
-                tracing::info!(target: "lookout_logger::log", __lookout_location = loc, "{args}")
+                tracing::info!(target: "lookout_logger::log", __lookout_location = loc, __lookout_target = tgt, "{args}")
             }
             log::Level::Debug => {
-                tracing::debug!(target: "lookout_logger::log", __lookout_location = loc, "{args}")
+                tracing::debug!(target: "lookout_logger::log", __lookout_location = loc, __lookout_target = tgt, "{args}")
             }
             log::Level::Trace => {
-                tracing::trace!(target: "lookout_logger::log", __lookout_location = loc, "{args}")
+                tracing::trace!(target: "lookout_logger::log", __lookout_location = loc, __lookout_target = tgt, "{args}")
             }
         }
     }

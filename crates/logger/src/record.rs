@@ -455,6 +455,26 @@ pub(crate) const RAW_EVENT_FIELD: &str = "__lookout_raw_event";
 pub(crate) const BACKTRACE_FIELD: &str = "__lookout_backtrace";
 pub(crate) const ERROR_NAME_FIELD: &str = "__lookout_error_name";
 pub(crate) const PANIC_FIELD: &str = "__lookout_panic";
+/// The `log` record's own target, on records of the `log` bridge.
+pub(crate) const TARGET_FIELD: &str = "__lookout_target";
+/// Target of the events the `log` bridge emits.
+pub(crate) const LOG_TARGET: &str = "lookout_logger::log";
+
+/// The `log` target a bridge event carries (empty when it has none).
+pub(crate) fn bridged_target(event: &tracing::Event<'_>) -> String {
+    struct Target(String);
+    impl Visit for Target {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            if field.name() == TARGET_FIELD {
+                value.clone_into(&mut self.0);
+            }
+        }
+        fn record_debug(&mut self, _: &Field, _: &dyn fmt::Debug) {}
+    }
+    let mut t = Target(String::new());
+    event.record(&mut t);
+    t.0
+}
 
 /// Records one event's (or span's) fields into the scratch buffer.
 pub(crate) struct FieldVisitor<'a> {

@@ -237,7 +237,7 @@ impl PowertoolsLayer {
             out.push(b',');
         };
         let mut put_ts = |out: &mut Vec<u8>| {
-            timestamp::write_piece(out, c.micros, cfg.timestamp, ts_cache);
+            timestamp::write_piece(out, c.micros, (cfg.timestamp, &cfg.zone), ts_cache);
         };
         match cfg.profile {
             Profile::Lambda => {
@@ -357,7 +357,7 @@ impl PowertoolsLayer {
         let add_ts = |s: &mut Scratch| {
             let mut cache = s.ts_cache;
             s.add(Part::Head, "timestamp", |o| {
-                timestamp::write_cached(o, c.micros, cfg.timestamp, &mut cache)
+                timestamp::write_cached(o, c.micros, (cfg.timestamp, &cfg.zone), &mut cache)
             });
             s.ts_cache = cache;
         };
@@ -417,7 +417,7 @@ impl PowertoolsLayer {
         timestamp::write_cached(
             &mut ts,
             micros,
-            crate::TimestampFormat::Rfc3339Millis,
+            (crate::TimestampFormat::Rfc3339Millis, &self.shared.cfg.zone),
             &mut s.ts_cache,
         );
         out.extend_from_slice(ts.get(1..ts.len().saturating_sub(1)).unwrap_or(&[]));

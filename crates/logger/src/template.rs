@@ -33,6 +33,10 @@ pub(crate) struct Template {
     bytes: Vec<u8>,
     keys: Vec<Key>,
     location: (u32, u32),
+    /// Whether records of this callsite can be written straight into the output line: the
+    /// message (if any) is the first field and every other field is an ordinary user key
+    /// with a unique, unreserved name, so no key is renamed, replaced or moved.
+    pub(crate) direct: bool,
 }
 
 impl Template {
@@ -40,7 +44,8 @@ impl Template {
         self.meta = meta as *const Metadata<'static> as usize;
         self.bytes.clear();
         self.keys.clear();
-        for field in meta.fields().iter() {
+        self.direct = true;
+        for (i, field) in meta.fields().iter().enumerate() {
             let name = field.name();
             let reserved = is_reserved(name);
             let start = self.bytes.len() as u32;
@@ -59,6 +64,13 @@ impl Template {
             });
             let plain =
                 !matches!(name, "message" | "error" | "err") && !name.starts_with("__lookout_");
+            let duplicate = self
+                .keys
+                .iter()
+                .any(|k| self.bytes.get(k.range.0 as usize..k.range.1 as usize) == Some(key));
+            if !(plain || (i == 0 && name == "message")) || reserved || duplicate {
+                self.direct = false;
+            }
             self.keys.push(Key {
                 range: (start, self.bytes.len() as u32),
                 short,

@@ -12,21 +12,69 @@ pub enum TimestampFormat {
     /// RFC 3339 UTC with microseconds: `2026-11-23T19:40:40.883123Z`.
     Rfc3339Micros,
     /// RFC 3339 local time with milliseconds and the UTC offset:
-    /// `2026-11-23T20:40:40.883+01:00`. The zone is the process's (`TZ`, else
-    /// `/etc/localtime`, else UTC); Lambda runs in UTC unless `TZ` is set.
+    /// `2026-11-23T20:40:40.883+01:00`. The zone is `TZ` as the layer reads its environment
+    /// (the process's, or [`env_vars`](crate::LoggerBuilder::env_vars)): an IANA name, a
+    /// zoneinfo path after `:`, or a POSIX rule such as `IST-5:30`; when `TZ` is unset, the
+    /// system zone (`/etc/localtime`), else UTC. A `TZ` naming no zone gives one warning
+    /// and UTC. Lambda runs in UTC unless `TZ` is set.
     Rfc3339MillisLocal,
     /// Powertools Python's default shape in local time, `2026-11-23 19:40:40,883+0000`.
     Python,
 }
 
-/// Seconds east of UTC of the process's local zone at `second` since the epoch.
-fn local_offset(second: i64) -> i32 {
-    use chrono::{Offset, TimeZone};
-    match chrono::Local.timestamp_opt(second, 0) {
-        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-            t.offset().fix().local_minus_utc()
+/// The zone of the local-time formats: `TZ` from the layer's environment source (an IANA
+/// name, a zoneinfo path after `:`, or a POSIX rule string), else the system zone.
+#[derive(Clone, Debug)]
+pub(crate) struct Zone {
+    /// Distinguishes zones in the per-thread cache (layers with different zones may log
+    /// on one thread).
+    id: u64,
+    tz: jiff::tz::TimeZone,
+}
+
+impl Zone {
+    /// UTC: the zone of the UTC formats, which never look at it.
+    pub(crate) fn utc() -> Zone {
+        Zone {
+            id: 0,
+            tz: jiff::tz::TimeZone::UTC,
         }
-        chrono::LocalResult::None => 0,
+    }
+
+    /// The zone `TZ` names (`None`: unset), or UTC with an error text when it names none.
+    pub(crate) fn resolve(tz: Option<&str>) -> Result<Zone, Zone> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let found = match tz.map(str::trim) {
+            None | Some("") => Some(jiff::tz::TimeZone::system()),
+            Some(value) => {
+                let name = value.strip_prefix(':').unwrap_or(value);
+                if name.starts_with('/') {
+                    std::fs::read(name)
+                        .ok()
+                        .and_then(|data| jiff::tz::TimeZone::tzif(name, &data).ok())
+                } else {
+                    jiff::tz::TimeZone::get(name)
+                        .or_else(|_| jiff::tz::TimeZone::posix(value))
+                        .ok()
+                }
+            }
+        };
+        match found {
+            Some(tz) => Ok(Zone {
+                id: NEXT.fetch_add(1, Ordering::Relaxed),
+                tz,
+            }),
+            None => Err(Zone::utc()),
+        }
+    }
+
+    /// Seconds east of UTC at `second` since the epoch.
+    fn offset(&self, second: i64) -> i32 {
+        match jiff::Timestamp::from_second(second) {
+            Ok(t) => self.tz.to_offset(t).seconds(),
+            Err(_) => 0,
+        }
     }
 }
 
@@ -61,6 +109,7 @@ impl Clock {
 pub(crate) struct Cache {
     second: i64,
     format: TimestampFormat,
+    zone: u64,
     /// Date and time up to and including the seconds digits.
     prefix: [u8; 19],
     /// `"timestamp":"<prefix><sub-second template>",` and its length.
@@ -73,6 +122,7 @@ impl Default for Cache {
         Self {
             second: i64::MIN,
             format: TimestampFormat::Rfc3339Millis,
+            zone: 0,
             prefix: [0; 19],
             piece: [0; 48],
             piece_len: 0,
@@ -86,14 +136,15 @@ const SUB_AT: usize = 33;
 const KEY_LEN: usize = 12;
 
 impl Cache {
-    fn refresh(&mut self, second: i64, format: TimestampFormat) {
-        if self.second == second && self.format == format {
+    fn refresh(&mut self, second: i64, format: TimestampFormat, zone: &Zone) {
+        if self.second == second && self.format == format && self.zone == zone.id {
             return;
         }
         let offset = match format {
-            TimestampFormat::Rfc3339MillisLocal | TimestampFormat::Python => local_offset(second),
+            TimestampFormat::Rfc3339MillisLocal | TimestampFormat::Python => zone.offset(second),
             _ => 0,
         };
+        self.zone = zone.id;
         self.prefix = prefix(second.saturating_add(i64::from(offset)), format);
         self.second = second;
         self.format = format;
@@ -120,10 +171,10 @@ impl Cache {
 
     /// The piece for `micros` with its sub-second digits filled in.
     #[inline]
-    fn patched(&mut self, micros: i64, format: TimestampFormat) -> [u8; 48] {
+    fn patched(&mut self, micros: i64, format: TimestampFormat, zone: &Zone) -> [u8; 48] {
         let second = micros.div_euclid(1_000_000);
         let sub = micros.rem_euclid(1_000_000) as u32;
-        self.refresh(second, format);
+        self.refresh(second, format, zone);
         let mut piece = self.piece;
         match format {
             TimestampFormat::Rfc3339Micros => put(&mut piece[SUB_AT..SUB_AT + 6], sub),
@@ -156,8 +207,13 @@ fn offset_text(dst: &mut [u8], offset: i32, colon: bool) -> usize {
 /// Appends `"timestamp":"…",` for `micros` since the epoch: a copy of the cached piece with
 /// the sub-second digits patched in, written with one constant-size copy.
 #[inline]
-pub(crate) fn write_piece(out: &mut Vec<u8>, micros: i64, format: TimestampFormat, c: &mut Cache) {
-    let piece = c.patched(micros, format);
+pub(crate) fn write_piece(
+    out: &mut Vec<u8>,
+    micros: i64,
+    (format, zone): (TimestampFormat, &Zone),
+    c: &mut Cache,
+) {
+    let piece = c.patched(micros, format, zone);
     let start = out.len();
     out.extend_from_slice(&piece);
     out.truncate(start + c.piece_len);
@@ -166,13 +222,18 @@ pub(crate) fn write_piece(out: &mut Vec<u8>, micros: i64, format: TimestampForma
 /// Appends the quoted timestamp for `micros` since the epoch.
 #[cfg(test)]
 pub(crate) fn write(out: &mut Vec<u8>, micros: i64, format: TimestampFormat) {
-    write_cached(out, micros, format, &mut Cache::default());
+    write_cached(out, micros, (format, &system()), &mut Cache::default());
 }
 
 /// Appends the quoted timestamp for `micros` since the epoch, reusing `cache` when the
 /// second has not changed.
-pub(crate) fn write_cached(out: &mut Vec<u8>, micros: i64, format: TimestampFormat, c: &mut Cache) {
-    let piece = c.patched(micros, format);
+pub(crate) fn write_cached(
+    out: &mut Vec<u8>,
+    micros: i64,
+    (format, zone): (TimestampFormat, &Zone),
+    c: &mut Cache,
+) {
+    let piece = c.patched(micros, format, zone);
     out.extend_from_slice(piece.get(KEY_LEN..c.piece_len - 1).unwrap_or(&[]));
 }
 
@@ -213,6 +274,12 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The process's zone (tests).
+#[cfg(test)]
+fn system() -> Zone {
+    Zone::resolve(None).unwrap_or_else(|z| z)
 }
 
 #[cfg(test)]
@@ -291,7 +358,7 @@ mod tests {
         let mut cache = Cache::default();
         let mut f = |us, format| {
             let mut v = Vec::new();
-            write_cached(&mut v, us, format, &mut cache);
+            write_cached(&mut v, us, (format, &system()), &mut cache);
             String::from_utf8(v).unwrap()
         };
         assert_eq!(
@@ -312,7 +379,7 @@ mod tests {
         );
         let mut piece = |us, format| {
             let mut v = b"x".to_vec();
-            write_piece(&mut v, us, format, &mut cache);
+            write_piece(&mut v, us, (format, &system()), &mut cache);
             String::from_utf8(v).unwrap()
         };
         let us = 1_795_462_840_883_123;

@@ -45,6 +45,64 @@ fn rust_log_directives_refine_per_target_but_never_beat_alc() {
     );
 }
 
+/// The records of [`directive_run`] logged through the `log` bridge instead of `tracing`.
+#[cfg(feature = "log")]
+fn log_directive_run(env: &[(&str, &str)]) -> Vec<String> {
+    use lookout_logger::{CaptureWriter, LogBridge};
+    use tracing_subscriber::layer::SubscriberExt;
+    let out = CaptureWriter::new();
+    let layer = LoggerBuilder::default()
+        .env_vars(env.iter().map(|&(k, v)| (k, v)))
+        .writer(out.clone())
+        .build();
+    let bridge = LogBridge::new(log::LevelFilter::Trace, Some(layer.clone()));
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        for (level, target, message) in [
+            (log::Level::Debug, "app::db", "db debug"),
+            (log::Level::Debug, "app::dbx", "other module debug"),
+            (log::Level::Info, "app::http", "http info"),
+            (log::Level::Info, "hyper::client", "hyper info"),
+            (log::Level::Warn, "noisy", "noisy warn"),
+            (log::Level::Info, "noisy", "noisy info"),
+        ] {
+            log::Log::log(
+                &bridge,
+                &log::Record::builder()
+                    .level(level)
+                    .target(target)
+                    .args(format_args!("{message}"))
+                    .build(),
+            );
+        }
+    });
+    out.lines()
+        .iter()
+        .map(|l| crate::util::Rec::parse(l))
+        .filter(|r| r["level"] != "WARN" || r["message"] == "noisy warn")
+        .map(|r| r["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[cfg(feature = "log")]
+#[test]
+fn log_bridge_records_follow_the_same_per_target_directives() {
+    for env in [
+        &[("X", "")][..],
+        &[("RUST_LOG", "app::db=debug,hyper=info,noisy=warn")],
+        &[
+            ("RUST_LOG", "debug,app::db=trace,hyper=info"),
+            ("AWS_LAMBDA_LOG_LEVEL", "WARN"),
+        ],
+    ] {
+        assert_eq!(log_directive_run(env), directive_run(env), "{env:?}");
+    }
+    assert_eq!(
+        log_directive_run(&[("RUST_LOG", "app::db=debug,hyper=info,noisy=warn")]),
+        ["db debug", "http info", "hyper info", "noisy warn"]
+    );
+}
+
 #[cfg(feature = "serde")]
 #[test]
 fn serde_values_are_nested_json_on_events_and_spans() {
@@ -193,4 +251,60 @@ fn error_records_carry_backtrace_frames_when_enabled() {
     {
         assert!(recs[0]["error"].get("stack").is_none());
     }
+}
+
+/// The timestamp of one record at 2026-11-23T19:40:40.883Z with `TZ` given through the
+/// layer's environment, and the warnings of that layer.
+fn stamp_with_tz(tz: &str, format: lookout_logger::TimestampFormat) -> (String, Vec<String>) {
+    let recs = run(
+        LoggerBuilder::default()
+            .timestamp_format(format)
+            .clock(lookout_logger::Clock::FixedMicros(1_795_462_840_883_000))
+            .env_vars([("TZ", tz)]),
+        |_| tracing::info!("stamped"),
+    );
+    let stamped = recs.iter().find(|r| r["message"] == "stamped").unwrap();
+    let warnings = recs
+        .iter()
+        .filter(|r| r["level"] == "WARN")
+        .map(|r| r["variable"].as_str().unwrap_or("").to_owned())
+        .collect();
+    (stamped["timestamp"].as_str().unwrap().to_owned(), warnings)
+}
+
+#[test]
+fn tz_from_the_layer_environment_sets_the_local_time_zone() {
+    use lookout_logger::TimestampFormat::{Python, Rfc3339Millis, Rfc3339MillisLocal};
+    let ok = |tz, format| {
+        let (stamp, warnings) = stamp_with_tz(tz, format);
+        assert!(warnings.is_empty(), "{tz}: {warnings:?}");
+        stamp
+    };
+    // POSIX rules need no zoneinfo files: India (+05:30), US Eastern in winter (-05:00).
+    assert_eq!(
+        ok("IST-5:30", Rfc3339MillisLocal),
+        "2026-11-24T01:10:40.883+05:30"
+    );
+    assert_eq!(
+        ok("EST5EDT,M3.2.0,M11.1.0", Rfc3339MillisLocal),
+        "2026-11-23T14:40:40.883-05:00"
+    );
+    assert_eq!(ok("IST-5:30", Python), "2026-11-24 01:10:40,883+0530");
+    // Lambda's own setting.
+    assert_eq!(
+        ok(":UTC", Rfc3339MillisLocal),
+        "2026-11-23T19:40:40.883+00:00"
+    );
+    // The UTC formats ignore TZ.
+    assert_eq!(ok("IST-5:30", Rfc3339Millis), "2026-11-23T19:40:40.883Z");
+    if std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+        assert_eq!(
+            ok("Europe/Berlin", Rfc3339MillisLocal),
+            "2026-11-23T20:40:40.883+01:00"
+        );
+    }
+    // A zone that does not exist: one warning naming TZ, UTC timestamps.
+    let (stamp, warnings) = stamp_with_tz("No/Such_Zone", Rfc3339MillisLocal);
+    assert_eq!(stamp, "2026-11-23T19:40:40.883+00:00");
+    assert_eq!(warnings, ["TZ"]);
 }
