@@ -1,6 +1,7 @@
 //! The CloudWatch Logs wire vocabulary for Lookout: request and response shapes of the
 //! operations (member names as in the botocore service model), and [`ApiError`], an AWS
-//! error code with its HTTP status and message.
+//! error code with its HTTP status and message. [`decode_put_log_events`] reads the one
+//! large request, PutLogEvents, without serde's per-string copies.
 //!
 //! ```
 //! use lookout_api::{ApiError, ErrorCode, shapes::CreateLogGroupRequest};
@@ -15,7 +16,9 @@
 #![deny(missing_docs)]
 
 mod error;
+mod put_body;
 pub mod queries;
 pub mod shapes;
 
 pub use error::{ApiError, ErrorCode, RULE_NOT_NULL, Violations};
+pub use put_body::decode_put_log_events;

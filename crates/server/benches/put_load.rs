@@ -12,9 +12,12 @@
 //! own runtime with a fresh data directory, acknowledging each batch after fsync.
 //!
 //! Every answer is checked: after the load, each stream is read back with GetLogEvents and
-//! must hold exactly the events sent; each filter's total must equal the count computed here
+//! must hold exactly the events sent (count, order, timestamps and messages); each filter's total must equal the count computed here
 //! by parsing every message as JSON. The bodies are built before the clock starts, so the
-//! figures are the server's, not the client's serialisation.
+//! figures are the server's, not the client's serialisation. After the table, each target's
+//! line gives the CPU of this process's threads during the load, per event and per thread
+//! name, so Lookout's own cost splits into HTTP and decoding (`lookout-server`), group commit
+//! (`lookout-wal`) and flushing (`lookout-maintenance`); and the load average around it.
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -26,7 +29,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use lookout_server::{AppState, app};
+use lookout_server::AppState;
 use lookout_service::{Service, ServiceConfig};
 use lookout_testkit::{GenConfig, Generator};
 use serde_json::{Value, json};
@@ -193,10 +196,51 @@ fn start_lookout(dir: &std::path::Path) -> Result<SocketAddr, BoxError> {
             let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                 return;
             };
-            let _ = axum::serve(listener, app(AppState::new(service, None))).await;
+            let state = AppState::new(service, None);
+            let _ = lookout_server::serve(listener, state, std::future::pending()).await;
         });
     });
     Ok(addr)
+}
+
+/// CPU seconds used so far by this process's threads, summed per thread name (Linux; empty
+/// elsewhere). Lookout runs in this process, so the difference over the load phase splits
+/// its cost: `lookout-server` (HTTP, decoding, checks, WAL record packing; the runtime's
+/// workers and blocking threads), `lookout-wal` (the group commit) and
+/// `lookout-maintenance` (flushing to segments), beside the load client's threads.
+fn thread_cpu() -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for entry in dir.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ... utime stime: fields 14 and 15, counted after the comm.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_string();
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let ticks: f64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<f64>().ok()))
+            .sum();
+        // USER_HZ is 100 on every Linux this runs on.
+        *out.entry(comm).or_default() += ticks / 100.0;
+    }
+    out
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| {
+            let f: Vec<&str> = l.split_whitespace().take(3).collect();
+            (f.len() == 3).then(|| f.join(" "))
+        })
+        .unwrap_or_else(|| "?".into())
 }
 
 struct LoadResult {
@@ -204,6 +248,8 @@ struct LoadResult {
     p50: Duration,
     p99: Duration,
     requests: usize,
+    /// CPU seconds per thread name over the load phase.
+    cpu: BTreeMap<String, f64>,
     failures: usize,
     first_failure: Option<String>,
 }
@@ -223,6 +269,7 @@ async fn load(
     for _ in 0..connections {
         conns.push(Connection::open(addr).await?);
     }
+    let cpu0 = thread_cpu();
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for (mut conn, queue) in conns.into_iter().zip(queues) {
@@ -255,12 +302,18 @@ async fn load(
         failures.extend(f);
     }
     let seconds = t0.elapsed().as_secs_f64();
+    let mut cpu = thread_cpu();
+    for (name, secs) in &mut cpu {
+        *secs -= cpu0.get(name).copied().unwrap_or(0.0);
+    }
+    cpu.retain(|_, secs| *secs > 0.0);
     lat.sort();
     Ok(LoadResult {
         seconds,
         p50: percentile(&lat, 0.50),
         p99: percentile(&lat, 0.99),
         requests: lat.len(),
+        cpu,
         failures: failures.len(),
         first_failure: failures.into_iter().next(),
     })
@@ -275,6 +328,7 @@ async fn verify(addr: SocketAddr, streams: &[StreamData]) -> Result<Vec<String>,
         let mut count = 0usize;
         let mut last_ts = i64::MIN;
         let mut ordered = true;
+        let mut same = true;
         for _ in 0..10_000 {
             let mut req = json!({"logGroupName": s.group, "logStreamName": s.stream,
                                  "startFromHead": true, "limit": 10_000});
@@ -283,10 +337,13 @@ async fn verify(addr: SocketAddr, streams: &[StreamData]) -> Result<Vec<String>,
             }
             let resp = conn.call_json("GetLogEvents", &req).await?;
             let events = resp["events"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-            for e in events {
+            for (j, e) in events.iter().enumerate() {
                 let ts = e["timestamp"].as_i64().unwrap_or(i64::MIN);
                 ordered &= ts >= last_ts;
                 last_ts = ts;
+                // Events were sent in timestamp order, so the stream reads back as sent.
+                let sent = s.events.get(count + j);
+                same &= sent.is_some_and(|(t, m)| *t == ts && e["message"].as_str() == Some(m));
             }
             count += events.len();
             let next = resp["nextForwardToken"].as_str().map(str::to_string);
@@ -295,13 +352,14 @@ async fn verify(addr: SocketAddr, streams: &[StreamData]) -> Result<Vec<String>,
             }
             token = next;
         }
-        if count != s.events.len() || !ordered {
+        if count != s.events.len() || !ordered || !same {
             wrong.push(format!(
-                "{}/{}: {count} of {} events{}",
+                "{}/{}: {count} of {} events{}{}",
                 s.group,
                 s.stream,
                 s.events.len(),
-                if ordered { "" } else { ", out of order" }
+                if ordered { "" } else { ", out of order" },
+                if same { "" } else { ", contents differ" }
             ));
         }
     }
@@ -461,7 +519,9 @@ async fn run() -> Result<(), BoxError> {
         "|---|---|---|---|---|---|---|{}",
         "---|".repeat(cases.len())
     );
+    let mut notes = Vec::new();
     for (name, addr) in targets {
+        let load_before = loadavg();
         if let Err(e) = setup(addr, &streams, &groups).await {
             println!("| {name} | setup failed: {e} |");
             continue;
@@ -474,7 +534,7 @@ async fn run() -> Result<(), BoxError> {
             }
         };
         let read_back = match verify(addr, &streams).await {
-            Ok(w) if w.is_empty() => "all events, in order".to_string(),
+            Ok(w) if w.is_empty() => "all events, in order, same contents".to_string(),
             Ok(w) => format!("WRONG in {} streams, e.g. {}", w.len(), w[0]),
             Err(e) => format!("read failed: {e}"),
         };
@@ -505,11 +565,29 @@ async fn run() -> Result<(), BoxError> {
             filters.join(" | ")
         );
         if let Some(f) = r.first_failure {
-            println!(
-                "  first failure on {name}: {}",
+            notes.push(format!(
+                "first failure on {name}: {}",
                 f.chars().take(300).collect::<String>()
-            );
+            ));
         }
+        let per_event = |secs: f64| secs * 1e6 / n as f64;
+        let parts: Vec<String> = r
+            .cpu
+            .iter()
+            .map(|(thread, secs)| format!("{thread} {:.2}", per_event(*secs)))
+            .collect();
+        notes.push(format!(
+            "{name}: {:.1} s; CPU µs per event in this process during the load: {} (total {:.2}); \
+             load average before {load_before}, after {}",
+            r.seconds,
+            parts.join(", "),
+            per_event(r.cpu.values().sum()),
+            loadavg()
+        ));
+    }
+    println!();
+    for note in notes {
+        println!("{note}");
     }
     Ok(())
 }

@@ -331,8 +331,7 @@ pub async fn run(opts: ServerOptions) -> Result<(), ServerError> {
     let local = listener.local_addr().map_err(ServerError::Serve)?;
     eprintln!("listening on http://{local}");
     let state = AppState::new(service.clone(), credentials);
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
+    serve(listener, state, shutdown_signal())
         .await
         .map_err(ServerError::Serve)?;
     tracing::info!("shutting down: flushing the store");
@@ -340,6 +339,25 @@ pub async fn run(opts: ServerOptions) -> Result<(), ServerError> {
         tracing::warn!(error = %e, "flush at shutdown failed; the write-ahead log keeps every event");
     }
     Ok(())
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes the requests in
+/// flight. Connections are HTTP/1.1 keep-alive (HTTP/2 when the client asks) with Nagle's
+/// algorithm off: a response is one small write the client is waiting for.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn shutdown_signal() {

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use lookout_api::shapes::{
     FilterLogEventsRequest, FilterLogEventsResponse, FilteredLogEvent, GetLogEventsRequest,
-    GetLogEventsResponse, MetricFilterMatchRecord, OutputLogEvent, PutLogEventsRequest,
-    PutLogEventsResponse, RejectedLogEventsInfo, TestMetricFilterRequest, TestMetricFilterResponse,
+    GetLogEventsResponse, InputLogEvent, MetricFilterMatchRecord, OutputLogEvent,
+    PutLogEventsRequest, PutLogEventsResponse, RejectedLogEventsInfo, TestMetricFilterRequest,
+    TestMetricFilterResponse,
 };
 use lookout_api::{ApiError, Violations};
 use lookout_filter::{Operation, Pattern};
@@ -13,7 +14,7 @@ use lookout_model::{InputEvent, Limits, RetentionDays};
 use lookout_storage::{Direction, GroupRead, StreamRead, StreamSelector};
 
 use crate::tokens::{self, StreamToken};
-use crate::validate::{bounded, group_and_stream, one_group, required, stream_name};
+use crate::validate::{bounded, group_and_stream, one_group, required, storage, stream_name};
 use crate::{Service, now_ms};
 
 /// Where each event of a sorted batch falls: a too-old prefix, an expired prefix, accepted
@@ -54,6 +55,104 @@ pub(crate) fn classify(
     }
 }
 
+/// A batch that passed PutLogEvents' checks: the events to store and what was refused.
+struct CheckedBatch {
+    events: Vec<InputEvent>,
+    info: Option<RejectedLogEventsInfo>,
+}
+
+/// PutLogEvents' batch rules (spec §5.7) in AWS's order: count, members, size, order, time.
+fn check_batch(
+    input: Vec<InputLogEvent>,
+    limits: &Limits,
+    retention: Option<RetentionDays>,
+    now: i64,
+) -> Result<CheckedBatch, ApiError> {
+    if input.is_empty() || input.len() > limits.max_batch_events {
+        let mut v = Violations::new();
+        v.add(
+            "logEvents",
+            None,
+            &format!(
+                "Member must have length between 1 and {}",
+                limits.max_batch_events
+            ),
+        );
+        v.finish()?;
+    }
+    let mut events = Vec::with_capacity(input.len());
+    let mut size = 0usize;
+    let mut v = Violations::new();
+    for (i, e) in input.into_iter().enumerate() {
+        // Built only when a violation needs it: most batches have none.
+        let member = || format!("logEvents.{}.member", i + 1);
+        match (e.timestamp, e.message) {
+            (Some(ts), Some(msg)) if !msg.is_empty() && ts >= 0 => {
+                if msg.len() > limits.max_event_bytes {
+                    return Err(ApiError::invalid(format!(
+                        "Log event too large: {} bytes exceeds limit of {}",
+                        msg.len(),
+                        limits.max_event_bytes
+                    )));
+                }
+                size += msg.len() + Limits::EVENT_OVERHEAD;
+                events.push(InputEvent {
+                    timestamp: ts,
+                    message: msg,
+                });
+            }
+            (None, _) => v.add(
+                &format!("{}.timestamp", member()),
+                None,
+                "Member must not be null",
+            ),
+            (Some(ts), _) if ts < 0 => v.add(
+                &format!("{}.timestamp", member()),
+                Some(&ts.to_string()),
+                "Member must have value greater than or equal to 0",
+            ),
+            (_, None) => v.add(
+                &format!("{}.message", member()),
+                None,
+                "Member must not be null",
+            ),
+            (_, Some(_)) => v.add(
+                &format!("{}.message", member()),
+                Some(""),
+                "Member must have length greater than or equal to 1",
+            ),
+        }
+    }
+    v.finish()?;
+    if size > limits.max_batch_bytes {
+        return Err(ApiError::invalid(format!(
+            "Upload too large: {size} bytes exceeds limit of {}",
+            limits.max_batch_bytes
+        )));
+    }
+    if events.windows(2).any(|w| w[1].timestamp < w[0].timestamp) {
+        return Err(ApiError::invalid(
+            "Log events in a single PutLogEvents request must be in chronological order.",
+        ));
+    }
+    let timestamps: Vec<i64> = events.iter().map(|e| e.timestamp).collect();
+    let c = classify(&timestamps, now, limits, retention);
+    let accepted = &timestamps[c.accepted.clone()];
+    if let (Some(first), Some(last)) = (accepted.first(), accepted.last())
+        && last - first > limits.max_batch_span_ms
+    {
+        return Err(ApiError::invalid(
+            "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
+        ));
+    }
+    events.truncate(c.accepted.end);
+    events.drain(..c.accepted.start);
+    Ok(CheckedBatch {
+        events,
+        info: c.info,
+    })
+}
+
 impl Service {
     pub(crate) async fn put_log_events(
         &self,
@@ -61,110 +160,37 @@ impl Service {
     ) -> Result<PutLogEventsResponse, ApiError> {
         let (group, stream) = group_and_stream(req.log_group_name, req.log_stream_name)?;
         let input = required(req.log_events, "logEvents")?;
-        let limits = &self.cfg.limits;
-        // The group and stream must exist before anything about the batch is judged.
-        let retention = {
-            let (g, s) = (group.as_str().to_string(), stream.as_str().to_string());
-            self.blocking(move |st| {
-                let rec = st.group(&g)?;
-                st.stream(&g, &s)?;
-                Ok(rec.retention_days)
+        let store = self.store.clone();
+        let cfg = self.cfg.clone();
+        // One hop to the blocking pool for the whole request: the lookups (a missing group or
+        // stream is reported before anything about the batch), the checks and the append,
+        // which returns once the WAL's group commit has fsynced the batch. The async worker
+        // meanwhile parses the next request.
+        let job = move || -> Result<PutLogEventsResponse, ApiError> {
+            let (g, s) = (group.as_str(), stream.as_str());
+            let rec = store.group(g).map_err(storage)?;
+            store.stream(g, s).map_err(storage)?;
+            let retention = rec
+                .retention_days
+                .and_then(|d| RetentionDays::new(i64::from(d)).ok());
+            let batch = check_batch(input, &cfg.limits, retention, now_ms())?;
+            let mut token_seq = 0;
+            if !batch.events.is_empty() {
+                let ack = store.append(g, s, batch.events).map_err(storage)?;
+                token_seq = ack.first_seq + ack.count as u64;
+            }
+            Ok(PutLogEventsResponse {
+                next_sequence_token: Some(format!("{token_seq:056}")),
+                rejected_log_events_info: batch.info,
             })
-            .await?
         };
-        if input.is_empty() || input.len() > limits.max_batch_events {
-            let mut v = Violations::new();
-            v.add(
-                "logEvents",
-                None,
-                &format!(
-                    "Member must have length between 1 and {}",
-                    limits.max_batch_events
-                ),
-            );
-            v.finish()?;
-        }
-        let mut events = Vec::with_capacity(input.len());
-        let mut size = 0usize;
-        let mut v = Violations::new();
-        for (i, e) in input.into_iter().enumerate() {
-            // Built only when a violation needs it: most batches have none.
-            let member = || format!("logEvents.{}.member", i + 1);
-            match (e.timestamp, e.message) {
-                (Some(ts), Some(msg)) if !msg.is_empty() && ts >= 0 => {
-                    if msg.len() > limits.max_event_bytes {
-                        return Err(ApiError::invalid(format!(
-                            "Log event too large: {} bytes exceeds limit of {}",
-                            msg.len(),
-                            limits.max_event_bytes
-                        )));
-                    }
-                    size += msg.len() + Limits::EVENT_OVERHEAD;
-                    events.push(InputEvent {
-                        timestamp: ts,
-                        message: msg,
-                    });
-                }
-                (None, _) => v.add(
-                    &format!("{}.timestamp", member()),
-                    None,
-                    "Member must not be null",
-                ),
-                (Some(ts), _) if ts < 0 => v.add(
-                    &format!("{}.timestamp", member()),
-                    Some(&ts.to_string()),
-                    "Member must have value greater than or equal to 0",
-                ),
-                (_, None) => v.add(
-                    &format!("{}.message", member()),
-                    None,
-                    "Member must not be null",
-                ),
-                (_, Some(_)) => v.add(
-                    &format!("{}.message", member()),
-                    Some(""),
-                    "Member must have length greater than or equal to 1",
-                ),
+        match tokio::task::spawn_blocking(job).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "storage task failed");
+                Err(ApiError::internal())
             }
         }
-        v.finish()?;
-        if size > limits.max_batch_bytes {
-            return Err(ApiError::invalid(format!(
-                "Upload too large: {size} bytes exceeds limit of {}",
-                limits.max_batch_bytes
-            )));
-        }
-        if events.windows(2).any(|w| w[1].timestamp < w[0].timestamp) {
-            return Err(ApiError::invalid(
-                "Log events in a single PutLogEvents request must be in chronological order.",
-            ));
-        }
-        let timestamps: Vec<i64> = events.iter().map(|e| e.timestamp).collect();
-        let retention = retention.and_then(|d| RetentionDays::new(i64::from(d)).ok());
-        let c = classify(&timestamps, now_ms(), limits, retention);
-        let accepted = &timestamps[c.accepted.clone()];
-        if let (Some(first), Some(last)) = (accepted.first(), accepted.last())
-            && last - first > limits.max_batch_span_ms
-        {
-            return Err(ApiError::invalid(
-                "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
-            ));
-        }
-        let batch: Vec<InputEvent> = events
-            .into_iter()
-            .skip(c.accepted.start)
-            .take(c.accepted.len())
-            .collect();
-        let mut token_seq = 0;
-        if !batch.is_empty() {
-            let (g, s) = (group.as_str().to_string(), stream.as_str().to_string());
-            let ack = self.blocking(move |st| st.append(&g, &s, batch)).await?;
-            token_seq = ack.first_seq + ack.count as u64;
-        }
-        Ok(PutLogEventsResponse {
-            next_sequence_token: Some(format!("{token_seq:056}")),
-            rejected_log_events_info: c.info,
-        })
     }
 
     pub(crate) async fn get_log_events(

@@ -189,7 +189,12 @@ impl Service {
             "CreateLogStream" => self.create_log_stream(decode(body)?).await.map(|()| None),
             "DeleteLogStream" => self.delete_log_stream(decode(body)?).await.map(|()| None),
             "DescribeLogStreams" => encode(&self.describe_log_streams(decode(body)?).await?),
-            "PutLogEvents" => encode(&self.put_log_events(decode(body)?).await?),
+            // The one large request: decoded by hand (messages unescaped in one pass).
+            "PutLogEvents" => encode(
+                &self
+                    .put_log_events(lookout_api::decode_put_log_events(body)?)
+                    .await?,
+            ),
             "GetLogEvents" => encode(&self.get_log_events(decode(body)?).await?),
             "FilterLogEvents" => encode(&self.filter_log_events(decode(body)?).await?),
             "PutRetentionPolicy" => self
