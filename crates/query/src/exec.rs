@@ -2,6 +2,7 @@
 //! them through the leading row-wise ops into the first blocking op (stats, sort, limit,
 //! dedup, ...), then run the rest in memory over the (bounded) rows it produced.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
@@ -9,13 +10,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
 use lookout_insights::SortOrder;
 use lookout_storage::{Scan, ScanBatch, Store, StreamSelector};
 
-use crate::agg::Acc;
-use crate::bind::{BExpr, Op, Plan, StatsOp, TIMESTAMP};
+use crate::bind::{BExpr, Op, Plan};
 use crate::error::Error;
 use crate::eval::{Ctx, eval};
-use crate::fx::{FxMap, FxSet};
-use crate::plan::Pushdown;
+use crate::fx::FxSet;
+use crate::plan::{Pushdown, RowCheck};
 use crate::row::{Event, Row, build, build_into, is_lambda_group};
+use crate::stats::StatsState;
 use crate::value::{GroupKey, Value, sort_cmp};
 
 /// Rows returned when neither the query nor the request sets a limit (spec §6.9).
@@ -71,6 +72,7 @@ struct Runner<'a> {
     store: &'a Store,
     plan: &'a Plan,
     pushdown: Pushdown,
+    check: RowCheck,
     req: &'a Request,
     cancel: &'a dyn Fn() -> bool,
     stats: Statistics,
@@ -88,10 +90,12 @@ pub(crate) fn run(
     } else {
         DEFAULT_ROWS
     });
+    let pushdown = crate::plan::pushdown(plan);
     let mut r = Runner {
         store,
         plan,
-        pushdown: crate::plan::pushdown(plan),
+        check: RowCheck::new(&pushdown),
+        pushdown,
         req,
         cancel,
         stats: Statistics::default(),
@@ -262,6 +266,7 @@ impl Runner<'_> {
             store: self.store,
             plan: self.plan,
             pushdown: &self.pushdown,
+            check: &self.check,
             req: self.req,
             streaming,
             start,
@@ -445,6 +450,7 @@ struct Env<'a> {
     store: &'a Store,
     plan: &'a Plan,
     pushdown: &'a Pushdown,
+    check: &'a RowCheck,
     req: &'a Request,
     streaming: &'a [Op],
     start: i64,
@@ -482,6 +488,7 @@ impl Env<'_> {
             _ => None,
         };
         let mut scratch = Row::empty(width);
+        let mut memos: Vec<ParseMemo> = streaming.iter().map(|_| ParseMemo::default()).collect();
         let Tally {
             matched,
             bytes,
@@ -532,6 +539,9 @@ impl Env<'_> {
                     .and_then(|m| m.get(i))
                     .map(String::as_str);
                 *bytes += EVENT_OVERHEAD + message.map_or(0, |m| m.len() as u64);
+                if !self.check.may_match(message) {
+                    continue;
+                }
                 let ev = Event {
                     group: gi as u32,
                     group_name: group,
@@ -543,7 +553,11 @@ impl Env<'_> {
                 };
                 if let (true, Collector::Stats(stats)) = (inplace, &mut *collector) {
                     build_into(&mut scratch, &ev, needs, account, lambda, false);
-                    if streaming.iter().all(|op| step(op, &mut scratch, &ctx)) {
+                    if streaming
+                        .iter()
+                        .zip(memos.iter_mut())
+                        .all(|(op, memo)| step(op, &mut scratch, &ctx, memo))
+                    {
                         *matched += 1;
                         stats.add(&scratch, &ctx);
                     }
@@ -583,8 +597,17 @@ impl Env<'_> {
     }
 }
 
+/// The last input of a `parse` and its capture ranges: `parse @log ...` sees one value per
+/// log group, so its regex runs once per group instead of once per event.
+#[derive(Default)]
+struct ParseMemo {
+    input: Option<String>,
+    /// One per output slot; empty when the pattern did not match.
+    caps: Vec<Option<(usize, usize)>>,
+}
+
 /// Runs one row-wise op other than `unnest` in place; `false` when a filter drops the row.
-fn step(op: &Op, row: &mut Row, ctx: &Ctx<'_>) -> bool {
+fn step(op: &Op, row: &mut Row, ctx: &Ctx<'_>, memo: &mut ParseMemo) -> bool {
     match op {
         Op::Filter(e) => return eval(e, row, ctx).truthy(),
         Op::Eval(items) => {
@@ -594,21 +617,44 @@ fn step(op: &Op, row: &mut Row, ctx: &Ctx<'_>) -> bool {
             }
         }
         Op::Parse { src, re, slots } => {
-            let v = eval(src, row, ctx);
-            let caps = v.as_text().and_then(|t| {
-                re.captures(&t).map(|c| {
-                    slots
-                        .iter()
-                        .map(|(g, _)| {
-                            c.get(*g)
-                                .map_or(Value::Null, |m| Value::Str(m.as_str().to_owned()))
-                        })
-                        .collect::<Vec<Value>>()
-                })
-            });
-            let caps = caps.unwrap_or_else(|| vec![Value::Null; slots.len()]);
-            for ((_, slot), v) in slots.iter().zip(caps) {
-                row.set(*slot, v);
+            // A field holding a string is read in place; anything else is evaluated.
+            let text: Option<Cow<'_, str>> = match src {
+                BExpr::Field(r) if matches!(row.vals.get(r.slot), Some(Value::Str(_))) => {
+                    match row.vals.get(r.slot) {
+                        Some(Value::Str(s)) => Some(Cow::Borrowed(s.as_str())),
+                        _ => None,
+                    }
+                }
+                _ => {
+                    let v = eval(src, row, ctx);
+                    v.as_text().map(|t| Cow::Owned(t.into_owned()))
+                }
+            };
+            let Some(text) = text else {
+                for (_, slot) in slots {
+                    row.set(*slot, Value::Null);
+                }
+                return true;
+            };
+            if memo.input.as_deref() == Some(text.as_ref()) {
+                drop(text);
+            } else {
+                memo.caps.clear();
+                if let Some(c) = re.captures(&text) {
+                    memo.caps.extend(
+                        slots
+                            .iter()
+                            .map(|(g, _)| c.get(*g).map(|m| (m.start(), m.end()))),
+                    );
+                }
+                memo.input = Some(text.into_owned());
+            }
+            let input = memo.input.as_deref().unwrap_or_default();
+            for (i, (_, slot)) in slots.iter().enumerate() {
+                match memo.caps.get(i).copied().flatten() {
+                    Some((a, b)) => row.set_text(*slot, &[input.get(a..b).unwrap_or_default()]),
+                    None => row.set(*slot, Value::Null),
+                }
             }
         }
         _ => {}
@@ -636,7 +682,7 @@ fn push(mut row: Row, ops: &[Op], ctx: &Ctx<'_>, sink: &mut dyn FnMut(Row)) {
             }
             return;
         }
-        if !step(op, &mut row, ctx) {
+        if !step(op, &mut row, ctx, &mut ParseMemo::default()) {
             return;
         }
     }
@@ -671,131 +717,5 @@ impl Collector<'_> {
                 }
             }
         }
-    }
-}
-
-/// Groups of one `stats`.
-struct StatsState<'a> {
-    op: &'a StatsOp,
-    /// Per group: its key values as first seen, the index of the log group they were first
-    /// seen in (so merged worker states keep the sequential scan's choice), accumulators.
-    groups: FxMap<Vec<GroupKey>, (Vec<Value>, u32, Vec<Acc>)>,
-    /// Log group index of the rows being added.
-    origin: u32,
-    key: Vec<GroupKey>,
-}
-
-impl<'a> StatsState<'a> {
-    fn new(op: &'a StatsOp) -> Self {
-        let mut groups = FxMap::default();
-        if op.by.is_empty() {
-            // One row even over zero input rows (spec U10).
-            groups.insert(
-                Vec::new(),
-                (Vec::new(), 0, op.aggs.iter().map(Acc::new).collect()),
-            );
-        }
-        StatsState {
-            op,
-            groups,
-            origin: 0,
-            key: Vec::new(),
-        }
-    }
-
-    /// Adds `n` rows whose only group key is the time bin `bin` (see
-    /// [`StatsOp::count_by_bin`]).
-    fn add_bin(&mut self, bin: i64, n: u64) {
-        let key = [GroupKey::Ts(bin)];
-        if !self.groups.contains_key(key.as_slice()) {
-            let accs = self.op.aggs.iter().map(Acc::new).collect();
-            self.groups
-                .insert(key.to_vec(), (vec![Value::Ts(bin)], self.origin, accs));
-        }
-        if let Some(entry) = self.groups.get_mut(key.as_slice()) {
-            for acc in &mut entry.2 {
-                acc.add_count(n);
-            }
-        }
-    }
-
-    fn add(&mut self, row: &Row, ctx: &Ctx<'_>) {
-        // A scratch key: a row of an existing group copies nothing into the map; the key
-        // values are evaluated again only for a new group.
-        self.key.clear();
-        for (_, e) in &self.op.by {
-            self.key.push(eval(e, row, ctx).into_group_key());
-        }
-        let op = self.op;
-        if !self.groups.contains_key(self.key.as_slice()) {
-            let accs = op.aggs.iter().map(Acc::new).collect();
-            let vals = op.by.iter().map(|(_, e)| eval(e, row, ctx)).collect();
-            self.groups
-                .insert(self.key.clone(), (vals, self.origin, accs));
-        }
-        let Some(entry) = self.groups.get_mut(self.key.as_slice()) else {
-            return;
-        };
-        let ts = match row.vals.get(TIMESTAMP) {
-            Some(v) => v.as_num().map_or(0, |t| t as i64),
-            None => 0,
-        };
-        for (spec, acc) in op.aggs.iter().zip(entry.2.iter_mut()) {
-            let v = spec.arg.as_ref().map(|e| eval(e, row, ctx));
-            acc.add(v, ts);
-        }
-    }
-
-    /// Folds in a worker's state over other log groups (see [`StatsOp::mergeable`]).
-    fn merge(&mut self, other: StatsState<'_>) {
-        for (key, (vals, origin, accs)) in other.groups {
-            match self.groups.get_mut(key.as_slice()) {
-                Some(mine) => {
-                    if origin < mine.1 {
-                        mine.0 = vals;
-                        mine.1 = origin;
-                    }
-                    for (a, b) in mine.2.iter_mut().zip(accs) {
-                        a.merge(b);
-                    }
-                }
-                None => {
-                    self.groups.insert(key, (vals, origin, accs));
-                }
-            }
-        }
-    }
-
-    fn finish(self, width: usize, ctx: &Ctx<'_>) -> Vec<Row> {
-        let mut groups: Vec<_> = self.groups.into_iter().collect();
-        // Keys that compare equal (a number and a timestamp of the same value) fall back to
-        // their hash key, so the order never depends on the map's.
-        groups.sort_by(|a, b| {
-            for (x, y) in a.1.0.iter().zip(&b.1.0) {
-                let o = sort_cmp(x, y);
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            a.0.cmp(&b.0)
-        });
-        let mut out = Vec::with_capacity(groups.len());
-        for (_, (keys, _, accs)) in groups {
-            let mut row = Row::empty(width);
-            for ((slot, _), v) in self.op.by.iter().zip(keys) {
-                row.set(*slot, v);
-            }
-            let aggs: Vec<Value> = accs.into_iter().map(Acc::finish).collect();
-            let actx = Ctx {
-                now_secs: ctx.now_secs,
-                aggs: &aggs,
-            };
-            for (slot, e) in &self.op.outputs {
-                let v = eval(e, &row, &actx);
-                row.set(*slot, v);
-            }
-            out.push(row);
-        }
-        out
     }
 }

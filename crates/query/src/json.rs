@@ -42,12 +42,34 @@ impl Walk<'_> {
 /// Parses the JSON object at the start of `text` and returns the wanted fields' slots and
 /// values; `None` when `text` does not start with a valid object, or, when `whole`, has more
 /// than whitespace after it.
-pub(crate) fn extract(
-    text: &str,
+pub(crate) fn extract<'t>(
+    text: &'t str,
     wanted: &FxMap<String, usize>,
     whole: bool,
-) -> Option<Vec<(usize, Value)>> {
-    crate::json_fast::extract(text, wanted, whole).or_else(|| extract_full(text, wanted, whole))
+) -> Option<Extracted<'t>> {
+    match crate::json_fast::extract(text, wanted, whole) {
+        Some(found) => Some(Extracted::Fast(found)),
+        None => extract_full(text, wanted, whole).map(Extracted::Full),
+    }
+}
+
+/// What [`extract`] found: borrowed leaves from the byte-level scan, or values from serde.
+pub(crate) enum Extracted<'t> {
+    /// From [`crate::json_fast`].
+    Fast(crate::json_fast::Found<'t>),
+    /// From the full parser.
+    Full(Vec<(usize, Value)>),
+}
+
+impl Extracted<'_> {
+    /// The fields as values, in document order.
+    #[cfg(test)]
+    pub(crate) fn into_values(self) -> Vec<(usize, Value)> {
+        match self {
+            Extracted::Fast(found) => found.iter().map(|(s, l)| (s, l.to_value())).collect(),
+            Extracted::Full(v) => v,
+        }
+    }
 }
 
 /// [`extract`] through serde, for any input.
@@ -269,7 +291,9 @@ mod tests {
             .enumerate()
             .map(|(i, k)| ((*k).to_owned(), i))
             .collect();
-        let mut got = extract(msg, &wanted, false).unwrap_or_default();
+        let mut got = extract(msg, &wanted, false)
+            .map(Extracted::into_values)
+            .unwrap_or_default();
         got.sort_by_key(|(s, _)| *s);
         assert_eq!(
             got,
@@ -280,9 +304,21 @@ mod tests {
                 (3, Value::Str("x".into())),
             ]
         );
-        assert!(extract("[1,2]", &wanted, false).is_none());
-        assert!(extract(msg, &wanted, true).is_none());
-        assert!(extract(r#"{"a":"#, &wanted, false).is_none());
+        assert!(
+            extract("[1,2]", &wanted, false)
+                .map(Extracted::into_values)
+                .is_none()
+        );
+        assert!(
+            extract(msg, &wanted, true)
+                .map(Extracted::into_values)
+                .is_none()
+        );
+        assert!(
+            extract(r#"{"a":"#, &wanted, false)
+                .map(Extracted::into_values)
+                .is_none()
+        );
     }
 
     #[test]
@@ -293,7 +329,7 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(
-            extract(&msg, &wanted, true),
+            extract(&msg, &wanted, true).map(Extracted::into_values),
             Some(vec![(0, Value::Num(199.0))])
         );
     }
@@ -303,7 +339,10 @@ mod tests {
         let items: Vec<String> = (0..250).map(|i| i.to_string()).collect();
         let msg = format!(r#"{{"x":{{"y":[{}]}},"f":1}}"#, items.join(","));
         let wanted: FxMap<String, usize> = [("f".to_owned(), 0)].into_iter().collect();
-        assert_eq!(extract(&msg, &wanted, true), Some(Vec::new()));
+        assert_eq!(
+            extract(&msg, &wanted, true).map(Extracted::into_values),
+            Some(Vec::new())
+        );
         assert_eq!(extract_full(&msg, &wanted, true), Some(Vec::new()));
         let msg = r#"{"x":{"y":[1,2]},"xy":{"z":3},"x.y":{"1":4},"f":"v"}"#;
         let wanted: FxMap<String, usize> = [("x.y.1", 0), ("f", 1)]
@@ -311,7 +350,7 @@ mod tests {
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
         assert_eq!(
-            extract(msg, &wanted, true),
+            extract(msg, &wanted, true).map(Extracted::into_values),
             extract_full(msg, &wanted, true)
         );
         let mut got = extract_full(msg, &wanted, true).unwrap_or_default();

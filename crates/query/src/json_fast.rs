@@ -11,29 +11,85 @@ use crate::value::Value;
 /// Deeper nesting is left to the full parser (its depth rules then apply).
 const MAX_NESTING: usize = 8;
 
+/// A wanted scalar, borrowed from the message where it is text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Leaf<'t> {
+    /// A string without escapes, as written.
+    Str(&'t str),
+    /// An integer that reads exactly as a double.
+    Num(f64),
+    /// `true` or `false`.
+    Bool(bool),
+}
+
+impl Leaf<'_> {
+    /// The value the full parser gives for this leaf.
+    pub(crate) fn to_value(self) -> Value {
+        match self {
+            Leaf::Str(s) => Value::Str(s.to_owned()),
+            Leaf::Num(n) => Value::Num(n),
+            Leaf::Bool(b) => Value::Bool(b),
+        }
+    }
+}
+
+/// Wanted fields found so far: the first few inline, so a typical event allocates nothing.
+pub(crate) struct Found<'t> {
+    inline: [(usize, Leaf<'t>); INLINE],
+    len: usize,
+    more: Vec<(usize, Leaf<'t>)>,
+}
+
+const INLINE: usize = 4;
+
+impl<'t> Found<'t> {
+    fn new() -> Self {
+        Found {
+            inline: [(0, Leaf::Bool(false)); INLINE],
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, item: (usize, Leaf<'t>)) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                *slot = item;
+                self.len += 1;
+            }
+            None => self.more.push(item),
+        }
+    }
+
+    /// The fields in document order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, Leaf<'t>)> + '_ {
+        self.inline[..self.len].iter().chain(&self.more).copied()
+    }
+}
+
 struct Scan<'t, 'w> {
     text: &'t str,
     at: usize,
     wanted: &'w FxMap<String, usize>,
     path: String,
     count: usize,
-    found: Vec<(usize, Value)>,
+    found: Found<'t>,
 }
 
 /// The wanted fields of the object at the start of `text` (see [`crate::json::extract`] for
 /// `whole`), or `None` when the full parser must decide.
-pub(crate) fn extract(
-    text: &str,
+pub(crate) fn extract<'t>(
+    text: &'t str,
     wanted: &FxMap<String, usize>,
     whole: bool,
-) -> Option<Vec<(usize, Value)>> {
+) -> Option<Found<'t>> {
     let mut s = Scan {
         text,
         at: 0,
         wanted,
         path: String::new(),
         count: 0,
-        found: Vec::new(),
+        found: Found::new(),
     };
     s.ws();
     if s.peek()? != b'{' {
@@ -113,7 +169,7 @@ impl<'t> Scan<'t, '_> {
     }
 
     /// Counts a scalar leaf; `want` says whether its path may be wanted.
-    fn leaf(&mut self, want: bool, v: impl FnOnce() -> Option<Value>) -> Option<()> {
+    fn leaf(&mut self, want: bool, v: impl FnOnce() -> Option<Leaf<'t>>) -> Option<()> {
         if self.count >= MAX_JSON_FIELDS {
             return Some(());
         }
@@ -205,17 +261,17 @@ impl<'t> Scan<'t, '_> {
             }
             b'"' => {
                 let s = self.string()?;
-                self.leaf(want, || Some(Value::Str(s.to_owned())))
+                self.leaf(want, || Some(Leaf::Str(s)))
             }
-            b't' => self.literal("true", want, Some(Value::Bool(true))),
-            b'f' => self.literal("false", want, Some(Value::Bool(false))),
+            b't' => self.literal("true", want, Some(Leaf::Bool(true))),
+            b'f' => self.literal("false", want, Some(Leaf::Bool(false))),
             b'n' => self.literal("null", false, None),
             b'-' | b'0'..=b'9' => self.number(want),
             _ => None,
         }
     }
 
-    fn literal(&mut self, word: &str, want: bool, v: Option<Value>) -> Option<()> {
+    fn literal(&mut self, word: &str, want: bool, v: Option<Leaf<'t>>) -> Option<()> {
         if !self.text.get(self.at..)?.starts_with(word) {
             return None;
         }
@@ -287,7 +343,7 @@ impl<'t> Scan<'t, '_> {
             text.parse::<i64>()
                 .ok()
                 .filter(|&n| n != 0 || !text.starts_with('-'))
-                .map(|n| Value::Num(n as f64))
+                .map(|n| Leaf::Num(n as f64))
         })
     }
 }
@@ -333,6 +389,8 @@ mod tests {
             for whole in [true, false] {
                 let full = crate::json::extract_full(msg, &w, whole);
                 if let Some(fast) = extract(msg, &w, whole) {
+                    let fast: Vec<(usize, Value)> =
+                        fast.iter().map(|(i, l)| (i, l.to_value())).collect();
                     assert_eq!(Some(fast), full, "{msg} whole={whole}");
                 }
             }
@@ -341,12 +399,16 @@ mod tests {
         assert!(extract(r#"{"s":"esc\"aped"}"#, &w, true).is_none());
         assert!(extract(r#"{"f":1.25}"#, &w, true).is_none());
         assert!(extract(r#"{"g":1.25}"#, &w, true).is_some());
+        let found = extract(r#"{"s":"a long value, ünïcode and 0123456789"}"#, &w, true);
         assert_eq!(
-            extract(r#"{"s":"a long value, ünïcode and 0123456789"}"#, &w, true),
-            Some(vec![(
-                3,
-                Value::Str("a long value, ünïcode and 0123456789".into())
-            )])
+            found.map(|f| f.iter().collect::<Vec<_>>()),
+            Some(vec![(3, Leaf::Str("a long value, ünïcode and 0123456789"))])
         );
+        // More wanted fields than fit inline keep document order.
+        let found = extract(r#"{"n":1,"a":2,"i":3,"neg":4,"z":5,"s":"x"}"#, &w, true);
+        let slots: Vec<usize> = found
+            .map(|f| f.iter().map(|(i, _)| i).collect())
+            .unwrap_or_default();
+        assert_eq!(slots, [4, 5, 6, 7, 9, 3]);
     }
 }

@@ -65,6 +65,7 @@ mod plan;
 mod ptr;
 mod record;
 mod row;
+mod stats;
 mod time;
 mod value;
 

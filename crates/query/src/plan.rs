@@ -22,6 +22,41 @@ pub(crate) struct Pushdown {
     pub(crate) field_equals: Vec<(String, String)>,
 }
 
+/// The per-row check behind [`Pushdown::field_equals`] that holds in every group, Lambda
+/// groups included: a JSON string value equal to a literal appears verbatim in a message
+/// without backslashes (only an escape can make the raw text differ from the value), so a
+/// message with neither the literal nor a backslash fails the query's own filter and need
+/// not be decoded.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RowCheck {
+    finders: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl RowCheck {
+    pub(crate) fn new(pd: &Pushdown) -> RowCheck {
+        let mut finders: Vec<memchr::memmem::Finder<'static>> = Vec::new();
+        for (_, value) in &pd.field_equals {
+            if finders.iter().all(|f| f.needle() != value.as_bytes()) {
+                finders.push(memchr::memmem::Finder::new(value.as_bytes()).into_owned());
+            }
+        }
+        RowCheck { finders }
+    }
+
+    /// Whether the row of `message` may pass the leading filters.
+    pub(crate) fn may_match(&self, message: Option<&str>) -> bool {
+        if self.finders.is_empty() {
+            return true;
+        }
+        let Some(m) = message else {
+            // No message, no discovered fields: the equality is false.
+            return false;
+        };
+        let m = m.as_bytes();
+        memchr::memchr(b'\\', m).is_some() || self.finders.iter().all(|f| f.find(m).is_some())
+    }
+}
+
 impl Pushdown {
     /// The predicates for one group.
     pub(crate) fn predicates(&self, lambda: bool) -> Vec<Predicate> {

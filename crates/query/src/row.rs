@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use crate::bind::{Needs, TIMESTAMP};
+use crate::json::Extracted;
+use crate::json_fast::Leaf;
 use crate::value::Value;
 
 /// At most this many JSON leaves are discovered per event.
@@ -21,23 +23,84 @@ pub(crate) struct EventRef {
 }
 
 /// A row: one value per slot, plus its event for rows that still stand for one.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Row {
     pub(crate) vals: Vec<Value>,
     pub(crate) ev: Option<EventRef>,
+    /// String buffers of earlier events, reused by [`Row::set_text`] when one row buffer
+    /// serves a whole scan.
+    spare: Vec<String>,
 }
+
+impl Clone for Row {
+    fn clone(&self) -> Row {
+        Row {
+            vals: self.vals.clone(),
+            ev: self.ev.clone(),
+            spare: Vec::new(),
+        }
+    }
+}
+
+/// Buffers kept for reuse per row, and the largest one kept.
+const SPARE_BUFFERS: usize = 16;
+const SPARE_CAPACITY: usize = 4096;
 
 impl Row {
     pub(crate) fn empty(width: usize) -> Row {
         Row {
             vals: vec![Value::Null; width],
             ev: None,
+            spare: Vec::new(),
         }
     }
 
     pub(crate) fn set(&mut self, slot: usize, v: Value) {
         if let Some(x) = self.vals.get_mut(slot) {
             *x = v;
+        }
+    }
+
+    /// Sets a string, in a reused buffer when there is one.
+    pub(crate) fn set_text(&mut self, slot: usize, parts: &[&str]) {
+        if slot >= self.vals.len() {
+            return;
+        }
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        for p in parts {
+            buf.push_str(p);
+        }
+        self.set(slot, Value::Str(buf));
+    }
+
+    fn recycle(&mut self, old: Value) {
+        if let Value::Str(s) = old
+            && self.spare.len() < SPARE_BUFFERS
+            && s.capacity() <= SPARE_CAPACITY
+        {
+            self.spare.push(s);
+        }
+    }
+
+    /// Sets every slot to null, keeping string buffers for the next event's
+    /// [`Row::set_text`] (only the scan's reused row is ever cleared, so rows that are kept
+    /// hold no spare buffers).
+    fn clear(&mut self) {
+        for i in 0..self.vals.len() {
+            if let Some(v) = self.vals.get_mut(i)
+                && !v.is_null()
+            {
+                let old = std::mem::take(v);
+                self.recycle(old);
+            }
+        }
+    }
+
+    fn set_leaf(&mut self, slot: usize, leaf: Leaf<'_>) {
+        match leaf {
+            Leaf::Str(s) => self.set_text(slot, &[s]),
+            other => self.set(slot, other.to_value()),
         }
     }
 }
@@ -81,11 +144,7 @@ pub(crate) fn build_into(
     lambda: bool,
     with_ref: bool,
 ) {
-    for v in row.vals.iter_mut() {
-        if !v.is_null() {
-            *v = Value::Null;
-        }
-    }
+    row.clear();
     row.set(TIMESTAMP, Value::Ts(ev.ts));
     row.ev = with_ref.then(|| EventRef {
         group: ev.group,
@@ -94,10 +153,10 @@ pub(crate) fn build_into(
         seq: ev.seq,
     });
     if let Some(s) = needs.log_stream {
-        row.set(s, Value::Str(ev.stream.to_string()));
+        row.set_text(s, &[ev.stream]);
     }
     if let Some(s) = needs.log {
-        row.set(s, Value::Str(format!("{account}:{}", ev.group_name)));
+        row.set_text(s, &[account, ":", ev.group_name]);
     }
     if let (Some(s), Some(t)) = (needs.ingestion_time, ev.ingestion_time) {
         row.set(s, Value::Ts(t));
@@ -112,7 +171,7 @@ pub(crate) fn build_into(
         return;
     };
     if let Some(s) = needs.message {
-        row.set(s, Value::Str(msg.to_owned()));
+        row.set_text(s, &[msg]);
     }
     if lambda && !needs.lambda.is_empty() {
         // The first occurrence of a field wins; its slot is still null until then.
@@ -123,39 +182,49 @@ pub(crate) fn build_into(
                 if let Some((_, slot)) = needs.lambda.iter().find(|(n, _)| n == name)
                     && row.vals.get(*slot).is_some_and(Value::is_null)
                 {
-                    row.set(*slot, v);
+                    row.set_leaf(*slot, v);
                 }
             },
         );
     }
     if !needs.json.is_empty() {
-        for (slot, v) in json_fields(msg, lambda, &needs.json) {
-            row.set(slot, v);
+        match json_fields(msg, lambda, &needs.json) {
+            Some(Extracted::Fast(found)) => {
+                for (slot, leaf) in found.iter() {
+                    row.set_leaf(slot, leaf);
+                }
+            }
+            Some(Extracted::Full(found)) => {
+                for (slot, v) in found {
+                    row.set(slot, v);
+                }
+            }
+            None => {}
         }
     }
 }
 
 /// The wanted discovered fields of a message: the whole message when it starts with `{`; in
 /// Lambda groups also the first object embedded after a text prefix.
-fn json_fields(
-    msg: &str,
+fn json_fields<'m>(
+    msg: &'m str,
     lambda: bool,
     wanted: &crate::fx::FxMap<String, usize>,
-) -> Vec<(usize, Value)> {
+) -> Option<Extracted<'m>> {
     let t = msg.trim_start();
     if t.starts_with('{')
         && let Some(found) = crate::json::extract(t, wanted, !lambda)
     {
-        return found;
+        return Some(found);
     }
     if lambda {
         for (i, _) in msg.match_indices('{').take(4) {
             if let Some(found) = crate::json::extract(&msg[i..], wanted, false) {
-                return found;
+                return Some(found);
             }
         }
     }
-    Vec::new()
+    None
 }
 
 /// The JSON object a message carries: the whole message when it starts with `{`; in Lambda
@@ -245,17 +314,17 @@ fn leaf(
 pub(crate) fn lambda_fields(msg: &str) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     lambda_each(msg, &|_| true, &mut |name, v| {
-        out.push((name.to_owned(), v))
+        out.push((name.to_owned(), v.to_value()))
     });
     out
 }
 
 /// Calls `out` with each Lambda platform field of `msg` whose name `want` accepts, in line
 /// order; values of unwanted fields are never built.
-pub(crate) fn lambda_each(
-    msg: &str,
+pub(crate) fn lambda_each<'m>(
+    msg: &'m str,
     want: &dyn Fn(&str) -> bool,
-    out: &mut dyn FnMut(&'static str, Value),
+    out: &mut dyn FnMut(&'static str, Leaf<'m>),
 ) {
     let (kind, rest) = if let Some(r) = msg.strip_prefix("START RequestId: ") {
         ("START", r)
@@ -267,12 +336,12 @@ pub(crate) fn lambda_each(
         return;
     };
     if want("@type") {
-        out("@type", Value::Str(kind.to_owned()));
+        out("@type", Leaf::Str(kind));
     }
     if want("@requestId") {
-        let id: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+        let id = rest.split(char::is_whitespace).next().unwrap_or_default();
         if !id.is_empty() {
-            out("@requestId", Value::Str(id));
+            out("@requestId", Leaf::Str(id));
         }
     }
     if kind != "REPORT" {
@@ -300,9 +369,9 @@ pub(crate) fn lambda_each(
         match number {
             Some(n) if name != "@xrayTraceId" => {
                 let scale = if unit == "MB" { 1_000_000.0 } else { 1.0 };
-                out(name, Value::Num(n * scale));
+                out(name, Leaf::Num(n * scale));
             }
-            None if name == "@xrayTraceId" => out(name, Value::Str(val.trim().to_owned())),
+            None if name == "@xrayTraceId" => out(name, Leaf::Str(val.trim())),
             _ => {}
         }
     }
