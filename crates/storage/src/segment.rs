@@ -40,7 +40,7 @@ use crate::bloom::{
 };
 use crate::codec::{
     PackDict, Reader, SegDict, ZSTD_MAGIC, put_bytes, put_ivarint, put_u8, put_u32, put_u64,
-    put_varint, unzstd, zstd_into,
+    put_varint, unzigzag, unzstd, varint_at, zstd_into,
 };
 use crate::error::StorageError;
 use crate::fields::{Flat, Kind};
@@ -1104,15 +1104,21 @@ fn open_chunk<'a>(
 }
 
 fn deltas(bytes: &[u8], n: usize) -> Result<Vec<i64>, StorageError> {
-    let mut r = Reader::new(bytes, "segment key column");
-    let mut out = Vec::with_capacity(n);
+    let corrupt = |detail: &str| StorageError::Corrupt {
+        what: "segment key column",
+        detail: detail.into(),
+    };
+    // Every varint is at least one byte.
+    let mut out = Vec::with_capacity(n.min(bytes.len()));
     let mut prev = 0i64;
+    let mut pos = 0;
     for _ in 0..n {
-        prev = prev.wrapping_add(r.ivarint()?);
+        let v = varint_at(bytes, &mut pos).ok_or_else(|| corrupt("bad varint"))?;
+        prev = prev.wrapping_add(unzigzag(v));
         out.push(prev);
     }
-    if !r.is_empty() {
-        return Err(r.corrupt("trailing bytes"));
+    if pos != bytes.len() {
+        return Err(corrupt("trailing bytes"));
     }
     Ok(out)
 }
@@ -1352,13 +1358,16 @@ fn decode_field(bytes: Vec<u8>, n: usize) -> Result<RawColumn, StorageError> {
                 let len = r.len(1)?;
                 spans.push(span(&mut r, len)?);
             }
+            let at = raw.len() - r.remaining();
+            let mut pos = at;
             for _ in 0..n {
-                let c = r.varint()?;
+                let c = varint_at(raw, &mut pos).ok_or_else(|| r.corrupt("bad code"))?;
                 if c > nd as u64 {
                     return Err(r.corrupt("dictionary code out of range"));
                 }
                 codes.push(c as u32);
             }
+            r.take(pos - at)?;
         }
         1 => {
             for _ in 0..n {
