@@ -14,8 +14,9 @@ pub struct StoreConfig {
     /// Metastore; `None` means SQLite at `dir/meta.db`.
     pub metastore: Option<Arc<dyn Metastore>>,
     /// Flush the memtable once it holds this many bytes. The background flush keeps the
-    /// newest windows in memory when they hold at most half of this; appends slow down once
-    /// the memtable grows past it while a flush runs, and wait at twice it.
+    /// newest one or two windows in memory when they hold at most this much and leave a
+    /// quarter of it to flush; appends slow down once the memtable grows past one and a
+    /// half times this while a flush runs, and wait at twice it.
     pub flush_bytes: usize,
     /// Flush a non-empty memtable once it is this old.
     pub flush_age: Duration,

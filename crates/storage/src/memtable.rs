@@ -123,8 +123,9 @@ impl Memtable {
     /// Where a background flush stops: rows at or after the returned timestamp stay in memory
     /// (and are re-logged), so the group-windows still filling end as one segment instead
     /// of one per flush. Keeps the newest two windows, else the newest one, if they hold at
-    /// most `budget` bytes and something older is left to flush; `None` flushes everything.
-    pub(crate) fn hot_start(&self, window_ms: i64, budget: usize) -> Option<i64> {
+    /// most `budget` bytes and leave at least `min_cold` bytes (and at least one row) to
+    /// flush; `None` flushes everything.
+    pub(crate) fn hot_start(&self, window_ms: i64, budget: usize, min_cold: usize) -> Option<i64> {
         let newest = self
             .streams
             .values()
@@ -134,8 +135,11 @@ impl Memtable {
         for windows in [2, 1] {
             let start = newest.saturating_sub(windows - 1).saturating_mul(window_ms);
             let mut kept = 0usize;
+            let mut kept_rows = 0usize;
             for s in self.streams.values() {
-                kept += s.rows[hot_index(&s.rows, start)..]
+                let hot = &s.rows[hot_index(&s.rows, start)..];
+                kept_rows += hot.len();
+                kept += hot
                     .iter()
                     .map(|r| r.msg.len() + ROW_OVERHEAD)
                     .sum::<usize>();
@@ -143,7 +147,8 @@ impl Memtable {
                     break;
                 }
             }
-            if kept <= budget && kept < self.bytes {
+            let cold = self.bytes.saturating_sub(kept);
+            if kept <= budget && kept_rows < self.events && cold >= min_cold {
                 return Some(start);
             }
         }
@@ -211,15 +216,17 @@ mod tests {
         m.insert(2, 11, vec![row(21, 4)]);
         let per_row = 2 + ROW_OVERHEAD;
         // Two windows (1 and 2) fit.
-        assert_eq!(m.hot_start(10, 3 * per_row), Some(10));
-        // Only the newest window fits.
-        assert_eq!(m.hot_start(10, 2 * per_row), Some(20));
-        // Nothing fits: flush everything.
-        assert_eq!(m.hot_start(10, per_row), None);
+        assert_eq!(m.hot_start(10, 3 * per_row, 1), Some(10));
+        // Only the newest window fits, or only it leaves enough to flush.
+        assert_eq!(m.hot_start(10, 2 * per_row, 1), Some(20));
+        assert_eq!(m.hot_start(10, 3 * per_row, 2 * per_row), Some(20));
+        // Nothing fits, or too little would be flushed: flush everything.
+        assert_eq!(m.hot_start(10, per_row, 1), None);
+        assert_eq!(m.hot_start(10, 3 * per_row, 3 * per_row), None);
         // Everything is hot: nothing would be flushed, so flush everything.
         let mut hot = Memtable::new();
         hot.insert(1, 10, vec![row(21, 1)]);
-        assert_eq!(hot.hot_start(10, usize::MAX), None);
-        assert_eq!(Memtable::new().hot_start(10, usize::MAX), None);
+        assert_eq!(hot.hot_start(10, usize::MAX, 0), None);
+        assert_eq!(Memtable::new().hot_start(10, usize::MAX, 0), None);
     }
 }

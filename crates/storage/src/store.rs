@@ -468,8 +468,8 @@ impl Store {
     }
 
     /// Flushes as the background thread does: the newest time windows stay in memory when
-    /// they fit in half of `flush_bytes` (re-logged in a carry file so the WAL files can
-    /// go), so a window still filling ends as one segment rather than one per flush.
+    /// they fit in `flush_bytes` (re-logged in a carry file so the WAL files can go), so a
+    /// window still filling ends as one segment rather than one per flush.
     pub fn flush_settled(&self) -> Result<(), StorageError> {
         self.inner.flush(false)
     }
@@ -723,7 +723,7 @@ impl Inner {
     }
 
     /// Backpressure: while flushing falls behind, appends slow down in proportion to how far
-    /// the active memtable has grown past `flush_bytes`, so ingest settles at the rate the
+    /// the active memtable has grown past one and a half times `flush_bytes`, so ingest settles at the rate the
     /// flush sustains with every append delayed a little rather than some stalled for a
     /// whole flush; only at `MEMTABLE_LIMIT_FACTOR` times `flush_bytes` do they wait for it.
     /// Without a background thread nothing flushes on its own, so nothing waits either.
@@ -731,8 +731,11 @@ impl Inner {
         if !self.cfg.background {
             return;
         }
-        let soft = self.cfg.flush_bytes.max(1);
-        let hard = soft.saturating_mul(MEMTABLE_LIMIT_FACTOR);
+        // A settled flush leaves up to `flush_bytes` in memory, so slowing down starts
+        // half-way between that and the hard limit.
+        let flush = self.cfg.flush_bytes.max(1);
+        let hard = flush.saturating_mul(MEMTABLE_LIMIT_FACTOR);
+        let soft = flush + (hard - flush) / 2;
         let bytes = self.active.read().bytes;
         if bytes <= soft {
             return;
@@ -954,9 +957,17 @@ impl Inner {
             return Ok(());
         };
         let window_ms = self.cfg.window_ms.max(1);
+        // Windows that fit in `flush_bytes` stay back; but a flush triggered by size must
+        // free a quarter of it, or every flush would re-log a window nearly that large.
+        let budget = self.cfg.flush_bytes;
+        let min_cold = if frozen.bytes >= budget {
+            budget / 4
+        } else {
+            0
+        };
         let hot = match full {
             true => None,
-            false => frozen.hot_start(window_ms, self.cfg.flush_bytes / 2),
+            false => frozen.hot_start(window_ms, budget, min_cold),
         };
         let hot_ts = hot.unwrap_or(i64::MAX);
         let mut publish = Publish::default();
