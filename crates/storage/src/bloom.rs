@@ -79,24 +79,71 @@ impl std::hash::Hasher for FastHasher {
     }
 }
 
-/// Hashes a `u64` that is already a well-mixed hash as itself.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct Identity(u64);
-
-impl std::hash::Hasher for Identity {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = hash64(bytes, self.0);
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// A set of bloom hashes (already well mixed, so used as their own slot): open addressing
+/// with linear probing, at most half full. Deduplicating this way costs far less than
+/// sorting or a general-purpose set.
+#[derive(Default)]
+pub(crate) struct HashSet64 {
+    /// 0 marks a free slot; the hash 0 itself is kept in `has_zero`.
+    slots: Vec<u64>,
+    len: usize,
+    has_zero: bool,
 }
 
-/// A set of bloom hashes: deduplicating them this way costs far less than sorting.
-pub(crate) type HashSet64 = std::collections::HashSet<u64, std::hash::BuildHasherDefault<Identity>>;
+impl HashSet64 {
+    pub(crate) fn insert(&mut self, h: u64) {
+        if h == 0 {
+            self.has_zero = true;
+            return;
+        }
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = (h as usize) & mask;
+        loop {
+            match self.slots[i] {
+                0 => {
+                    self.slots[i] = h;
+                    self.len += 1;
+                    return;
+                }
+                s if s == h => return,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![0; (old.len() * 2).max(1024)];
+        self.len = 0;
+        for h in old {
+            if h != 0 {
+                self.insert(h);
+            }
+        }
+    }
+
+    /// The distinct hashes, leaving the set empty (its capacity kept).
+    pub(crate) fn take(&mut self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(self.len + 1);
+        out.extend(self.slots.iter().copied().filter(|&h| h != 0));
+        if self.has_zero {
+            out.push(0);
+        }
+        self.clear();
+        out
+    }
+
+    pub(crate) fn clear(&mut self) {
+        if self.len > 0 {
+            self.slots.fill(0);
+        }
+        self.len = 0;
+        self.has_zero = false;
+    }
+}
 
 /// A `HashMap` with [`FastHash`].
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, FastHash>;
@@ -373,6 +420,21 @@ mod tests {
             .count();
         assert!(fp < 400, "false positives {fp}");
         assert!(Bloom::empty().may_contain(1));
+    }
+
+    #[test]
+    fn hash_set_keeps_each_hash_once() {
+        let mut set = HashSet64::default();
+        for i in 0..5000u64 {
+            set.insert(i.wrapping_mul(K1));
+            set.insert(i.wrapping_mul(K1));
+        }
+        let mut got = set.take();
+        got.sort_unstable();
+        let mut want: Vec<u64> = (0..5000u64).map(|i| i.wrapping_mul(K1)).collect();
+        want.sort_unstable();
+        assert_eq!(got, want);
+        assert!(set.take().is_empty());
     }
 
     #[test]

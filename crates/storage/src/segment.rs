@@ -349,7 +349,7 @@ pub(crate) fn build(
             rest = tail;
             if events >= limits.max_events || bytes >= limits.max_bytes {
                 blocks.push(build_block(&mut regions, &mut sc, &pieces, &mut paths)?);
-                block_hashes.push(sc.hashes.drain().collect());
+                block_hashes.push(sc.hashes.take());
                 pieces.clear();
                 (events, bytes) = (0, 0);
             }
@@ -357,7 +357,7 @@ pub(crate) fn build(
     }
     if !pieces.is_empty() {
         blocks.push(build_block(&mut regions, &mut sc, &pieces, &mut paths)?);
-        block_hashes.push(sc.hashes.drain().collect());
+        block_hashes.push(sc.hashes.take());
     }
     // One segment-wide bloom; per-block blooms only where there is more than one block to
     // choose between.
@@ -366,8 +366,10 @@ pub(crate) fn build(
     let seg_bloom = match &block_hashes[..] {
         [only] => Bloom::build_blocked(only, SEGMENT_BLOOM_BITS),
         many => {
-            sc.hashes.extend(many.iter().flatten().copied());
-            let all: Vec<u64> = sc.hashes.drain().collect();
+            for &h in many.iter().flatten() {
+                sc.hashes.insert(h);
+            }
+            let all = sc.hashes.take();
             for (b, h) in blocks.iter_mut().zip(many) {
                 b.bloom = Bloom::build_blocked(h, BLOCK_BLOOM_BITS);
             }
