@@ -79,7 +79,9 @@ fn build_only(events: u64) {
         span_ms: env("LOOKOUT_BENCH_SPAN_MIN", 20) as i64 * 60_000,
         ..GenConfig::default()
     };
-    let mut segs: BTreeMap<(String, i64), BTreeMap<String, Vec<(i64, String)>>> = BTreeMap::new();
+    // (group, hour) -> stream -> (timestamp, message)
+    type Streams = BTreeMap<String, Vec<(i64, String)>>;
+    let mut segs: BTreeMap<(String, i64), Streams> = BTreeMap::new();
     let mut raw = 0u64;
     for e in Generator::new(cfg) {
         raw += e.message.len() as u64;

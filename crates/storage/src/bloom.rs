@@ -351,7 +351,7 @@ impl Bloom {
             return true;
         }
         if self.blocked {
-            if self.words.len() % BLOCK_WORDS != 0 {
+            if !self.words.len().is_multiple_of(BLOCK_WORDS) {
                 return true;
             }
             let (base, h1, h2) = self.block_of(h);
@@ -413,7 +413,7 @@ mod tests {
             .map(|i| token_hash(&format!("tok{i}")))
             .collect();
         let b = Bloom::build_blocked(&hashes, 8);
-        assert_eq!(b.words.len() % BLOCK_WORDS, 0);
+        assert!(b.words.len().is_multiple_of(BLOCK_WORDS));
         assert!(hashes.iter().all(|&h| b.may_contain(h)));
         let fp = (0..10000u32)
             .filter(|i| b.may_contain(token_hash(&format!("other{i}"))))

@@ -221,7 +221,9 @@ fn check(store: &Store, model: &Model, label: &str) {
 
     // Counts per time bin, from block histograms where a block lies inside the range and
     // the bin is whole minutes, else from scanned timestamps.
-    let bins: [(StreamSelector, &[&str], Option<i64>, Option<i64>, i64); 4] = [
+    // (streams, their names, start, end, bin width)
+    type BinCase<'a> = (StreamSelector, &'a [&'a str], Option<i64>, Option<i64>, i64);
+    let bins: [BinCase<'_>; 4] = [
         (StreamSelector::All, &STREAMS, None, None, 60_000),
         (
             StreamSelector::All,
