@@ -214,6 +214,41 @@ pub(crate) struct Plan {
     pub(crate) needs: Needs,
     pub(crate) has_limit: bool,
     pub(crate) source: Option<Source>,
+    /// Fields `filterIndex` commands test: only groups with an index on each are scanned.
+    pub(crate) index_fields: Vec<String>,
+}
+
+/// Fields every Standard-class group has an index on (spec §6.6); Lookout has no custom
+/// index policies, so these are the only indexed fields.
+pub(crate) const DEFAULT_INDEXES: &[&str] = &[
+    "@logStream",
+    "@aws.region",
+    "@aws.account",
+    "@source.log",
+    "traceId",
+    "severityText",
+];
+
+impl Plan {
+    /// Whether a `filterIndex` names a field no group has an index on, so no group is scanned.
+    pub(crate) fn unindexed(&self) -> bool {
+        self.index_fields
+            .iter()
+            .any(|f| !DEFAULT_INDEXES.contains(&f.as_str()))
+    }
+}
+
+/// The field of a `filterIndex` expression (`field = literal` or `field in [...]`).
+fn index_field(e: &lookout_insights::Expr) -> Option<String> {
+    let field = match &e.kind {
+        ExprKind::Binary(_, l, _) => l,
+        ExprKind::In { expr, .. } => expr,
+        _ => return None,
+    };
+    match &field.kind {
+        ExprKind::Field(f) => Some(f.name().into_owned()),
+        _ => None,
+    }
 }
 
 const LAMBDA_FIELDS: &[&str] = &[
@@ -262,9 +297,13 @@ pub(crate) fn bind(q: &Query) -> Result<Plan, Error> {
     }
     let mut ops = Vec::with_capacity(q.commands.len());
     let mut has_limit = false;
+    let mut index_fields = Vec::new();
     for cmd in &q.commands {
         if matches!(cmd.kind, CommandKind::Limit(_)) {
             has_limit = true;
+        }
+        if let CommandKind::FilterIndex(e) = &cmd.kind {
+            index_fields.extend(index_field(e));
         }
         ops.push(b.command(cmd)?);
         for name in defines(cmd) {
@@ -289,6 +328,7 @@ pub(crate) fn bind(q: &Query) -> Result<Plan, Error> {
         needs,
         has_limit,
         source: q.source.clone(),
+        index_fields,
     })
 }
 

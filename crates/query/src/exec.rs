@@ -5,7 +5,9 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::ControlFlow;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
+use std::time::{Duration, Instant};
 
 use lookout_insights::SortOrder;
 use lookout_storage::{Scan, ScanBatch, Store, StreamSelector};
@@ -68,7 +70,7 @@ pub struct Output {
     pub statistics: Statistics,
 }
 
-struct Runner<'a> {
+struct Runner<'a, 'p> {
     store: &'a Store,
     plan: &'a Plan,
     pushdown: Pushdown,
@@ -77,6 +79,18 @@ struct Runner<'a> {
     cancel: &'a dyn Fn() -> bool,
     stats: Statistics,
     cap: usize,
+    progress: Option<Progress<'p>>,
+}
+
+/// Partial results while a query runs: GetQueryResults shows them while the query is
+/// `Running`, as CloudWatch does for long queries.
+pub struct Progress<'a> {
+    /// Least time between two snapshots.
+    pub every: Duration,
+    /// Receives each snapshot: the rows the query would give over the events scanned so far
+    /// (none for a query with two `stats`, whose first must finish first), and the counters
+    /// so far.
+    pub sink: &'a mut dyn FnMut(Output),
 }
 
 pub(crate) fn run(
@@ -84,6 +98,7 @@ pub(crate) fn run(
     plan: &Plan,
     req: &Request,
     cancel: &dyn Fn() -> bool,
+    progress: Option<Progress<'_>>,
 ) -> Result<Output, Error> {
     let cap = req.limit.unwrap_or(if plan.has_limit {
         lookout_insights::MAX_LIMIT as usize
@@ -91,6 +106,7 @@ pub(crate) fn run(
         DEFAULT_ROWS
     });
     let pushdown = crate::plan::pushdown(plan);
+    let diff = plan.ops.iter().position(|op| matches!(op, Op::Diff { .. }));
     let mut r = Runner {
         store,
         plan,
@@ -100,8 +116,10 @@ pub(crate) fn run(
         cancel,
         stats: Statistics::default(),
         cap,
+        // A diff scans two windows; its partial rows would mean nothing.
+        progress: progress.filter(|_| diff.is_none()),
     };
-    let rows = match plan.ops.iter().position(|op| matches!(op, Op::Diff { .. })) {
+    let rows = match diff {
         Some(d) => {
             let cur = r.collect(&plan.ops[..d], req.start_ms, req.end_ms)?;
             let Op::Diff { period, out } = &plan.ops[d] else {
@@ -111,10 +129,18 @@ pub(crate) fn run(
             let prev = r.collect(&plan.ops[..d], ps, pe)?;
             let msg = plan.slots.get("@message");
             let rows = crate::pattern::diff(&cur, &prev, msg, *out, plan.slots.len());
-            r.apply_all(&plan.ops[d + 1..], rows)?
+            apply_all(&plan.ops[d + 1..], rows, &r.ctx(), plan.slots.len(), cancel)?
         }
         None => r.collect(&plan.ops, req.start_ms, req.end_ms)?,
     };
+    Ok(Output {
+        rows: render(plan, req, cap, rows),
+        statistics: r.stats,
+    })
+}
+
+/// Result rows as GetQueryResults gives them, `@ptr` last on event rows.
+fn render(plan: &Plan, req: &Request, cap: usize, rows: Vec<Row>) -> Vec<Vec<(String, String)>> {
     let mut out = Vec::with_capacity(rows.len().min(cap));
     for row in rows.into_iter().take(cap) {
         let mut fields = Vec::with_capacity(plan.columns.len() + 1);
@@ -132,13 +158,58 @@ pub(crate) fn run(
         }
         out.push(fields);
     }
-    Ok(Output {
-        rows: out,
-        statistics: r.stats,
-    })
+    out
+}
+
+/// Most rows a collector may hold for a partial snapshot to be taken of it.
+const MAX_SNAPSHOT_ROWS: usize = 100_000;
+
+/// Rows and counters over what one scan has seen so far (see [`Progress`]).
+struct Snapshots<'p, 'a> {
+    progress: &'p mut Progress<'a>,
+    last: Instant,
+    plan: &'p Plan,
+    req: &'p Request,
+    cap: usize,
+    rest: &'p [Op],
+    /// Counters of earlier scans of this query.
+    base: Statistics,
+}
+
+impl Snapshots<'_, '_> {
+    fn due(&self) -> bool {
+        self.last.elapsed() >= self.progress.every
+    }
+
+    fn emit(&mut self, collector: Option<Collector<'_>>, tally: &Tally) {
+        self.last = Instant::now();
+        let ctx = Ctx {
+            now_secs: self.req.now_secs,
+            aggs: &[],
+        };
+        let second_stats = self
+            .rest
+            .iter()
+            .skip(1)
+            .any(|op| matches!(op, Op::Stats(_)));
+        let rows = match collector {
+            Some(c) if !second_stats && c.buffered() <= MAX_SNAPSHOT_ROWS => {
+                let width = self.plan.slots.len();
+                let (rows, rest) = settle(c, self.rest, width, &ctx);
+                apply_all(rest, rows, &ctx, width, &|| false)
+                    .map(|rows| render(self.plan, self.req, self.cap, rows))
+                    .unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        let mut statistics = self.base;
+        tally.add_to(&mut statistics);
+        (self.progress.sink)(Output { rows, statistics });
+    }
 }
 
 /// Where the scanned rows go: the first blocking op's state.
+#[derive(Clone)]
 enum Collector<'a> {
     Stats(StatsState<'a>),
     /// The first `k` rows in `keys` order then implicit order.
@@ -183,7 +254,7 @@ fn key_cmp(a: &[Value], b: &[Value], keys: &[(BExpr, SortOrder)]) -> Ordering {
     Ordering::Equal
 }
 
-impl Runner<'_> {
+impl Runner<'_, '_> {
     fn ctx(&self) -> Ctx<'static> {
         Ctx {
             now_secs: self.req.now_secs,
@@ -235,33 +306,34 @@ impl Runner<'_> {
                 rows: Vec::new(),
             },
         };
-        self.scan_into(streaming, start, end, &mut collector)?;
-        let (rows, rest) = match collector {
-            Collector::Stats(state) => {
-                (state.finish(self.plan.slots.len(), &self.ctx()), &rest[1..])
-            }
-            Collector::TopK { k, keys, mut rows } => {
-                rows.sort_by(|a, b| key_cmp(&a.0, &b.0, &keys).then_with(|| implicit(&a.1, &b.1)));
-                rows.truncate(k);
-                let rows: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
-                // A sort or limit barrier has been applied; other barriers run in memory.
-                let rest = match rest.first() {
-                    Some(Op::Sort(_) | Op::Limit(_)) => &rest[1..],
-                    _ => rest,
-                };
-                (rows, rest)
-            }
-        };
-        self.apply_all(rest, rows)
+        self.scan_into(streaming, rest, start, end, &mut collector)?;
+        let width = self.plan.slots.len();
+        let ctx = self.ctx();
+        let (rows, rest) = settle(collector, rest, width, &ctx);
+        apply_all(rest, rows, &ctx, width, self.cancel)
     }
 
     fn scan_into(
         &mut self,
         streaming: &[Op],
+        rest: &[Op],
         start: i64,
         end: i64,
         collector: &mut Collector,
     ) -> Result<(), Error> {
+        if self.plan.unindexed() {
+            // No group has an index on a `filterIndex` field: none is scanned (spec §6.6).
+            return Ok(());
+        }
+        let mut snaps = self.progress.as_mut().map(|progress| Snapshots {
+            progress,
+            last: Instant::now(),
+            plan: self.plan,
+            req: self.req,
+            cap: self.cap,
+            rest,
+            base: self.stats,
+        });
         let env = Env {
             store: self.store,
             plan: self.plan,
@@ -286,7 +358,16 @@ impl Runner<'_> {
                 let op = main.op;
                 let next = AtomicUsize::new(0);
                 let stop = AtomicBool::new(false);
-                let work = |cancel: &dyn Fn() -> bool| -> Result<(Collector<'_>, Tally), Error> {
+                // For partial results, each worker publishes its state after every group.
+                let published: Vec<Mutex<Option<(StatsState<'_>, Tally)>>> = if snaps.is_some() {
+                    (0..workers).map(|_| Mutex::new(None)).collect()
+                } else {
+                    Vec::new()
+                };
+                let work = |w: usize,
+                            cancel: &dyn Fn() -> bool,
+                            snap: &mut dyn FnMut(&Collector<'_>, &Tally)|
+                 -> Result<(Collector<'_>, Tally), Error> {
                     let mut c = Collector::Stats(StatsState::new(op));
                     let mut t = Tally::default();
                     loop {
@@ -295,31 +376,60 @@ impl Runner<'_> {
                         if let Collector::Stats(s) = &mut c {
                             s.origin = gi as u32;
                         }
-                        if let Err(e) = env.scan_group(gi, group, &mut c, &mut t, cancel) {
+                        if let Err(e) = env.scan_group(gi, group, &mut c, &mut t, cancel, snap) {
                             stop.store(true, AtomicOrdering::Relaxed);
                             return Err(e);
+                        }
+                        if let (Some(slot), Collector::Stats(s)) = (published.get(w), &c) {
+                            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((s.clone(), t));
                         }
                     }
                     Ok((c, t))
                 };
+                // The main worker's snapshots merge what every worker has published.
+                let mut merged_snap = || {
+                    let Some(sn) = snaps.as_mut().filter(|sn| sn.due()) else {
+                        return;
+                    };
+                    let mut state = StatsState::new(op);
+                    let mut tally = Tally::default();
+                    for slot in &published {
+                        if let Some((s, t)) = &*slot.lock().unwrap_or_else(|e| e.into_inner()) {
+                            state.merge(s.clone());
+                            tally.add(t);
+                        }
+                    }
+                    sn.emit(Some(Collector::Stats(state)), &tally);
+                };
                 let results: Vec<Result<(Collector<'_>, Tally), Error>> =
                     std::thread::scope(|scope| {
                         let helpers: Vec<_> = (1..workers)
-                            .map(|_| scope.spawn(|| work(&|| stop.load(AtomicOrdering::Relaxed))))
+                            .map(|w| {
+                                let work = &work;
+                                let stop = &stop;
+                                scope.spawn(move || {
+                                    work(w, &|| stop.load(AtomicOrdering::Relaxed), &mut |_, _| {})
+                                })
+                            })
                             .collect();
-                        // Only this thread may call the caller's cancel check; helpers
-                        // watch `stop`.
+                        // Only this thread may call the caller's cancel check and take
+                        // snapshots; helpers watch `stop`.
                         let cancel = self.cancel;
-                        let mine = work(&|| {
-                            if cancel() {
-                                stop.store(true, AtomicOrdering::Relaxed);
-                            }
-                            stop.load(AtomicOrdering::Relaxed)
-                        });
+                        let mine = work(
+                            0,
+                            &|| {
+                                if cancel() {
+                                    stop.store(true, AtomicOrdering::Relaxed);
+                                }
+                                stop.load(AtomicOrdering::Relaxed)
+                            },
+                            &mut |_, _| merged_snap(),
+                        );
                         while helpers.iter().any(|h| !h.is_finished()) {
                             if cancel() {
                                 stop.store(true, AtomicOrdering::Relaxed);
                             }
+                            merged_snap();
                             #[allow(
                                 clippy::disallowed_methods,
                                 reason = "queries run on blocking threads, never in async code"
@@ -357,69 +467,98 @@ impl Runner<'_> {
             }
             _ => {
                 let cancel = self.cancel;
+                let mut snap = |c: &Collector<'_>, t: &Tally| {
+                    if let Some(sn) = snaps.as_mut().filter(|sn| sn.due()) {
+                        sn.emit(Some(c.clone()), t);
+                    }
+                };
                 for (gi, group) in groups.iter().enumerate() {
-                    env.scan_group(gi, group, collector, &mut tally, cancel)?;
+                    env.scan_group(gi, group, collector, &mut tally, cancel, &mut snap)?;
                 }
             }
         }
-        self.stats.records_scanned += tally.scanned as f64;
-        self.stats.log_groups_scanned += tally.groups as f64;
-        self.stats.records_matched += tally.matched as f64;
-        self.stats.bytes_scanned += tally.bytes as f64;
+        tally.add_to(&mut self.stats);
         Ok(())
     }
+}
 
-    fn apply_all(&self, ops: &[Op], mut rows: Vec<Row>) -> Result<Vec<Row>, Error> {
-        let ctx = self.ctx();
-        for op in ops {
-            if (self.cancel)() {
-                return Err(Error::Cancelled);
-            }
-            rows = match op {
-                Op::Filter(_) | Op::Eval(_) | Op::Parse { .. } | Op::Unnest { .. } => {
-                    let mut out = Vec::with_capacity(rows.len());
-                    for row in rows {
-                        push(row, std::slice::from_ref(op), &ctx, &mut |r| out.push(r));
-                    }
-                    out
-                }
-                Op::Stats(s) => {
-                    let mut st = StatsState::new(s);
-                    for row in &rows {
-                        st.add(row, &ctx);
-                    }
-                    st.finish(self.plan.slots.len(), &ctx)
-                }
-                Op::Sort(keys) => {
-                    let mut keyed: Vec<(Vec<Value>, Row)> = rows
-                        .into_iter()
-                        .map(|r| (keys.iter().map(|(e, _)| eval(e, &r, &ctx)).collect(), r))
-                        .collect();
-                    keyed.sort_by(|a, b| key_cmp(&a.0, &b.0, keys));
-                    keyed.into_iter().map(|(_, r)| r).collect()
-                }
-                Op::Limit(n) => {
-                    rows.truncate(*n);
-                    rows
-                }
-                Op::Dedup(fields) => {
-                    let mut seen: FxSet<Vec<GroupKey>> = FxSet::default();
-                    rows.retain(|r| {
-                        let vals: Vec<Value> = fields.iter().map(|f| eval(f, r, &ctx)).collect();
-                        if vals.iter().any(Value::is_null) {
-                            return true;
-                        }
-                        seen.insert(vals.iter().map(Value::group_key).collect())
-                    });
-                    rows
-                }
-                Op::Pattern { expr, out } => {
-                    crate::pattern::patterns(&rows, expr, &ctx, *out, self.plan.slots.len())
-                }
-                Op::Diff { .. } | Op::Anomaly => rows,
-            };
+fn apply_all(
+    ops: &[Op],
+    mut rows: Vec<Row>,
+    ctx: &Ctx<'_>,
+    width: usize,
+    cancel: &dyn Fn() -> bool,
+) -> Result<Vec<Row>, Error> {
+    for op in ops {
+        if cancel() {
+            return Err(Error::Cancelled);
         }
-        Ok(rows)
+        rows = match op {
+            Op::Filter(_) | Op::Eval(_) | Op::Parse { .. } | Op::Unnest { .. } => {
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    push(row, std::slice::from_ref(op), ctx, &mut |r| out.push(r));
+                }
+                out
+            }
+            Op::Stats(s) => {
+                let mut st = StatsState::new(s);
+                for row in &rows {
+                    st.add(row, ctx);
+                }
+                st.finish(width, ctx)
+            }
+            Op::Sort(keys) => {
+                let mut keyed: Vec<(Vec<Value>, Row)> = rows
+                    .into_iter()
+                    .map(|r| (keys.iter().map(|(e, _)| eval(e, &r, ctx)).collect(), r))
+                    .collect();
+                keyed.sort_by(|a, b| key_cmp(&a.0, &b.0, keys));
+                keyed.into_iter().map(|(_, r)| r).collect()
+            }
+            Op::Limit(n) => {
+                rows.truncate(*n);
+                rows
+            }
+            Op::Dedup(fields) => {
+                let mut seen: FxSet<Vec<GroupKey>> = FxSet::default();
+                rows.retain(|r| {
+                    let vals: Vec<Value> = fields.iter().map(|f| eval(f, r, ctx)).collect();
+                    if vals.iter().any(Value::is_null) {
+                        return true;
+                    }
+                    seen.insert(vals.iter().map(Value::group_key).collect())
+                });
+                rows
+            }
+            Op::Pattern { expr, out } => crate::pattern::patterns(&rows, expr, ctx, *out, width),
+            Op::Diff { .. } | Op::Anomaly => rows,
+        };
+    }
+    Ok(rows)
+}
+
+/// Finishes the first blocking op's state into rows, and returns the ops still to run over
+/// them.
+fn settle<'o>(
+    collector: Collector<'_>,
+    rest: &'o [Op],
+    width: usize,
+    ctx: &Ctx<'_>,
+) -> (Vec<Row>, &'o [Op]) {
+    match collector {
+        Collector::Stats(state) => (state.finish(width, ctx), rest.get(1..).unwrap_or_default()),
+        Collector::TopK { k, keys, mut rows } => {
+            rows.sort_by(|a, b| key_cmp(&a.0, &b.0, &keys).then_with(|| implicit(&a.1, &b.1)));
+            rows.truncate(k);
+            let rows: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
+            // A sort or limit barrier has been applied; other barriers run in memory.
+            let rest = match rest.first() {
+                Some(Op::Sort(_) | Op::Limit(_)) => &rest[1..],
+                _ => rest,
+            };
+            (rows, rest)
+        }
     }
 }
 
@@ -427,7 +566,7 @@ impl Runner<'_> {
 const MAX_WORKERS: usize = 4;
 
 /// Counters of one scan (or one worker's share of it).
-#[derive(Default)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Tally {
     matched: u64,
     bytes: u64,
@@ -441,6 +580,13 @@ impl Tally {
         self.bytes += o.bytes;
         self.scanned += o.scanned;
         self.groups += o.groups;
+    }
+
+    fn add_to(&self, s: &mut Statistics) {
+        s.records_scanned += self.scanned as f64;
+        s.log_groups_scanned += self.groups as f64;
+        s.records_matched += self.matched as f64;
+        s.bytes_scanned += self.bytes as f64;
     }
 }
 
@@ -466,6 +612,7 @@ impl Env<'_> {
         collector: &mut Collector,
         tally: &mut Tally,
         cancel: &dyn Fn() -> bool,
+        snap: &mut dyn FnMut(&Collector<'_>, &Tally),
     ) -> Result<(), Error> {
         let plan = self.plan;
         let streaming = self.streaming;
@@ -506,11 +653,23 @@ impl Env<'_> {
             ingestion_times: needs.ingestion_time.is_some(),
         };
         let account = self.req.account.as_str();
+        let mut seen = 0u64;
         let mut sink = |batch: ScanBatch| {
             if cancel() {
                 cancelled = true;
                 return ControlFlow::Break(());
             }
+            snap(
+                &*collector,
+                &Tally {
+                    matched: *matched,
+                    bytes: *bytes,
+                    // Events of this group so far count before its scan reports them.
+                    scanned: *scanned + seen,
+                    groups: *groups,
+                },
+            );
+            seen += batch.len() as u64;
             if let (Some(step_ms), Collector::Stats(stats)) = (bins, &mut *collector) {
                 // Columnar path: count runs of equal bins straight off the timestamps.
                 *bytes += EVENT_OVERHEAD * batch.len() as u64;

@@ -70,7 +70,7 @@ mod time;
 mod value;
 
 pub use error::{Error, ErrorKind};
-pub use exec::{DEFAULT_ROWS, MAX_BUFFERED_ROWS, Output, Request, Statistics};
+pub use exec::{DEFAULT_ROWS, MAX_BUFFERED_ROWS, Output, Progress, Request, Statistics};
 pub use ptr::{EventPointer, decode as decode_pointer};
 pub use record::{
     FIELD_SAMPLE, MAX_SOURCE_GROUPS, SourceSelection, log_group_fields, log_record, resolve_source,
@@ -121,6 +121,23 @@ impl CompiledQuery {
                 "the end time of the query is before its start time".to_owned(),
             ));
         }
-        exec::run(store, &self.plan, req, cancel)
+        exec::run(store, &self.plan, req, cancel, None)
+    }
+
+    /// [`CompiledQuery::run`], also handing [`Progress::sink`] partial results at most every
+    /// [`Progress::every`] while it scans (from the calling thread, between storage batches).
+    pub fn run_with_progress(
+        &self,
+        store: &Store,
+        req: &Request,
+        cancel: &dyn Fn() -> bool,
+        progress: Progress<'_>,
+    ) -> Result<Output, Error> {
+        if req.end_ms < req.start_ms {
+            return Err(Error::InvalidParameter(
+                "the end time of the query is before its start time".to_owned(),
+            ));
+        }
+        exec::run(store, &self.plan, req, cancel, Some(progress))
     }
 }

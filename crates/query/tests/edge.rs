@@ -161,7 +161,10 @@ fn equality_pushdown_keeps_every_answer() {
             account: "123456789012".into(),
             now_secs: 0,
         };
-        let out = compile(query).unwrap().run(&store, &req, &|| false).unwrap();
+        let out = compile(query)
+            .unwrap()
+            .run(&store, &req, &|| false)
+            .unwrap();
         (out.rows, out.statistics.records_matched)
     };
     let tail = "| stats count(*) as n by @log, function_name | sort @log, function_name";
@@ -193,4 +196,99 @@ fn equality_pushdown_keeps_every_answer() {
         );
         assert_eq!(pushed.1, 7.0);
     }
+}
+
+fn corpus_request() -> Request {
+    Request {
+        groups: vec![
+            "/aws/lambda/orders-api".into(),
+            "/aws/lambda/payments-worker".into(),
+            "/app/gateway-access".into(),
+        ],
+        start_ms: 0,
+        end_ms: i64::MAX / 2,
+        limit: None,
+        account: "123456789012".into(),
+        now_secs: 0,
+    }
+}
+
+/// Snapshots taken while a query scans: counters never go down, rows stay within the
+/// final answer's shape, and the run still returns exactly what `run` returns.
+#[test]
+fn partial_results_while_running() {
+    use lookout_query::Progress;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+    crate::conformance::load(&store).unwrap();
+    let req = corpus_request();
+    for (query, rows_in_partials) in [
+        // Workers merged: the parallel path, whose snapshots depend on thread timing.
+        ("stats count(*) as n by @log", None),
+        // Sums run on one thread: the sequential path.
+        ("stats sum(1) as n by @log", Some(true)),
+        (
+            "fields @message | sort @timestamp desc | limit 3",
+            Some(true),
+        ),
+        // A second stats shows rows only once the first has finished.
+        (
+            "stats sum(1) as n by @log | stats sum(n) as total",
+            Some(false),
+        ),
+    ] {
+        let q = compile(query).unwrap();
+        let mut partials = Vec::new();
+        let out = q
+            .run_with_progress(
+                &store,
+                &req,
+                &|| false,
+                Progress {
+                    every: std::time::Duration::ZERO,
+                    sink: &mut |o| partials.push(o),
+                },
+            )
+            .unwrap();
+        assert_eq!(out, q.run(&store, &req, &|| false).unwrap(), "{query}");
+        assert!(
+            rows_in_partials.is_none() || !partials.is_empty(),
+            "{query}"
+        );
+        let mut scanned = 0.0;
+        for p in &partials {
+            assert!(p.statistics.records_scanned >= scanned, "{query}");
+            assert!(p.statistics.records_scanned <= out.statistics.records_scanned);
+            assert!(p.statistics.records_matched <= out.statistics.records_matched);
+            scanned = p.statistics.records_scanned;
+            assert!(p.rows.len() <= out.rows.len().max(3), "{query}");
+            if rows_in_partials == Some(false) {
+                assert!(p.rows.is_empty(), "{query}");
+            }
+        }
+        if rows_in_partials == Some(true) {
+            assert!(partials.iter().any(|p| !p.rows.is_empty()), "{query}");
+        }
+    }
+}
+
+/// `filterIndex` on a field without an index skips every group (spec §6.6); on a default
+/// index it filters like `filter`.
+#[test]
+fn filter_index_scans_only_indexed_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+    crate::conformance::load(&store).unwrap();
+    let req = corpus_request();
+    let run = |q: &str| compile(q).unwrap().run(&store, &req, &|| false).unwrap();
+    let none = run("filterIndex level = \"ERROR\" | stats count(*) as n");
+    assert_eq!(none.rows, [vec![("n".to_owned(), "0".to_owned())]]);
+    assert_eq!(none.statistics.log_groups_scanned, 0.0);
+    assert_eq!(none.statistics.records_scanned, 0.0);
+    assert!(run("filterIndex level in [\"ERROR\"]").rows.is_empty());
+    assert!(!run("filter level = \"ERROR\"").rows.is_empty());
+    let indexed = run("filterIndex @logStream = \"gw-stream-2\" | stats count(*) as n");
+    let filtered = run("filter @logStream = \"gw-stream-2\" | stats count(*) as n");
+    assert_eq!(indexed, filtered);
+    assert_eq!(indexed.rows, [vec![("n".to_owned(), "43".to_owned())]]);
 }
