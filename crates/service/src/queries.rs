@@ -24,6 +24,8 @@ use crate::{Service, now_ms};
 pub const MAX_CONCURRENT_QUERIES: usize = 100;
 /// A query still running after this long stops with status `Timeout` (spec §11.1).
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// How often a running query refreshes the partial results GetQueryResults shows.
+const PARTIAL_EVERY: Duration = Duration::from_millis(500);
 /// Finished queries and their results are kept this long (spec §11.2).
 pub const RETENTION_MS: i64 = 7 * 86_400_000;
 /// Most finished queries kept regardless of age, so memory stays bounded.
@@ -103,6 +105,15 @@ impl Registry {
             (b >> 48) & 0xfff,
             b & 0xffff_ffff_ffff
         )
+    }
+
+    /// Keeps the partial results of a running query for GetQueryResults.
+    fn partial(&self, id: &str, output: Output) {
+        if let Some(e) = self.lock().get_mut(id)
+            && e.status == Status::Running
+        {
+            e.output = Some(output);
+        }
     }
 
     fn finish(&self, id: &str, status: Status, output: Option<Output>, started: Instant) {
@@ -331,7 +342,11 @@ impl Service {
                 e.status = Status::Running;
             }
             let stop = || cancel.load(Ordering::Relaxed) || Instant::now() > deadline;
-            match compiled.run(&store, &request, &stop) {
+            let progress = lookout_query::Progress {
+                every: PARTIAL_EVERY,
+                sink: &mut |out| registry.partial(&qid, out),
+            };
+            match compiled.run_with_progress(&store, &request, &stop, progress) {
                 Ok(out) => registry.finish(&qid, Status::Complete, Some(out), started),
                 Err(lookout_query::Error::Cancelled) if Instant::now() > deadline => {
                     registry.finish(&qid, Status::Timeout, None, started)
@@ -618,6 +633,61 @@ mod tests {
                 .unwrap()
                 .contains(&json!({"name": "n", "percent": 100}))
         );
+    }
+
+    /// While a query runs, GetQueryResults shows its latest partial results and counters;
+    /// once it has ended, snapshots no longer replace the results.
+    #[tokio::test]
+    async fn partial_results_while_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = Service::open(dir.path(), ServiceConfig::default()).unwrap();
+        let id = "00000000-0000-4000-a000-000000000000".to_owned();
+        svc.queries.lock().insert(
+            id.clone(),
+            super::Entry {
+                query_string: "stats count(*) as n".into(),
+                groups: vec!["/app/q".into()],
+                create_time: crate::now_ms(),
+                status: super::Status::Running,
+                duration_ms: None,
+                output: None,
+                cancel: Default::default(),
+            },
+        );
+        let empty = call(&svc, "GetQueryResults", json!({ "queryId": id }))
+            .await
+            .unwrap();
+        assert_eq!(empty["status"], "Running");
+        assert_eq!(empty["results"], json!([]));
+        let partial = |n: &str, scanned: f64| lookout_query::Output {
+            rows: vec![vec![("n".to_owned(), n.to_owned())]],
+            statistics: lookout_query::Statistics {
+                records_matched: scanned,
+                records_scanned: scanned,
+                bytes_scanned: 30.0 * scanned,
+                log_groups_scanned: 1.0,
+            },
+        };
+        svc.queries.partial(&id, partial("7", 7.0));
+        let r = call(&svc, "GetQueryResults", json!({ "queryId": id }))
+            .await
+            .unwrap();
+        assert_eq!(r["status"], "Running");
+        assert_eq!(r["results"], json!([[{"field": "n", "value": "7"}]]));
+        assert_eq!(r["statistics"]["recordsScanned"], 7.0);
+        assert_eq!(r["statistics"]["bytesScanned"], 210.0);
+        svc.queries.finish(
+            &id,
+            super::Status::Complete,
+            Some(partial("9", 9.0)),
+            std::time::Instant::now(),
+        );
+        svc.queries.partial(&id, partial("8", 8.0));
+        let r = call(&svc, "GetQueryResults", json!({ "queryId": id }))
+            .await
+            .unwrap();
+        assert_eq!(r["status"], "Complete");
+        assert_eq!(r["results"], json!([[{"field": "n", "value": "9"}]]));
     }
 
     #[tokio::test]
