@@ -168,3 +168,51 @@ def test_cli_start_query_and_results(base, server_factory, tmp_path):
     rows = [{f["field"]: f["value"] for f in row} for row in r["results"]]
     assert rows == [{"level": "ERROR", "n": "3"}, {"level": "INFO", "n": "6"}]
     assert r["statistics"]["recordsScanned"] == 9
+
+
+def test_partial_results_and_filter_index(server_factory):
+    """While Running, GetQueryResults may already carry rows and counters (never above the
+    final ones); filterIndex scans only groups indexed on its field (@logStream is, level is
+    not, so that query scans no group)."""
+    server = server_factory("--max-event-age", "none")
+    logs = client_for(server.endpoint)
+    logs.create_log_group(logGroupName="/app/partial")
+    logs.create_log_stream(logGroupName="/app/partial", logStreamName="s")
+    base = 1716200000000
+    for batch in range(4):
+        events = [{"timestamp": base + batch * 5000 + i,
+                   "message": json.dumps({"level": "ERROR" if i % 4 == 0 else "INFO", "i": i})}
+                  for i in range(5000)]
+        logs.put_log_events(logGroupName="/app/partial", logStreamName="s", logEvents=events)
+    kwargs = {"logGroupName": "/app/partial", "startTime": 1716199999, "endTime": 1716200100}
+    qid = logs.start_query(queryString="stats count(*) as n by level", **kwargs)["queryId"]
+    seen = []
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        r = logs.get_query_results(queryId=qid)
+        if r["status"] in DONE:
+            break
+        assert r["status"] in {"Scheduled", "Running"}
+        seen.append(r)
+        time.sleep(0.005)
+    assert r["status"] == "Complete"
+    final = {row[0]["value"]: int(row[1]["value"]) for row in r["results"]}
+    assert final == {"ERROR": 5000, "INFO": 15000}
+    for partial in seen:
+        stats = partial["statistics"]
+        assert stats["recordsScanned"] <= r["statistics"]["recordsScanned"]
+        for row in partial["results"]:
+            fields = {f["field"]: f["value"] for f in row}
+            assert int(fields["n"]) <= final[fields["level"]]
+
+    def count(query):
+        done = wait(logs, logs.start_query(queryString=query, **kwargs)["queryId"])
+        assert done["status"] == "Complete"
+        return done["results"][0][0]["value"], done["statistics"]
+
+    n, stats = count('filterIndex level = "ERROR" | stats count(*) as n')
+    assert n == "0" and stats["logGroupsScanned"] == 0 and stats["recordsScanned"] == 0
+    n, stats = count('filterIndex @logStream = "s" | stats count(*) as n')
+    assert n == "20000" and stats["logGroupsScanned"] == 1
+    n, _ = count('filterIndex @logStream in ["t"] | stats count(*) as n')
+    assert n == "0"
