@@ -12,8 +12,14 @@
 //! - [`log_record`] resolves an `@ptr` (GetLogRecord), [`log_group_fields`] samples field
 //!   presence (GetLogGroupFields), [`resolve_source`] turns `SOURCE` into group names.
 //!
+//! - [`CompiledQuery::run_with_progress`] also hands out partial results (rows and counters
+//!   over the events scanned so far) while it runs, for GetQueryResults while `Running`.
+//!
 //! Execution: leading `filter` equalities on `@logStream`, `@requestId` and JSON fields and
-//! `@message like "text"` become storage predicates (block pruning); rows are built with only
+//! `@message like "text"` become storage predicates (block pruning); a JSON string equality
+//! also skips, in every group kind, each event whose message has neither the literal nor a
+//! backslash before decoding it; `filterIndex` on a field without a (default) index scans no
+//! group; rows are built with only
 //! the fields the query reads before defining them (no message is decoded for
 //! `stats count(*) by bin(5m)`); row-wise commands stream; `stats` keeps one accumulator
 //! set per group and `sort`/`limit` keep the top k rows, so memory is bounded by the
