@@ -68,7 +68,8 @@ impl Template {
                 .keys
                 .iter()
                 .any(|k| self.bytes.get(k.range.0 as usize..k.range.1 as usize) == Some(key));
-            if !(plain || (i == 0 && name == "message")) || reserved || duplicate {
+            let leading_message = i == 0 && name == "message";
+            if !leading_message && (!plain || reserved || duplicate) {
                 self.direct = false;
             }
             self.keys.push(Key {
