@@ -46,9 +46,12 @@ if command -v moto_server >/dev/null; then
 else
     echo "note: moto_server not found (pip install 'moto[server]'); skipping that peer" >&2
 fi
-if command -v fakecloud >/dev/null; then
+# FAKECLOUD may name the binary when it is not on PATH (a `cargo install --root DIR`).
+fakecloud_bin=${FAKECLOUD:-$(command -v fakecloud || true)}
+if [ -n "$fakecloud_bin" ] && [ -x "$fakecloud_bin" ]; then
     port=$(free_port)
-    FAKECLOUD_PORT=$port fakecloud --port "$port" >"$logs/fakecloud.log" 2>&1 &
+    # In-memory mode (its default); it listens where --addr says.
+    "$fakecloud_bin" --addr "127.0.0.1:$port" --log-level warn >"$logs/fakecloud.log" 2>&1 &
     pids+=($!)
     wait_port "$port"
     peers="${peers:+$peers,}fakecloud=http://127.0.0.1:$port"
