@@ -1292,6 +1292,20 @@ fn scan_decoded(
             });
             return;
         }
+        if whole && scan.fields.is_empty() && !scan.messages && !scan.ingestion_times {
+            // Timestamps only (counting, binning): copy the run's slices.
+            if let (Some(t), Some(q)) = (ts.get(range.clone()), seq.get(range.clone())) {
+                out.push(ScanBatch {
+                    stream: stream.clone(),
+                    timestamps: t.to_vec(),
+                    seqs: q.to_vec(),
+                    ingestion_times: Vec::new(),
+                    messages: None,
+                    fields: Vec::new(),
+                });
+            }
+            continue;
+        }
         let rows: Vec<usize> = if whole {
             range.collect()
         } else {
