@@ -4,12 +4,14 @@
 //! percentiles, the final flush and the segments written.
 //!
 //! `LOOKOUT_BENCH_EVENTS` (default 1,000,000), `LOOKOUT_BENCH_WRITERS` (default 8),
-//! `LOOKOUT_BENCH_FLUSH_MB` (default 256, the storage bench's setting). Data goes to
+//! `LOOKOUT_BENCH_FLUSH_MB` (default 256, the storage bench's setting),
+//! `LOOKOUT_BENCH_BATCH_SPAN_MS` (default 0: batches only by count, like the storage bench;
+//! e.g. 300000 sends a stream's batch once it spans five minutes of event time). Data goes to
 //! `bench-data/ingest` at the repository root and is removed afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -27,10 +29,6 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn count_files(p: &Path) -> usize {
-    std::fs::read_dir(p).map_or(0, |rd| rd.flatten().count())
-}
-
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -42,8 +40,11 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted.get(i).copied().unwrap_or(0) as f64 / 1000.0
 }
 
-/// Batches per stream of up to 500 events, in time order: the storage bench's shape.
-fn batches(events: u64) -> Vec<Batch> {
+/// Batches per stream of up to 500 events, in time order: the storage bench's shape. With
+/// `span_ms > 0` a stream's batch also goes out once it spans that much event time, as a
+/// log agent sends what it buffered every few seconds; otherwise streams with fewer than
+/// 500 events left arrive only at the end, spread over the whole day.
+fn batches(events: u64, span_ms: i64) -> Vec<Batch> {
     let cfg = GenConfig {
         events,
         seed: 42,
@@ -58,7 +59,11 @@ fn batches(events: u64) -> Vec<Batch> {
             timestamp: e.timestamp,
             message: e.message,
         });
-        if buf.len() >= 500 {
+        let spanned = span_ms > 0
+            && buf
+                .first()
+                .is_some_and(|f| e.timestamp - f.timestamp >= span_ms);
+        if buf.len() >= 500 || spanned {
             out.push((key.0, key.1, std::mem::take(buf)));
         }
     }
@@ -79,7 +84,8 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
 
     let t = Instant::now();
-    let batches = batches(events);
+    let span_ms = env("LOOKOUT_BENCH_BATCH_SPAN_MS", 0) as i64;
+    let batches = batches(events, span_ms);
     println!(
         "generated {events} events in {} batches in {:.1}s",
         batches.len(),
@@ -137,7 +143,31 @@ fn main() {
     let t = Instant::now();
     store.flush().unwrap();
     let flush_s = t.elapsed().as_secs_f64();
-    let segments = count_files(&dir.join("objects/segments"));
+    let mut segments = 0;
+    let mut per_window: HashMap<(u64, i64), usize> = HashMap::new();
+    let mut sizes: Vec<u64> = Vec::new();
+    let mut after: Option<String> = None;
+    while let Some(last) = store
+        .list_groups(None, after.as_deref(), 1000)
+        .unwrap()
+        .into_iter()
+        .inspect(|g| {
+            let segs = store
+                .metastore()
+                .segments(g.id, i64::MIN, i64::MAX)
+                .unwrap();
+            segments += segs.len();
+            for s in &segs {
+                *per_window
+                    .entry((g.id, s.min_ts.div_euclid(3_600_000)))
+                    .or_insert(0usize) += 1;
+                sizes.push(s.events);
+            }
+        })
+        .last()
+    {
+        after = Some(last.name);
+    }
     println!(
         "ingest: {:.0} events/s acknowledged ({ingest_s:.1}s, {writers} writers, flush_bytes {flush_mb} MiB)",
         events as f64 / ingest_s
@@ -151,8 +181,21 @@ fn main() {
         latencies.len()
     );
     println!(
-        "final flush {flush_s:.1}s; end to end {:.0} events/s; {segments} segments before compaction",
-        events as f64 / (ingest_s + flush_s)
+        "final flush {flush_s:.1}s; end to end {:.0} events/s; {segments} segments ({:.0} events each) after it",
+        events as f64 / (ingest_s + flush_s),
+        events as f64 / segments.max(1) as f64
+    );
+    let mut hist: std::collections::BTreeMap<usize, usize> = Default::default();
+    for n in per_window.values() {
+        *hist.entry(*n).or_default() += 1;
+    }
+    sizes.sort_unstable();
+    let pct = |p: usize| sizes.get(sizes.len() * p / 100).copied().unwrap_or(0);
+    println!(
+        "group-hours by segment count {hist:?}; events per segment p10 {} p50 {} p90 {}",
+        pct(10),
+        pct(50),
+        pct(90)
     );
     println!("load average before {load_before}, after ingest {load_after}");
     drop(store);
