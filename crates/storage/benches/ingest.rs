@@ -6,7 +6,8 @@
 //! `LOOKOUT_BENCH_EVENTS` (default 1,000,000), `LOOKOUT_BENCH_WRITERS` (default 8),
 //! `LOOKOUT_BENCH_FLUSH_MB` (default 256, the storage bench's setting),
 //! `LOOKOUT_BENCH_BATCH_SPAN_MS` (default 0: batches only by count, like the storage bench;
-//! e.g. 300000 sends a stream's batch once it spans five minutes of event time). Data goes to
+//! e.g. 300000 sends a stream's buffer once its first event is five minutes old in event
+//! time). Data goes to
 //! `bench-data/ingest` at the repository root and is removed afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -41,9 +42,9 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 }
 
 /// Batches per stream of up to 500 events, in time order: the storage bench's shape. With
-/// `span_ms > 0` a stream's batch also goes out once it spans that much event time, as a
-/// log agent sends what it buffered every few seconds; otherwise streams with fewer than
-/// 500 events left arrive only at the end, spread over the whole day.
+/// `span_ms > 0` a stream's buffer also goes out once its first event is that old in event
+/// time, as a log agent sends what it buffered on a timer; otherwise what streams have
+/// left under 500 events arrives only at the end, spread over the whole day.
 fn batches(events: u64, span_ms: i64) -> Vec<Batch> {
     let cfg = GenConfig {
         events,
@@ -52,18 +53,27 @@ fn batches(events: u64, span_ms: i64) -> Vec<Batch> {
     };
     let mut open: HashMap<(String, String), Vec<InputEvent>> = HashMap::new();
     let mut out = Vec::new();
+    let mut swept = i64::MIN;
     for e in Generator::new(cfg) {
+        if span_ms > 0 && e.timestamp >= swept.saturating_add(span_ms / 10) {
+            // An agent sends what it buffered on a timer, not when the next line comes.
+            swept = e.timestamp;
+            for ((g, s), buf) in open.iter_mut() {
+                if buf
+                    .first()
+                    .is_some_and(|f| f.timestamp <= e.timestamp - span_ms)
+                {
+                    out.push((g.clone(), s.clone(), std::mem::take(buf)));
+                }
+            }
+        }
         let key = (e.log_group, e.log_stream);
         let buf = open.entry(key.clone()).or_default();
         buf.push(InputEvent {
             timestamp: e.timestamp,
             message: e.message,
         });
-        let spanned = span_ms > 0
-            && buf
-                .first()
-                .is_some_and(|f| e.timestamp - f.timestamp >= span_ms);
-        if buf.len() >= 500 || spanned {
+        if buf.len() >= 500 {
             out.push((key.0, key.1, std::mem::take(buf)));
         }
     }
