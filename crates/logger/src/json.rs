@@ -286,14 +286,17 @@ fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
         buf[n] = b'0';
         n += 1;
     } else {
-        for i in (0..6).rev() {
+        // Dropping the trailing zeros first writes only the digits that are printed.
+        let mut digits = 6;
+        while frac.is_multiple_of(10) {
+            frac /= 10;
+            digits -= 1;
+        }
+        for i in (0..digits).rev() {
             buf[n + i] = b'0' + (frac % 10) as u8;
             frac /= 10;
         }
-        n += 6;
-        while buf[n - 1] == b'0' {
-            n -= 1;
-        }
+        n += digits;
     }
     push_padded(out, &buf, n);
     true
