@@ -652,6 +652,30 @@ impl Env<'_> {
             messages: needs.reads_message(),
             ingestion_times: needs.ingestion_time.is_some(),
         };
+        if let (Some(step_ms), Collector::Stats(stats)) = (bins, &mut *collector) {
+            // Counting by bin with nothing before the stats: the storage counts blocks that
+            // lie inside the range from their per-minute histograms without decoding them
+            // and scans only the rest, so no batch reaches this engine.
+            if cancel() {
+                return Err(Error::Cancelled);
+            }
+            let counts = match self.store.count_by_bin(group, &scan, step_ms) {
+                Ok(counts) => counts,
+                Err(e) if e.kind() == lookout_storage::ErrorKind::NotFound => {
+                    return Err(Error::GroupNotFound(group.to_owned()));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let total: u64 = counts.iter().map(|&(_, n)| n).sum();
+            for (bin, n) in counts {
+                stats.add_bin(bin, n);
+            }
+            *bytes += EVENT_OVERHEAD * total;
+            *matched += total;
+            *scanned += total;
+            *groups += 1;
+            return Ok(());
+        }
         let account = self.req.account.as_str();
         let mut seen = 0u64;
         let mut sink = |batch: ScanBatch| {
@@ -670,27 +694,6 @@ impl Env<'_> {
                 },
             );
             seen += batch.len() as u64;
-            if let (Some(step_ms), Collector::Stats(stats)) = (bins, &mut *collector) {
-                // Columnar path: count runs of equal bins straight off the timestamps.
-                *bytes += EVENT_OVERHEAD * batch.len() as u64;
-                *matched += batch.len() as u64;
-                let mut run: Option<(i64, u64)> = None;
-                for &ts in &batch.timestamps {
-                    let bin = ts.saturating_sub(ts.rem_euclid(step_ms));
-                    match &mut run {
-                        Some((cur, n)) if *cur == bin => *n += 1,
-                        _ => {
-                            if let Some((cur, n)) = run.replace((bin, 1)) {
-                                stats.add_bin(cur, n);
-                            }
-                        }
-                    }
-                }
-                if let Some((cur, n)) = run {
-                    stats.add_bin(cur, n);
-                }
-                return ControlFlow::Continue(());
-            }
             for i in 0..batch.len() {
                 let message = batch
                     .messages
