@@ -286,15 +286,7 @@ impl<'a> Parser<'a> {
         let mut integer = true;
         if b.get(i) == Some(&b'.') {
             integer = false;
-            i += 1;
-            let digits = i;
-            while let Some(b'0'..=b'9') = b.get(i) {
-                i += 1;
-            }
-            if i == digits {
-                self.pos = i;
-                return Err(self.error("invalid number"));
-            }
+            i = self.digits(b, i + 1)?;
         }
         if let Some(b'e' | b'E') = b.get(i) {
             integer = false;
@@ -302,14 +294,7 @@ impl<'a> Parser<'a> {
             if let Some(b'+' | b'-') = b.get(i) {
                 i += 1;
             }
-            let digits = i;
-            while let Some(b'0'..=b'9') = b.get(i) {
-                i += 1;
-            }
-            if i == digits {
-                self.pos = i;
-                return Err(self.error("invalid number"));
-            }
+            i = self.digits(b, i)?;
         }
         if let Some(b'0'..=b'9') = b.get(i) {
             // A leading zero followed by digits.
@@ -318,6 +303,19 @@ impl<'a> Parser<'a> {
         }
         self.pos = i;
         Ok(integer)
+    }
+
+    /// The end of the run of at least one digit starting at `i` (a fraction or an exponent).
+    fn digits(&mut self, b: &[u8], mut i: usize) -> Result<usize, ApiError> {
+        let first = i;
+        while let Some(b'0'..=b'9') = b.get(i) {
+            i += 1;
+        }
+        if i == first {
+            self.pos = i;
+            return Err(self.error("invalid number"));
+        }
+        Ok(i)
     }
 
     /// A string (the parser at its opening quote): borrowed from the body unless it has
