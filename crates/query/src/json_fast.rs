@@ -116,6 +116,18 @@ impl<'t> Scan<'t, '_> {
         }
     }
 
+    /// After a member or element: steps over `,` (false) or the container's `close` (true);
+    /// anything else is malformed (None).
+    fn closes(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let b = self.peek()?;
+        if b != close && b != b',' {
+            return None;
+        }
+        self.at += 1;
+        Some(b == close)
+    }
+
     fn eat(&mut self, b: u8) -> Option<()> {
         self.ws();
         (self.peek()? == b).then(|| self.at += 1)
@@ -216,14 +228,8 @@ impl<'t> Scan<'t, '_> {
                     self.eat(b':')?;
                     self.value(depth + 1, child)?;
                     self.path.truncate(len);
-                    self.ws();
-                    match self.peek()? {
-                        b',' => self.at += 1,
-                        b'}' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if self.closes(b'}')? {
+                        return Some(());
                     }
                 }
             }
@@ -247,14 +253,8 @@ impl<'t> Scan<'t, '_> {
                     };
                     self.value(depth + 1, child)?;
                     self.path.truncate(len);
-                    self.ws();
-                    match self.peek()? {
-                        b',' => self.at += 1,
-                        b']' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if self.closes(b']')? {
+                        return Some(());
                     }
                     i += 1;
                 }
