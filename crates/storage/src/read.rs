@@ -17,7 +17,7 @@ use crate::fields::{Flat, field_of};
 use crate::memtable::Row;
 use crate::metastore::{GroupRecord, SegmentRecord};
 use crate::segment::{self, BlockMeta, Decoded, FieldColumn, RawColumn, Run, SegmentIndex, Want};
-use crate::store::{Inner, Store, now_ms, retention_cutoff};
+use crate::store::{Inner, SegmentPin, Store, now_ms, retention_cutoff};
 
 /// Which streams of a group a read covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -342,8 +342,9 @@ impl Inner {
         b: &Bounds,
         plan: &[Prune<'_>],
         stats: &mut ScanStats,
-    ) -> Result<Vec<Src>, StorageError> {
+    ) -> Result<(Vec<Src>, SegmentPin<'_>), StorageError> {
         let mut out = Vec::new();
+        let pin = self.pin_segments();
         let segs;
         {
             let frozen = self.frozen.read();
@@ -432,7 +433,7 @@ impl Inner {
                 });
             }
         }
-        Ok(out)
+        Ok((out, pin))
     }
 
     fn decode(
@@ -810,7 +811,7 @@ impl Store {
         b.before = r.before;
         let streams = Arc::new(HashMap::from([(s.id, Arc::<str>::from(s.name))]));
         let mut stats = ScanStats::default();
-        let srcs = self.inner.sources(&g, &streams, &b, &[], &mut stats)?;
+        let (srcs, _pin) = self.inner.sources(&g, &streams, &b, &[], &mut stats)?;
         let (rows, _) = self
             .inner
             .ordered(srcs, &b, r.direction, r.limit, &|_| true);
@@ -830,7 +831,7 @@ impl Store {
         let mut b = bounds(&g, r.start, r.end);
         b.after = r.after;
         let mut stats = ScanStats::default();
-        let srcs = self.inner.sources(&g, &streams, &b, &[], &mut stats)?;
+        let (srcs, _pin) = self.inner.sources(&g, &streams, &b, &[], &mut stats)?;
         let (rows, more) = self
             .inner
             .ordered(srcs, &b, Direction::Forward, r.limit, matches);
@@ -857,7 +858,7 @@ impl Store {
         let b = bounds(&g, scan.start, scan.end);
         let mut stats = ScanStats::default();
         let plan = prune_plan(&scan.predicates);
-        let srcs = self.inner.sources(&g, &streams, &b, &plan, &mut stats)?;
+        let (srcs, _pin) = self.inner.sources(&g, &streams, &b, &plan, &mut stats)?;
         self.scan_sources(&streams, &b, scan, &plan, srcs, stats, sink)
     }
 
@@ -879,7 +880,7 @@ impl Store {
         let b = bounds(&g, scan.start, scan.end);
         let mut stats = ScanStats::default();
         let plan = prune_plan(&scan.predicates);
-        let mut srcs = self.inner.sources(&g, &streams, &b, &plan, &mut stats)?;
+        let (mut srcs, _pin) = self.inner.sources(&g, &streams, &b, &plan, &mut stats)?;
         let mut bins: std::collections::BTreeMap<i64, u64> = std::collections::BTreeMap::new();
         if scan.predicates.is_empty() && bin_ms % segment::HIST_BUCKET_MS == 0 {
             srcs.retain(|src| {

@@ -109,7 +109,13 @@ pub(crate) struct Inner {
     pub(crate) segment_cache: Mutex<HashMap<u64, (u64, SegmentList)>>,
     pub(crate) segment_gen: std::sync::atomic::AtomicU64,
     pub(crate) problems: Mutex<Vec<String>>,
-    doomed: Mutex<Vec<(Instant, String)>>,
+    /// Segments replaced or deleted, with when they may go and the catalogue generation
+    /// their removal was published at.
+    doomed: Mutex<Vec<Doomed>>,
+    /// Catalogue generations that reads in progress listed segments at, with how many
+    /// reads hold each. A segment removed at a later generation may be in such a read's
+    /// list, so its object stays until those reads finish, however long they take.
+    pins: Mutex<BTreeMap<u64, usize>>,
     stop: Mutex<bool>,
     wake: Condvar,
     /// Signalled after each flush, for appends waiting on a full memtable.
@@ -228,6 +234,7 @@ impl Store {
             segment_gen: std::sync::atomic::AtomicU64::new(0),
             problems: Mutex::new(report.problems.clone()),
             doomed: Mutex::new(Vec::new()),
+            pins: Mutex::new(BTreeMap::new()),
             stop: Mutex::new(false),
             wake: Condvar::new(),
             flushed: Condvar::new(),
@@ -846,24 +853,50 @@ impl Inner {
         }
     }
 
+    /// Schedules the objects of segments already gone from the catalogue (or never in it)
+    /// for deletion once the grace period is over and no read that may have listed them
+    /// is still running.
     fn doom(&self, keys: Vec<String>) {
         let at = Instant::now() + self.cfg.delete_grace;
+        // Loaded after the publish that removed them, so any read pinned below this
+        // generation may hold them and any read pinned at or above it cannot.
+        let generation = self.segment_gen.load(std::sync::atomic::Ordering::SeqCst);
         let mut cache = self.index_cache.lock();
         let mut doomed = self.doomed.lock();
-        for k in keys {
-            cache.remove(&k);
-            doomed.push((at, k));
+        for key in keys {
+            cache.remove(&key);
+            doomed.push(Doomed {
+                at,
+                generation,
+                key,
+            });
+        }
+    }
+
+    /// Registers a read about to list segments; their objects outlive the returned pin.
+    pub(crate) fn pin_segments(&self) -> SegmentPin<'_> {
+        let mut pins = self.pins.lock();
+        // Under the pins lock, so garbage collection sees this pin or runs wholly before
+        // it (and then only deletes what this read's listing can no longer contain).
+        let generation = self.segment_gen.load(std::sync::atomic::Ordering::SeqCst);
+        *pins.entry(generation).or_default() += 1;
+        SegmentPin {
+            pins: &self.pins,
+            generation,
         }
     }
 
     fn collect_garbage(&self, force: bool) -> Result<usize, StorageError> {
         let now = Instant::now();
         let due: Vec<String> = {
+            let pins = self.pins.lock();
+            let oldest_read = pins.keys().next().copied().unwrap_or(u64::MAX);
             let mut doomed = self.doomed.lock();
-            let (due, keep): (Vec<_>, Vec<_>) =
-                doomed.drain(..).partition(|(at, _)| force || *at <= now);
+            let (due, keep): (Vec<_>, Vec<_>) = doomed
+                .drain(..)
+                .partition(|d| (force || d.at <= now) && d.generation <= oldest_read);
             *doomed = keep;
-            due.into_iter().map(|(_, k)| k).collect()
+            due.into_iter().map(|d| d.key).collect()
         };
         for k in &due {
             self.objects.delete(k)?;
@@ -1161,6 +1194,8 @@ impl Inner {
 
     fn compact_group(&self, g: &GroupRecord, full: bool) -> Result<usize, StorageError> {
         let window_ms = self.cfg.window_ms.max(1);
+        // Deleting the group meanwhile removes these segments without the flush lock.
+        let _pin = self.pin_segments();
         let segs = self.meta.segments(g.id, i64::MIN, i64::MAX)?;
         let mut by_window: BTreeMap<i64, Vec<SegmentRecord>> = BTreeMap::new();
         for s in segs {
@@ -1236,6 +1271,33 @@ impl Inner {
             self.doom(readable.into_iter().map(|s| s.key).collect());
         }
         Ok(replaced)
+    }
+}
+
+/// A segment object waiting to be deleted.
+struct Doomed {
+    /// Not before this instant.
+    at: Instant,
+    /// The catalogue generation after its removal was published.
+    generation: u64,
+    key: String,
+}
+
+/// A read in progress over segments listed at `generation`; see [`Inner::pin_segments`].
+pub(crate) struct SegmentPin<'a> {
+    pins: &'a Mutex<BTreeMap<u64, usize>>,
+    generation: u64,
+}
+
+impl Drop for SegmentPin<'_> {
+    fn drop(&mut self) {
+        let mut pins = self.pins.lock();
+        if let Some(n) = pins.get_mut(&self.generation) {
+            *n -= 1;
+            if *n == 0 {
+                pins.remove(&self.generation);
+            }
+        }
     }
 }
 

@@ -89,7 +89,15 @@ fn child() {
 
 #[test]
 fn sigkill_rounds() {
-    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    // LOOKOUT_CRASH_KEEP=1 keeps the store of the run for inspection.
+    let _cleanup = if std::env::var_os("LOOKOUT_CRASH_KEEP").is_some() {
+        eprintln!("crash test store: {}", tmp.keep().display());
+        None
+    } else {
+        Some(tmp)
+    };
     let exe = std::env::current_exe().unwrap();
     let mut rng = rand::rng();
     let started = Instant::now();
@@ -101,7 +109,7 @@ fn sigkill_rounds() {
     for round in 0..ROUNDS {
         let mut child = Command::new(&exe)
             .args(["--exact", "crash::child", "--nocapture", "--test-threads=1"])
-            .env("LOOKOUT_CRASH_DIR", dir.path())
+            .env("LOOKOUT_CRASH_DIR", &dir)
             .env("LOOKOUT_CRASH_ROUND", round.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -132,7 +140,7 @@ fn sigkill_rounds() {
             acked.insert((round, t, b), n);
         }
 
-        let store = Store::open(config(dir.path())).unwrap();
+        let store = Store::open(config(&dir)).unwrap();
         torn += store.recovery_report().problems.len();
         carried += store.recovery_report().carried_events;
         for t in 0..THREADS {
@@ -168,7 +176,8 @@ fn sigkill_rounds() {
                 assert_eq!(
                     got,
                     (0..n).collect::<Vec<_>>(),
-                    "acknowledged batch r{r} t{t} b{b} lost after round {round}"
+                    "acknowledged batch r{r} t{t} b{b} lost after round {round} (read problems: {:?})",
+                    &store.problems()[store.recovery_report().problems.len()..]
                 );
                 checked_events += n as u64;
             }
@@ -178,6 +187,12 @@ fn sigkill_rounds() {
                 assert_eq!(is.len(), n, "partial batch r{r} t{t} b{b}");
             }
         }
+        let read_problems = store.problems();
+        let read_problems = &read_problems[store.recovery_report().problems.len()..];
+        assert!(
+            read_problems.is_empty(),
+            "reads after round {round} met {read_problems:?}"
+        );
         drop(store);
     }
     eprintln!(

@@ -352,3 +352,42 @@ fn settled_flush_keeps_the_newest_windows_and_recovery_replays_them_once() {
         expected.iter().map(|e| e.1.len() as u64).sum::<u64>()
     );
 }
+
+#[test]
+fn segments_replaced_during_a_read_stay_readable_until_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(small_config(dir.path())).unwrap();
+    store
+        .create_group(&group("c"), GroupOptions::default(), 0)
+        .unwrap();
+    store.create_stream("c", &stream("s"), 0).unwrap();
+    // Four small segments in one 50 ms window, each of several blocks: compaction
+    // merges them.
+    for seg in 0..4i64 {
+        let events = (0..20)
+            .map(|i| ev(seg * 10 + i / 2, &format!("seg {seg} event {i}")))
+            .collect();
+        store.append("c", "s", events).unwrap();
+        store.flush().unwrap();
+    }
+    let mut seen = 0;
+    let mut replaced = 0;
+    store
+        .scan("c", &Scan::all(), &mut |b| {
+            if replaced == 0 {
+                // The read has listed the four segments; replace and collect them now,
+                // with no grace period, before it reads the rest of their blocks.
+                replaced = store.compact().unwrap();
+                store.collect_garbage(true).unwrap();
+            }
+            seen += b.len();
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(replaced, 4);
+    assert_eq!(seen, 80, "every event of the replaced segments was read");
+    assert_eq!(store.problems(), Vec::<String>::new());
+    // The read is over: the replaced objects go now.
+    assert_eq!(store.collect_garbage(true).unwrap(), 4);
+    assert_eq!(all_of_stream(&store, "c", "s").len(), 80);
+}

@@ -178,7 +178,9 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     fn all_segment_keys(&self) -> Result<Vec<String>, StorageError>;
     /// Segments whose newest event is older than their group's retention at `now_ms`.
     fn expired_segments(&self, now_ms: i64) -> Result<Vec<SegmentRecord>, StorageError>;
-    /// Applies a publication atomically.
+    /// Applies a publication atomically. Segments of a group deleted meanwhile (a flush or
+    /// compaction racing `delete_group`) are not added; their objects are orphans that the
+    /// next open removes.
     fn publish(&self, p: &Publish) -> Result<(), StorageError>;
     /// The WAL checkpoint: the highest sequence number stored in segments.
     fn checkpoint(&self) -> Result<u64, StorageError>;

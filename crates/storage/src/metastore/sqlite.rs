@@ -362,7 +362,7 @@ impl Metastore for SqliteMetastore {
         let tx = conn.transaction()?;
         for s in &p.add {
             tx.execute(
-                "INSERT INTO segments(key, group_id, min_ts, max_ts, events, raw_bytes, size, index_offset, index_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO segments(key, group_id, min_ts, max_ts, events, raw_bytes, size, index_offset, index_len) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS (SELECT 1 FROM groups WHERE id = ?2)",
                 params![s.key, s.group_id as i64, s.min_ts, s.max_ts, s.events as i64, s.raw_bytes as i64, s.size as i64, s.index_offset as i64, s.index_len as i64],
             )?;
         }
@@ -412,5 +412,49 @@ impl Metastore for SqliteMetastore {
             })
             .optional()?;
         Ok(v.unwrap_or(0).max(0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(key: &str, group_id: u64) -> SegmentRecord {
+        SegmentRecord {
+            id: 0,
+            key: key.into(),
+            group_id,
+            min_ts: 1,
+            max_ts: 2,
+            events: 1,
+            raw_bytes: 1,
+            size: 10,
+            index_offset: 0,
+            index_len: 1,
+        }
+    }
+
+    #[test]
+    fn segments_of_a_group_deleted_meanwhile_are_not_published() {
+        let m = SqliteMetastore::in_memory().unwrap();
+        let g = m
+            .create_group(&NewGroup {
+                name: "gone".into(),
+                ..NewGroup::default()
+            })
+            .unwrap();
+        let kept = m
+            .create_group(&NewGroup {
+                name: "kept".into(),
+                ..NewGroup::default()
+            })
+            .unwrap();
+        m.delete_group("gone").unwrap();
+        m.publish(&Publish {
+            add: vec![segment("late", g.id), segment("fine", kept.id)],
+            ..Publish::default()
+        })
+        .unwrap();
+        assert_eq!(m.all_segment_keys().unwrap(), ["fine"]);
     }
 }
