@@ -4,10 +4,14 @@
 //! level), the callsite's `location` and field keys (its template), the timestamp's date
 //! part (per second), and the layer's and invocation's keys (one block per invocation).
 //!
+//! Persistent and invocation keys come pre-rendered too (`appended.rs`), as long as none
+//! shares a name with a field of the record or has a reserved name.
+//!
 //! Any record this path cannot reproduce byte for byte (configured key order, text output,
-//! persistent or invocation keys, span fields, errors, marker fields, a field order other
-//! than the one the `tracing` macros produce, an oversized record) is left to the general
-//! path in `render.rs`, which produces the same bytes for the records both can render.
+//! appended keys colliding with a field, span fields, errors, marker fields, a field order
+//! other than the one the `tracing` macros produce, an oversized record) is left to the
+//! general path in `render.rs`, which produces the same bytes for the records both can
+//! render.
 
 use std::fmt;
 
@@ -38,12 +42,13 @@ fn put_key(out: &mut Vec<u8>, (key, k): (&[u8], &Key)) {
 }
 
 /// What comes between the message and the user keys: the timestamp (in the profiles that
-/// put it after the message), the static block and the correlation id.
+/// put it after the message), the static block, the correlation id and the appended keys.
 struct Middle<'a> {
     micros: i64,
     ts_after_message: bool,
     block: &'a [u8],
     correlation: Option<&'a [u8]>,
+    appended: &'a [u8],
 }
 
 /// Writes an event's fields into the line; `bail` is set when the event turns out not to
@@ -86,6 +91,7 @@ impl DirectVisitor<'_> {
             self.out.extend_from_slice(c);
             self.out.push(b',');
         }
+        self.out.extend_from_slice(m.appended);
     }
 
     /// Writes `"name":<value>,` for an ordinary field.
@@ -178,21 +184,31 @@ impl PowertoolsLayer {
             || site.internal
             || cfg.text_output
             || !cfg.first_keys.is_empty()
-            || sh.has_persistent.load(std::sync::atomic::Ordering::Acquire)
         {
             return false;
         }
+        let has_persistent = sh.has_persistent.load(std::sync::atomic::Ordering::Acquire);
+        let mut inv_keys = false;
         s.aux.clear();
         let mut has_corr = false;
-        if let Some(inv) = inv {
+        if let Some(inv) = inv.filter(|i| i.has_extras()) {
             let st = inv.lock();
-            if !st.keys.is_empty() {
-                return false;
-            }
             if let Some(c) = &st.correlation {
                 s.aux.extend_from_slice(c);
                 has_corr = true;
             }
+            if !st.keys.is_empty() {
+                s.appended.refresh(sh, Some((inv.uid, &st)));
+                inv_keys = true;
+            }
+        }
+        if has_persistent && !inv_keys {
+            s.appended.refresh(sh, None);
+        }
+        let appended_on = has_persistent || inv_keys;
+        if appended_on && (!s.appended.plain || s.appended.mask & tpl.mask != 0) {
+            // A renamed or colliding key: the general path renames, warns and merges.
+            return false;
         }
         let micros = cfg.clock.now_micros();
         let block: &[u8] = match inv {
@@ -205,12 +221,13 @@ impl PowertoolsLayer {
             ts_cache,
             fatal,
             reserved_hits,
+            appended,
             ..
         } = s;
         *fatal = false;
         reserved_hits.clear();
         out.clear();
-        out.reserve(block.len() + aux.len() + 256);
+        out.reserve(block.len() + aux.len() + appended.block.len() + 256);
         out.push(b'{');
         let level_piece = &sh.level_pieces[level as usize];
         let ts_after_message = match cfg.profile {
@@ -244,6 +261,7 @@ impl PowertoolsLayer {
                 ts_after_message,
                 block,
                 correlation: has_corr.then_some(&aux[..]),
+                appended: if appended_on { &appended.block } else { &[] },
             },
             past_message: false,
             bail: false,
@@ -278,6 +296,90 @@ impl PowertoolsLayer {
         // The level piece always precedes, so the last byte is a comma.
         out.pop();
         out.extend_from_slice(b"}\n");
-        out.len() <= cfg.max_record_bytes
+        let done = out.len() <= cfg.max_record_bytes;
+        #[cfg(test)]
+        if done {
+            tests::HITS.with(|h| h.set(h.get() + 1));
+        }
+        done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use crate::{CaptureWriter, Clock, InvocationContext, PowertoolsLayer};
+
+    thread_local! {
+        /// Records this thread rendered on the direct path.
+        pub(super) static HITS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    fn hits() -> u32 {
+        HITS.with(Cell::get)
+    }
+
+    #[test]
+    fn appended_keys_take_the_direct_path_unless_they_collide() {
+        let out = CaptureWriter::new();
+        let layer = PowertoolsLayer::builder()
+            .service("svc")
+            .writer(out.clone())
+            .clock(Clock::FixedMicros(1_795_462_840_883_123))
+            .env_vars([("X", "")])
+            .build();
+        let handle = layer.handle();
+        let mut taken = Vec::new();
+        let mut log = |f: &dyn Fn()| {
+            let before = hits();
+            f();
+            taken.push(hits() - before);
+        };
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            handle.append_key("region", "eu");
+            log(&|| tracing::info!(target: "app", a = 1, "persistent only"));
+            let span = InvocationContext::new("r-1")
+                .function_name("fn")
+                .correlation_id("c-1")
+                .span();
+            let _g = span.enter();
+            crate::append_key("tenant", "acme");
+            log(&|| tracing::info!(target: "app", order_id = "o-1", "both"));
+            log(
+                &|| tracing::info!(target: "app", tenant = "field", "collides with an invocation key"),
+            );
+            log(
+                &|| tracing::info!(target: "app", region = "field", "collides with a persistent key"),
+            );
+            crate::append_key("level", "reserved");
+            log(&|| tracing::info!(target: "app", a = 2, "reserved invocation key"));
+            crate::remove_key("level");
+            log(&|| tracing::info!(target: "app", a = 3, "after removal"));
+        });
+        assert_eq!(taken, [1, 1, 0, 0, 0, 1]);
+        let lines = out.lines();
+        let line = |message: &str| {
+            let m = format!("\"message\":\"{message}\"");
+            lines
+                .iter()
+                .find(|l| l.contains(&m))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let l = line("persistent only");
+        assert!(
+            l.ends_with(r#""service":"svc","region":"eu","a":1}"#),
+            "{l}"
+        );
+        let l = line("both");
+        let keys = r#""correlation_id":"c-1","region":"eu","tenant":"acme","order_id":"o-1""#;
+        assert!(l.contains(keys), "{l}");
+        let l = line("collides with an invocation key");
+        assert!(l.contains(r#""region":"eu","tenant":"field""#), "{l}");
+        let l = line("after removal");
+        assert!(l.contains(r#""tenant":"acme","a":3"#), "{l}");
     }
 }

@@ -4,6 +4,7 @@
 //! invocation" exists, so concurrent invocations in one process never see each other.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tracing_subscriber::Registry;
@@ -223,6 +224,8 @@ pub(crate) struct InvState {
     pub(crate) correlation_raw: Option<String>,
     /// Invocation keys: name and rendered JSON value, in insertion order.
     pub(crate) keys: Vec<(String, Vec<u8>)>,
+    /// Bumped on every change of `keys`, so a rendering of them can be cached.
+    pub(crate) keys_gen: u64,
     pub(crate) buffer: Buffer,
 }
 
@@ -239,12 +242,30 @@ pub(crate) struct Invocation {
     pub(crate) request_id: Option<String>,
     pub(crate) trace_root: Option<String>,
     pub(crate) sampled: bool,
+    /// Unique per invocation in the process (never reused, unlike an address).
+    pub(crate) uid: u64,
+    /// Whether `state` has ever held invocation keys or a correlation id: until then a
+    /// record need not lock it.
+    extras: AtomicBool,
     pub(crate) state: Mutex<InvState>,
 }
 
 impl Invocation {
     pub(crate) fn lock(&self) -> MutexGuard<'_, InvState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the state may hold keys or a correlation id (see `extras`).
+    #[inline]
+    pub(crate) fn has_extras(&self) -> bool {
+        self.extras.load(Ordering::Acquire)
+    }
+
+    /// Locks the state for adding keys or a correlation id.
+    fn lock_for_extras(&self) -> MutexGuard<'_, InvState> {
+        let st = self.lock();
+        self.extras.store(true, Ordering::Release);
+        st
     }
 
     pub(crate) fn new(
@@ -327,10 +348,14 @@ impl Invocation {
             request_id: init.request_id,
             trace_root: root,
             sampled,
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
+            extras: AtomicBool::new(state.correlation.is_some()),
             state: Mutex::new(state),
         }
     }
 }
+
+static NEXT_UID: AtomicU64 = AtomicU64::new(1);
 
 /// Runs `f` with the invocation the current span belongs to, if any.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Invocation>) -> R) -> Option<R> {
@@ -358,7 +383,8 @@ pub fn append_key(name: impl Into<String>, value: impl Into<serde_json::Value>) 
     let name = name.into();
     let rendered = render_value(&value.into());
     with_current(|inv| {
-        let mut st = inv.lock();
+        let mut st = inv.lock_for_extras();
+        st.keys_gen += 1;
         match st.keys.iter_mut().find(|(k, _)| *k == name) {
             Some(slot) => slot.1 = rendered,
             None => st.keys.push((name, rendered)),
@@ -371,6 +397,7 @@ pub fn append_key(name: impl Into<String>, value: impl Into<serde_json::Value>) 
 pub fn remove_key(name: &str) -> bool {
     with_current(|inv| {
         let mut st = inv.lock();
+        st.keys_gen += 1;
         let before = st.keys.len();
         st.keys.retain(|(k, _)| k != name);
         before != st.keys.len()
@@ -385,7 +412,7 @@ pub fn set_correlation_id(id: impl Into<String>) -> bool {
     with_current(|inv| {
         let mut v = Vec::with_capacity(id.len() + 2);
         json::string(&mut v, &id);
-        let mut st = inv.lock();
+        let mut st = inv.lock_for_extras();
         st.correlation = Some(v);
         st.correlation_raw = Some(id);
     })

@@ -64,11 +64,75 @@ fn clean_len(b: &[u8]) -> usize {
     i
 }
 
+/// Longest string the short paths take: loaded with fixed-size copies into a stack buffer,
+/// checked a word at a time and appended with one constant-size copy, so a typical short
+/// value costs no `memcpy` call and no byte loop.
+const SHORT_STR: usize = 32;
+
+/// A stack buffer for the short paths: an opening quote, up to [`SHORT_STR`] bytes, the
+/// closing quote; the rest is spaces, which need no escaping.
+type ShortBuf = [u8; 40];
+
+/// Copies `b` (at most [`SHORT_STR`] bytes) into `buf[at..]` with overlapping fixed-size
+/// copies, as small `memcpy` implementations do.
+#[inline(always)]
+fn load_short(buf: &mut ShortBuf, at: usize, b: &[u8]) {
+    let n = b.len();
+    if n >= 16 {
+        buf[at..at + 16].copy_from_slice(&b[..16]);
+        buf[at + n - 16..at + n].copy_from_slice(&b[n - 16..]);
+    } else if n >= 8 {
+        buf[at..at + 8].copy_from_slice(&b[..8]);
+        buf[at + n - 8..at + n].copy_from_slice(&b[n - 8..]);
+    } else if n >= 4 {
+        buf[at..at + 4].copy_from_slice(&b[..4]);
+        buf[at + n - 4..at + n].copy_from_slice(&b[n - 4..]);
+    } else if n > 0 {
+        buf[at] = b[0];
+        buf[at + n / 2] = b[n / 2];
+        buf[at + n - 1] = b[n - 1];
+    }
+}
+
+#[inline(always)]
+fn word_at(buf: &ShortBuf, at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&buf[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Whether the `n` bytes loaded at `at` need no escaping (the space fill never does).
+#[inline(always)]
+fn short_clean(buf: &ShortBuf, at: usize, n: usize) -> bool {
+    let lo = word_needs_escape(word_at(buf, at)) || word_needs_escape(word_at(buf, at + 8));
+    if n <= 16 {
+        return !lo;
+    }
+    !(lo || word_needs_escape(word_at(buf, at + 16)) || word_needs_escape(word_at(buf, at + 24)))
+}
+
 /// Appends the escaped body of a JSON string (no surrounding quotes). Unescaped runs are
 /// copied in bulk; the common case (nothing to escape) is one scan and one copy.
-#[inline]
+#[inline(always)]
 pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    if bytes.len() <= SHORT_STR {
+        let mut buf: ShortBuf = [b' '; 40];
+        load_short(&mut buf, 0, bytes);
+        if short_clean(&buf, 0, bytes.len()) {
+            let start = out.len();
+            out.extend_from_slice(&buf);
+            out.truncate(start + bytes.len());
+            return;
+        }
+    }
+    escape_long(out, bytes);
+}
+
+/// [`escape_into`] for strings the short path does not take.
+#[cold]
+#[inline(never)]
+fn escape_long(out: &mut Vec<u8>, bytes: &[u8]) {
     let clean = clean_len(bytes);
     match bytes.split_at_checked(clean) {
         Some((head, rest)) if !rest.is_empty() => {
@@ -106,9 +170,31 @@ fn push_escape(out: &mut Vec<u8>, b: u8, e: u8) {
 }
 
 /// Appends a quoted, escaped JSON string.
+#[inline(always)]
 pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let n = bytes.len();
+    if n <= SHORT_STR {
+        let mut buf: ShortBuf = [b' '; 40];
+        buf[0] = b'"';
+        load_short(&mut buf, 1, bytes);
+        if short_clean(&buf, 1, n) {
+            buf[n + 1] = b'"';
+            let start = out.len();
+            out.extend_from_slice(&buf);
+            out.truncate(start + n + 2);
+            return;
+        }
+    }
+    string_long(out, bytes);
+}
+
+/// [`string`] for strings the short path does not take.
+#[cold]
+#[inline(never)]
+fn string_long(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
-    escape_into(out, s);
+    escape_long(out, bytes);
     out.push(b'"');
 }
 
@@ -197,6 +283,7 @@ pub(crate) fn int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
 
 /// Finite floats in shortest round-trip form; non-finite values as the strings the spec
 /// names, because bare `NaN` is not JSON.
+#[inline]
 pub(crate) fn float(out: &mut Vec<u8>, v: f64) {
     if v.is_finite() {
         if !short_decimal(out, v) {
@@ -212,20 +299,52 @@ pub(crate) fn float(out: &mut Vec<u8>, v: f64) {
     }
 }
 
+/// `"00"` to `"99"`: two digits per division when printing numbers.
+static PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Writes the two digits of `v` (below 100) at `buf[at..at + 2]`.
+#[inline(always)]
+fn put_pair(buf: &mut [u8], at: usize, v: u32) {
+    let i = (v as usize % 100) * 2;
+    buf[at..at + 2].copy_from_slice(&PAIRS[i..i + 2]);
+}
+
 /// Writes the decimal digits of `v` at the start of `buf` (at least 20 bytes) and returns
 /// how many were written.
 #[inline]
 fn put_uint(buf: &mut [u8], v: u64) -> usize {
-    let mut n = 1;
-    let mut x = v;
-    while x >= 10 {
-        x /= 10;
+    if v < 10 {
+        buf[0] = b'0' + v as u8;
+        return 1;
+    }
+    if v < 100 {
+        put_pair(buf, 0, v as u32);
+        return 2;
+    }
+    let mut n = 2;
+    let mut x = v / 100;
+    while x > 0 {
         n += 1;
+        x /= 10;
     }
     let mut x = v;
-    for i in (0..n.min(buf.len())).rev() {
-        buf[i] = b'0' + (x % 10) as u8;
-        x /= 10;
+    let mut i = n.min(buf.len());
+    while i >= 2 {
+        put_pair(buf, i - 2, (x % 100) as u32);
+        x /= 100;
+        i -= 2;
+    }
+    if i == 1 {
+        buf[0] = b'0' + x as u8;
     }
     n
 }
@@ -281,20 +400,18 @@ fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
     n += put_uint(&mut buf[n..], a / 1_000_000);
     buf[n] = b'.';
     n += 1;
-    let mut frac = a % 1_000_000;
+    let frac = (a % 1_000_000) as u32;
     if frac == 0 {
         buf[n] = b'0';
         n += 1;
     } else {
-        // Dropping the trailing zeros first writes only the digits that are printed.
+        // All six digits, then the trailing zeros cut (frac > 0, so a digit remains).
+        put_pair(&mut buf, n, frac / 10_000);
+        put_pair(&mut buf, n + 2, frac / 100 % 100);
+        put_pair(&mut buf, n + 4, frac % 100);
         let mut digits = 6;
-        while frac.is_multiple_of(10) {
-            frac /= 10;
+        while digits > 1 && buf[n + digits - 1] == b'0' {
             digits -= 1;
-        }
-        for i in (0..digits).rev() {
-            buf[n + i] = b'0' + (frac % 10) as u8;
-            frac /= 10;
         }
         n += digits;
     }
@@ -511,14 +628,22 @@ mod tests {
         let specials = [
             '"', '\\', '\n', '\u{1}', '\u{1f}', '\u{7f}', 'é', '✓', ' ', 'a',
         ];
-        for len in 0..20 {
+        // Past `SHORT_STR` too, so both the short and the long path are covered, with the
+        // special character in every position (the short path's overlapping loads).
+        for len in 0..(SHORT_STR + 9) {
             for pos in 0..len.max(1) {
                 for &sp in &specials {
                     let text: String = (0..len).map(|i| if i == pos { sp } else { 'x' }).collect();
-                    let mut out = Vec::new();
+                    let mut out = b"pre".to_vec();
                     string(&mut out, &text);
+                    assert_eq!(&out[..3], b"pre");
+                    let out = out.split_off(3);
                     let back: String = serde_json::from_slice(&out).unwrap();
                     assert_eq!(back, text);
+                    let mut body = b"\"".to_vec();
+                    escape_into(&mut body, &text);
+                    body.push(b'"');
+                    assert_eq!(body, out, "{text:?}");
                     assert!(!out[1..out.len() - 1].iter().any(|&b| b < 0x20), "{text:?}");
                 }
             }
@@ -548,6 +673,19 @@ mod tests {
     fn fast_integers_match_std() {
         for v in [0i64, 1, -1, 9, 10, 99, 100, -12345, i64::MAX, i64::MIN] {
             assert_eq!(s(|o| i64(o, v)), v.to_string());
+        }
+        // Every digit count, at and around each power of ten.
+        let mut p: u64 = 1;
+        loop {
+            for v in [p - 1, p, p + 1, p.saturating_mul(5)] {
+                assert_eq!(s(|o| u64(o, v)), v.to_string());
+                let neg = -(v.min(i64::MAX as u64) as i64);
+                assert_eq!(s(|o| i64(o, neg)), neg.to_string());
+            }
+            match p.checked_mul(10) {
+                Some(n) => p = n,
+                None => break,
+            }
         }
         for v in [0u64, 7, 10, 1_000_000, u64::MAX] {
             assert_eq!(s(|o| u64(o, v)), v.to_string());

@@ -2,7 +2,7 @@
 //! buffering and writing.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tracing::span::{Attributes, Id, Record};
@@ -85,6 +85,10 @@ pub(crate) struct Shared {
     pub(crate) base_block: Vec<u8>,
     pub(crate) persistent: RwLock<Vec<(String, Vec<u8>)>>,
     pub(crate) has_persistent: AtomicBool,
+    /// Bumped on every change of `persistent`, so a rendering of them can be cached.
+    pub(crate) persistent_gen: AtomicU64,
+    /// Unique per layer in the process (caches keyed by it never see a reused address).
+    pub(crate) uid: u64,
     /// Request id of the first invocation (the cold start). Keyed by request id because
     /// the runtime's own span and ours may both describe that invocation.
     cold_owner: Mutex<Option<String>>,
@@ -158,6 +162,7 @@ impl LoggerHandle {
             Some(slot) => slot.1 = rendered,
             None => keys.push((name, rendered)),
         }
+        self.shared.persistent_gen.fetch_add(1, Ordering::AcqRel);
         self.shared.has_persistent.store(true, Ordering::Release);
     }
 
@@ -170,6 +175,7 @@ impl LoggerHandle {
             .unwrap_or_else(PoisonError::into_inner);
         let before = keys.len();
         keys.retain(|(k, _)| k != name);
+        self.shared.persistent_gen.fetch_add(1, Ordering::AcqRel);
         self.shared
             .has_persistent
             .store(!keys.is_empty(), Ordering::Release);
@@ -230,6 +236,11 @@ impl PowertoolsLayer {
         };
         let shared = Shared {
             has_persistent: AtomicBool::new(!persistent.is_empty()),
+            persistent_gen: AtomicU64::new(0),
+            uid: {
+                static NEXT: AtomicU64 = AtomicU64::new(1);
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            },
             persistent: RwLock::new(persistent),
             cold_owner: Mutex::new(None),
             sampler: Mutex::new(Sampler {

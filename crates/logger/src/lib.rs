@@ -67,6 +67,7 @@
 //! [Powertools for AWS Lambda]: https://docs.powertools.aws.dev/lambda/python/latest/core/logger/
 #![deny(missing_docs)]
 
+mod appended;
 mod config;
 mod correlation;
 mod direct;

@@ -119,7 +119,9 @@ pub(crate) struct Scratch {
     pub(crate) reserved_hits: Vec<String>,
     /// One bit per user key name hash: a name whose bit is clear cannot be a duplicate, so
     /// the linear duplicate search only runs on a (rare) hash hit.
-    user_mask: u64,
+    pub(crate) user_mask: u64,
+    /// The last rendering of persistent and invocation keys (direct path).
+    pub(crate) appended: crate::appended::Appended,
     /// Date/time prefix of the last formatted second.
     pub(crate) ts_cache: crate::timestamp::Cache,
 }

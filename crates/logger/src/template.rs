@@ -37,6 +37,9 @@ pub(crate) struct Template {
     /// message (if any) is the first field and every other field is an ordinary user key
     /// with a unique, unreserved name, so no key is renamed, replaced or moved.
     pub(crate) direct: bool,
+    /// Union of the fields' duplicate-check bits: appended keys whose bits miss it cannot
+    /// share a name with a field.
+    pub(crate) mask: u64,
 }
 
 impl Template {
@@ -45,6 +48,7 @@ impl Template {
         self.bytes.clear();
         self.keys.clear();
         self.direct = true;
+        self.mask = 0;
         for (i, field) in meta.fields().iter().enumerate() {
             let name = field.name();
             let reserved = is_reserved(name);
@@ -71,6 +75,9 @@ impl Template {
             let leading_message = i == 0 && name == "message";
             if !leading_message && (!plain || reserved || duplicate) {
                 self.direct = false;
+            }
+            if !leading_message {
+                self.mask |= bit;
             }
             self.keys.push(Key {
                 range: (start, self.bytes.len() as u32),

@@ -136,10 +136,16 @@ const SUB_AT: usize = 33;
 const KEY_LEN: usize = 12;
 
 impl Cache {
+    /// Makes the cached piece describe `second` in `format` and `zone`.
+    #[inline]
     fn refresh(&mut self, second: i64, format: TimestampFormat, zone: &Zone) {
-        if self.second == second && self.format == format && self.zone == zone.id {
-            return;
+        if self.second != second || self.format != format || self.zone != zone.id {
+            self.rebuild(second, format, zone);
         }
+    }
+
+    #[cold]
+    fn rebuild(&mut self, second: i64, format: TimestampFormat, zone: &Zone) {
         let offset = match format {
             TimestampFormat::Rfc3339MillisLocal | TimestampFormat::Python => zone.offset(second),
             _ => 0,
@@ -169,18 +175,40 @@ impl Cache {
         self.piece_len = 32 + n;
     }
 
-    /// The piece for `micros` with its sub-second digits filled in.
+    /// Refreshes the cache for `micros` and returns the sub-second microseconds.
     #[inline]
-    fn patched(&mut self, micros: i64, format: TimestampFormat, zone: &Zone) -> [u8; 48] {
+    fn sub_second(&mut self, micros: i64, format: TimestampFormat, zone: &Zone) -> u32 {
         let second = micros.div_euclid(1_000_000);
         let sub = micros.rem_euclid(1_000_000) as u32;
         self.refresh(second, format, zone);
+        sub
+    }
+
+    /// The piece for `micros` with its sub-second digits filled in.
+    #[inline]
+    fn patched(&mut self, micros: i64, format: TimestampFormat, zone: &Zone) -> [u8; 48] {
+        let sub = self.sub_second(micros, format, zone);
         let mut piece = self.piece;
-        match format {
-            TimestampFormat::Rfc3339Micros => put(&mut piece[SUB_AT..SUB_AT + 6], sub),
-            _ => put(&mut piece[SUB_AT..SUB_AT + 3], sub / 1000),
-        }
+        put_sub(&mut piece[SUB_AT..], sub, format);
         piece
+    }
+}
+
+/// Writes the sub-second digits (3, or 6 for microseconds) at the start of `dst`.
+#[inline]
+fn put_sub(dst: &mut [u8], sub: u32, format: TimestampFormat) {
+    match format {
+        TimestampFormat::Rfc3339Micros => put(&mut dst[..6], sub),
+        _ => {
+            let ms = sub / 1000;
+            let hundreds = ms / 100;
+            let rest = ms % 100;
+            if let [a, b, c, ..] = dst {
+                *a = b'0' + hundreds as u8;
+                *b = b'0' + (rest / 10) as u8;
+                *c = b'0' + (rest % 10) as u8;
+            }
+        }
     }
 }
 
@@ -213,10 +241,13 @@ pub(crate) fn write_piece(
     (format, zone): (TimestampFormat, &Zone),
     c: &mut Cache,
 ) {
-    let piece = c.patched(micros, format, zone);
+    let sub = c.sub_second(micros, format, zone);
     let start = out.len();
-    out.extend_from_slice(&piece);
+    out.extend_from_slice(&c.piece);
     out.truncate(start + c.piece_len);
+    if let Some(dst) = out.get_mut(start + SUB_AT..) {
+        put_sub(dst, sub, format);
+    }
 }
 
 /// Appends the quoted timestamp for `micros` since the epoch.

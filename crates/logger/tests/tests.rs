@@ -9,5 +9,6 @@
 mod assembly;
 mod behaviour;
 mod compat;
+mod differential;
 mod features;
 mod util;
