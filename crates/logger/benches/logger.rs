@@ -1,7 +1,8 @@
 //! Cost of one Powertools-shaped record (10 context keys + 5 fields, the line Powertools
 //! Python's own benchmark emits) through lookout-logger to a discarding and to a buffered
 //! writer, the cost of a record suppressed by level, and tracing-subscriber's JSON formatter
-//! on the same event in the same run. Run with `cargo bench -p lookout-logger --bench logger`.
+//! on the same event in the same run; also the record with one persistent and one
+//! invocation key appended. Run with `cargo bench -p lookout-logger --bench logger`.
 
 #![allow(
     clippy::expect_used,
@@ -116,6 +117,19 @@ fn bench(c: &mut Criterion) {
         let _g = span.enter();
         g.bench_function("lookout_record_discard", |b| b.iter(emit));
         g.bench_function("lookout_suppressed_debug", |b| b.iter(suppressed));
+    }
+    {
+        let layer = PowertoolsLayer::builder()
+            .service("bench-probe")
+            .writer(DiscardWriter)
+            .env_vars([("POWERTOOLS_LOG_LEVEL", "INFO")])
+            .build();
+        layer.handle().append_key("region", "eu-west-1");
+        let _d = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
+        let span = invocation();
+        let _g = span.enter();
+        lookout_logger::append_key("tenant", "acme");
+        g.bench_function("lookout_record_keys_discard", |b| b.iter(emit));
     }
     {
         let _d =

@@ -1,7 +1,11 @@
 //! Emits N Powertools-shaped records so an instruction counter (callgrind) can measure the
 //! per-record cost: run once with N=0 and once with N=2000 and divide the difference.
 //!
-//! `cargo run --release -p lookout-logger --example record_cost -- <lookout|suppressed|fmt> <N>`
+//! `cargo run --release -p lookout-logger --example record_cost -- <lookout|keys|keys-general|suppressed|fmt> <N>`
+//!
+//! `keys` is the `lookout` record plus one persistent key (`LoggerHandle::append_key`) and
+//! one invocation key (`append_key`); `keys-general` renders it with the direct path
+//! switched off, for comparison.
 
 use lookout_logger::{DiscardWriter, InvocationContext, PowertoolsLayer};
 use tracing_subscriber::layer::SubscriberExt;
@@ -44,7 +48,11 @@ fn main() {
             .service("bench-probe")
             .writer(DiscardWriter)
             .env_vars([("POWERTOOLS_LOG_LEVEL", "INFO")])
+            .direct_rendering(mode != "keys-general")
             .build();
+        if mode.starts_with("keys") {
+            layer.handle().append_key("region", "eu-west-1");
+        }
         tracing_subscriber::registry().with(layer)
     };
     let span = || {
@@ -58,15 +66,20 @@ fn main() {
             .span()
     };
     match mode.as_str() {
-        "lookout" | "suppressed" => tracing::subscriber::with_default(ours(), || {
-            let s = span();
-            let _g = s.enter();
-            if mode == "lookout" {
-                run(&emit)
-            } else {
-                run(&debug)
-            }
-        }),
+        "lookout" | "keys" | "keys-general" | "suppressed" => {
+            tracing::subscriber::with_default(ours(), || {
+                let s = span();
+                let _g = s.enter();
+                if mode.starts_with("keys") {
+                    lookout_logger::append_key("tenant", "acme");
+                }
+                if mode == "suppressed" {
+                    run(&debug)
+                } else {
+                    run(&emit)
+                }
+            })
+        }
         _ => {
             let fmt = tracing_subscriber::fmt::layer()
                 .json()

@@ -91,7 +91,9 @@ impl DirectVisitor<'_> {
             self.out.extend_from_slice(c);
             self.out.push(b',');
         }
-        self.out.extend_from_slice(m.appended);
+        if !m.appended.is_empty() {
+            self.out.extend_from_slice(m.appended);
+        }
     }
 
     /// Writes `"name":<value>,` for an ordinary field.
