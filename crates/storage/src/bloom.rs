@@ -18,6 +18,7 @@ fn fmix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
+#[inline]
 pub(crate) fn hash64(data: &[u8], seed: u64) -> u64 {
     let mut h = seed ^ (data.len() as u64).wrapping_mul(K1);
     let mut chunks = data.chunks_exact(8);
@@ -30,13 +31,28 @@ pub(crate) fn hash64(data: &[u8], seed: u64) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut a = [0u8; 8];
-        a[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(a).wrapping_mul(K2))
+        h = (h ^ tail_word(rest).wrapping_mul(K2))
             .rotate_left(29)
             .wrapping_mul(K1);
     }
     fmix(h)
+}
+
+/// The 1–7 bytes of `rest` as a little-endian word padded with zero bytes, from at most
+/// three loads (overlapping ones carry equal bytes, so or-ing them is exact) instead of a
+/// copy through a buffer.
+#[inline]
+fn tail_word(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    if n >= 4 {
+        let lo = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+        let hi = u32::from_le_bytes([rest[n - 4], rest[n - 3], rest[n - 2], rest[n - 1]]);
+        u64::from(lo) | (u64::from(hi) << (8 * (n - 4)))
+    } else {
+        u64::from(rest[0])
+            | (u64::from(rest[n / 2]) << (8 * (n / 2)))
+            | (u64::from(rest[n - 1]) << (8 * (n - 1)))
+    }
 }
 
 /// A fast hasher for the maps a flush fills per block (paths, field values). Seeded per
@@ -91,6 +107,7 @@ pub(crate) struct HashSet64 {
 }
 
 impl HashSet64 {
+    #[inline]
     pub(crate) fn insert(&mut self, h: u64) {
         if h == 0 {
             self.has_zero = true;
@@ -102,18 +119,21 @@ impl HashSet64 {
         let mask = self.slots.len() - 1;
         let mut i = (h as usize) & mask;
         loop {
-            match self.slots[i] {
-                0 => {
-                    self.slots[i] = h;
-                    self.len += 1;
-                    return;
-                }
-                s if s == h => return,
-                _ => i = (i + 1) & mask,
+            let s = self.slots[i];
+            if s == h {
+                return;
             }
+            if s == 0 {
+                self.slots[i] = h;
+                self.len += 1;
+                return;
+            }
+            i = (i + 1) & mask;
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
         self.slots = vec![0; (old.len() * 2).max(1024)];
@@ -145,6 +165,97 @@ impl HashSet64 {
     }
 }
 
+/// Puts the bloom hashes of `text`'s tokens into `set`: every token of at least
+/// [`MIN_BLOOM_TOKEN`] bytes, and the first [`AFFIX`] bytes of longer ones.
+pub(crate) fn insert_tokens(text: &str, set: &mut HashSet64) {
+    for t in tokens(text) {
+        if t.len() >= MIN_BLOOM_TOKEN {
+            set.insert(token_hash(t));
+            if t.len() > AFFIX
+                && let Some(h) = prefix_hash(t)
+            {
+                set.insert(h);
+            }
+        }
+    }
+}
+
+/// Byte strings a block has already put in its bloom set: JSON keys and repeated values
+/// (levels, services, function ARNs, an invocation's request id) are tokenized and hashed
+/// once per block instead of once per event. Checking a string costs one hash (often one
+/// the caller needs anyway) and a compare.
+#[derive(Default)]
+pub(crate) struct SeenText {
+    /// (hash, tag, start, end) into `bytes`; a zero hash marks a free slot.
+    slots: Vec<(u64, u32, u32, u32)>,
+    len: usize,
+    bytes: Vec<u8>,
+}
+
+/// Seed of [`SeenText`]'s own hash (never stored on disk).
+const SEEN_SEED: u64 = 0x7365_656e_0000_0001;
+
+impl SeenText {
+    /// Inserts the tokens of `text` into `set` unless this block has seen `text` before.
+    pub(crate) fn insert_tokens(&mut self, text: &str, set: &mut HashSet64) {
+        let b = text.as_bytes();
+        // Nothing shorter holds a token that enters a bloom.
+        if b.len() >= MIN_BLOOM_TOKEN && self.first_time(hash64(b, SEEN_SEED), u32::MAX, b) {
+            insert_tokens(text, set);
+        }
+    }
+
+    /// True the first time this block sees (`tag`, `bytes`), whose hash is `h`.
+    #[inline]
+    pub(crate) fn first_time(&mut self, h: u64, tag: u32, bytes: &[u8]) -> bool {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let h = h | 1;
+        let mask = self.slots.len() - 1;
+        let mut i = (h as usize) & mask;
+        loop {
+            let (sh, st, start, end) = self.slots[i];
+            if sh == 0 {
+                break;
+            }
+            if sh == h && st == tag && self.bytes.get(start as usize..end as usize) == Some(bytes) {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+        let start = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(bytes);
+        self.slots[i] = (h, tag, start, self.bytes.len() as u32);
+        self.len += 1;
+        true
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![(0, 0, 0, 0); (old.len() * 2).max(1024)];
+        let mask = self.slots.len() - 1;
+        for s in old.into_iter().filter(|s| s.0 != 0) {
+            let mut i = (s.0 as usize) & mask;
+            while self.slots[i].0 != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+
+    /// Forgets every string (a new block), keeping the capacity.
+    pub(crate) fn clear(&mut self) {
+        if self.len > 0 {
+            self.slots.fill((0, 0, 0, 0));
+        }
+        self.len = 0;
+        self.bytes.clear();
+    }
+}
+
 /// A `HashMap` with [`FastHash`].
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, FastHash>;
 
@@ -153,8 +264,17 @@ pub(crate) fn token_hash(token: &str) -> u64 {
 }
 
 pub(crate) fn field_hash(path: &str, value: &str) -> u64 {
-    let h = hash64(path.as_bytes(), FIELD_SEED);
-    hash64(value.as_bytes(), h)
+    field_hash_at(path_hash(path), value)
+}
+
+/// The first half of [`field_hash`], the same for every value of `path`.
+pub(crate) fn path_hash(path: &str) -> u64 {
+    hash64(path.as_bytes(), FIELD_SEED)
+}
+
+/// [`field_hash`] from the path's [`path_hash`].
+pub(crate) fn field_hash_at(path_hash: u64, value: &str) -> u64 {
+    hash64(value.as_bytes(), path_hash)
 }
 
 /// Tokens longer than this also enter version 3 blooms by their first `AFFIX` bytes, so a

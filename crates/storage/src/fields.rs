@@ -6,6 +6,9 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+mod fast;
+pub(crate) mod paths;
+
 /// Most fields taken from one event; the rest stay only in the raw message.
 const MAX_FIELDS: usize = 256;
 /// Deepest nesting flattened.
@@ -19,18 +22,56 @@ pub(crate) enum Kind {
     Other,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests set this to flatten with serde alone, the build's reference path.
+    pub(crate) static SERDE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// One flattened field: its path id and where its value text is.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    path: u32,
+    start: u32,
+    end: u32,
+    kind: Kind,
+    /// The value is in `text` (decoded or printed); otherwise it is the message's own
+    /// bytes at `start..end`.
+    owned: bool,
+}
+
+/// A flattened field for the segment build: path id, value, kind, and whether the value is
+/// the message's own bytes (its tokens are the message's tokens there).
+pub(crate) struct Field<'a> {
+    pub(crate) path: u32,
+    pub(crate) value: &'a str,
+    pub(crate) kind: Kind,
+    pub(crate) raw: bool,
+}
+
 /// The flattened fields of one message: `a.b` / `a.0` paths with their values as text
 /// (strings unquoted, numbers as serde_json writes them, `true`, `false`, `null`), in
-/// document order. Paths and values live in one reused buffer, so flattening a message
-/// allocates nothing once the buffers have grown; this runs for every event at flush.
+/// document order. Paths are interned for the life of the `Flat` ([`Flat::paths`]); values
+/// are ranges of a copy of the message unless they had to be decoded, so flattening a
+/// message allocates nothing once the buffers have grown; this runs for every event at
+/// flush.
 ///
 /// A path may occur twice when an object repeats a key; the last occurrence wins, as in a
 /// parsed JSON object.
 #[derive(Debug, Default)]
 pub(crate) struct Flat {
+    /// The message last parsed.
+    msg: String,
+    /// Values that are not the message's own bytes.
     text: String,
-    /// (path start, path end = value start, value end, kind) into `text`.
-    items: Vec<(u32, u32, u32, Kind)>,
+    items: Vec<Item>,
+    paths: paths::Paths,
+    /// Paths whose (plain) last key appears in the message, and other byte ranges of the
+    /// message that hold tokens, when the fast flattener parsed it (see
+    /// [`Flat::token_sources`]).
+    keys: Vec<u32>,
+    spans: Vec<(u32, u32)>,
+    exact_spans: bool,
 }
 
 impl Flat {
@@ -39,10 +80,57 @@ impl Flat {
     pub(crate) fn parse(&mut self, message: &str) {
         self.text.clear();
         self.items.clear();
+        self.keys.clear();
+        self.spans.clear();
+        self.exact_spans = false;
         let trimmed = message.trim_start();
         if !trimmed.starts_with('{') || trimmed.len() > u32::MAX as usize / 4 {
             return;
         }
+        let start = message.len() - trimmed.len();
+        #[cfg(test)]
+        if SERDE_ONLY.get() {
+            self.parse_serde(trimmed);
+            return;
+        }
+        self.msg.clear();
+        self.msg.push_str(message);
+        let msg = std::mem::take(&mut self.msg);
+        let fast = fast::Fast::run(&msg, start, self).is_ok();
+        self.msg = msg;
+        if fast {
+            // Leading whitespace may be non-ASCII (token bytes): its range counts too.
+            if start > 0 {
+                self.spans.push((0, start as u32));
+            }
+            self.exact_spans = true;
+            return;
+        }
+        self.text.clear();
+        self.items.clear();
+        self.keys.clear();
+        self.spans.clear();
+        self.parse_serde(trimmed);
+    }
+
+    /// Where the tokens of the last parsed message are, or `None` when the message has to
+    /// be tokenized whole: the plain last keys of the given paths, the given byte ranges,
+    /// and the values of the fields whose value is the message's own bytes. Those are its
+    /// keys and scalar values, each bounded by bytes that are not token bytes (quotes, JSON
+    /// punctuation and whitespace), so their tokens are exactly the message's tokens. They
+    /// repeat from message to message, so a build can skip the ones it has tokenized.
+    pub(crate) fn token_sources(&self) -> Option<(&[u32], &[(u32, u32)])> {
+        self.exact_spans
+            .then_some((&self.keys[..], &self.spans[..]))
+    }
+
+    /// The interned paths.
+    pub(crate) fn paths(&self) -> &paths::Paths {
+        &self.paths
+    }
+
+    /// The serde flattener: every message the fast path does not take.
+    fn parse_serde(&mut self, trimmed: &str) {
         let mut de = serde_json::Deserializer::from_str(trimmed);
         let mut path = String::new();
         let seed = Seed {
@@ -56,26 +144,37 @@ impl Flat {
         }
     }
 
-    /// (path, value, kind) in document order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str, Kind)> {
-        self.items.iter().map(|&(p, v, e, k)| {
-            (
-                self.text.get(p as usize..v as usize).unwrap_or(""),
-                self.text.get(v as usize..e as usize).unwrap_or(""),
-                k,
-            )
+    fn value(&self, it: &Item) -> &str {
+        let buf = if it.owned { &self.text } else { &self.msg };
+        buf.get(it.start as usize..it.end as usize).unwrap_or("")
+    }
+
+    /// The fields in document order.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = Field<'_>> {
+        self.items.iter().map(|it| Field {
+            path: it.path,
+            value: self.value(it),
+            kind: it.kind,
+            raw: !it.owned,
         })
+    }
+
+    /// (path, value, kind) in document order.
+    #[cfg(test)]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str, Kind)> {
+        self.items
+            .iter()
+            .map(|it| (self.paths.name(it.path), self.value(it), it.kind))
     }
 
     /// The value of `path`, if present (the last occurrence).
     pub(crate) fn get(&self, path: &str) -> Option<&str> {
-        let mut found = None;
-        for (p, v, _) in self.iter() {
-            if p == path {
-                found = Some(v);
-            }
-        }
-        found
+        let id = self.paths.find(path)?;
+        self.items
+            .iter()
+            .rev()
+            .find(|it| it.path == id)
+            .map(|it| self.value(it))
     }
 
     #[cfg(test)]
@@ -87,11 +186,16 @@ impl Flat {
         if self.items.len() >= MAX_FIELDS {
             return;
         }
-        let p = self.text.len() as u32;
-        self.text.push_str(path);
-        let v = self.text.len() as u32;
+        let id = self.paths.by_text(path);
+        let start = self.text.len() as u32;
         self.text.push_str(value);
-        self.items.push((p, v, self.text.len() as u32, kind));
+        self.items.push(Item {
+            path: id,
+            start,
+            end: self.text.len() as u32,
+            kind,
+            owned: true,
+        });
     }
 }
 
@@ -251,53 +355,4 @@ pub(crate) fn field_of(message: &str, path: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flattens_nested_objects_and_arrays() {
-        let mut out = Flat::default();
-        out.parse(r#" {"level":"ERROR","a":{"b":1.5,"c":[true,null]},"s":"x","n":-3,"e":1e2}"#);
-        let got: Vec<(&str, &str)> = out.iter().map(|(p, v, _)| (p, v)).collect();
-        assert_eq!(
-            got,
-            [
-                ("level", "ERROR"),
-                ("a.b", "1.5"),
-                ("a.c.0", "true"),
-                ("a.c.1", "null"),
-                ("s", "x"),
-                ("n", "-3"),
-                ("e", "100.0"),
-            ]
-        );
-        let kinds: Vec<Kind> = out.iter().map(|(_, _, k)| k).collect();
-        assert_eq!(kinds[1], Kind::Number);
-        assert_eq!(kinds[0], Kind::String);
-        out.parse("plain text");
-        assert!(out.is_empty());
-        out.parse(r#"{"ok":1,"broken"#);
-        assert!(
-            out.is_empty(),
-            "a message that fails to parse yields nothing"
-        );
-        out.parse(r#"{"a":"\u00e9\"","a":"last"}"#);
-        assert_eq!(out.get("a"), Some("last"));
-        assert_eq!(out.iter().next().map(|x| x.1), Some("é\""));
-        assert_eq!(field_of(r#"{"x":{"y":"z"}}"#, "x.y").as_deref(), Some("z"));
-    }
-
-    #[test]
-    fn deep_nesting_does_not_overflow() {
-        let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
-        let mut out = Flat::default();
-        out.parse(&format!(r#"{{"d":{deep}}}"#));
-        // Flattened down to MAX_DEPTH; below that the subtree is one compact JSON value.
-        let (p, v, _) = out.iter().next().unwrap();
-        assert_eq!(p.matches('.').count(), MAX_DEPTH - 1);
-        assert!(v.starts_with("[[") && v.contains('1'));
-        let wide: Vec<String> = (0..300).map(|i| format!("\"k{i}\":{i}")).collect();
-        out.parse(&format!("{{{}}}", wide.join(",")));
-        assert_eq!(out.iter().count(), MAX_FIELDS);
-    }
-}
+mod tests;

@@ -35,8 +35,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::bloom::{
-    AFFIX, Bloom, FastMap, HashSet64, MAX_BLOOM_VALUE, MIN_BLOOM_TOKEN, field_hash, prefix_hash,
-    token_hash, tokens,
+    Bloom, FastMap, HashSet64, MAX_BLOOM_VALUE, SeenText, field_hash_at, insert_tokens, path_hash,
 };
 use crate::codec::{
     PackDict, Reader, SegDict, ZSTD_MAGIC, put_bytes, put_ivarint, put_u8, put_u32, put_u64,
@@ -292,19 +291,59 @@ struct Scratch {
     msg: Vec<u8>,
     col: Vec<u8>,
     hashes: HashSet64,
+    seen: SeenText,
+    /// (path, value) pairs whose field hash and tokens the block's set holds.
+    seen_fields: SeenText,
     /// Field values of the block, referenced by span.
     arena: String,
-    fields: FastMap<String, FieldAcc>,
+    /// Per path id of `flat`'s paths.
+    slots: Vec<Slot>,
+    /// Paths with values in the current block.
+    touched: Vec<u32>,
+    /// Number of the current block, from 1.
+    block: u32,
+}
+
+/// What the build keeps per flattened path.
+#[derive(Default)]
+struct Slot {
+    /// The block `acc` holds values of; a stale accumulator is reset on first use.
+    block: u32,
+    /// The block whose bloom set has the tokens of the path's last key.
+    key_block: u32,
+    /// [`path_hash`] of the path, the first half of its values' field hashes.
+    path_hash: Option<u64>,
+    acc: FieldAcc,
+}
+
+fn slot_mut(slots: &mut Vec<Slot>, id: u32) -> &mut Slot {
+    let i = id as usize;
+    if slots.len() <= i {
+        slots.resize_with(i + 1, Slot::default);
+    }
+    &mut slots[i]
 }
 
 /// One field's values in a block: rows that have it (ascending) and their value spans in
 /// the arena.
+#[derive(Default)]
 struct FieldAcc {
     rows: Vec<u32>,
     spans: Vec<(u32, u32)>,
     numeric: Option<(f64, f64)>,
     all_numeric: bool,
     value_bytes: usize,
+}
+
+impl FieldAcc {
+    /// Empties the accumulator for a new block, keeping its buffers.
+    fn reset(&mut self) {
+        self.rows.clear();
+        self.spans.clear();
+        self.numeric = None;
+        self.all_numeric = true;
+        self.value_bytes = 0;
+    }
 }
 
 /// Writes a segment for one group from streams' rows, each sorted by (timestamp, seq).
@@ -476,8 +515,12 @@ fn build_block(
         v.clear();
     }
     sc.hashes.clear();
+    sc.seen.clear();
+    sc.seen_fields.clear();
     sc.arena.clear();
-    sc.fields.clear();
+    sc.touched.clear();
+    sc.block += 1;
+    let block = sc.block;
     let (mut pts, mut ping, mut pseq) = (0i64, 0i64, 0i64);
     let mut raw_bytes = 0u64;
     for (i, r) in rows.enumerate() {
@@ -487,35 +530,62 @@ fn build_block(
         (pts, ping, pseq) = (r.ts, r.ingest, r.seq as i64);
         put_bytes(&mut sc.msg, r.msg.as_bytes());
         raw_bytes += r.msg.len() as u64;
-        for t in tokens(&r.msg) {
-            if t.len() >= MIN_BLOOM_TOKEN {
-                sc.hashes.insert(token_hash(t));
-                if t.len() > AFFIX
-                    && let Some(h) = prefix_hash(t)
-                {
-                    sc.hashes.insert(h);
-                }
-            }
-        }
         if !r.msg.trim_start().starts_with('{') {
+            insert_tokens(&r.msg, &mut sc.hashes);
             continue;
         }
         sc.flat.parse(&r.msg);
-        for (path, value, kind) in sc.flat.iter() {
-            if value.len() <= MAX_BLOOM_VALUE {
-                sc.hashes.insert(field_hash(path, value));
+        // A JSON line's tokens are its keys' and values' tokens; most of those recur
+        // within a block, and each distinct one is tokenized and hashed once per block.
+        let exact = match sc.flat.token_sources() {
+            Some((keys, spans)) => {
+                for &id in keys {
+                    let slot = slot_mut(&mut sc.slots, id);
+                    if slot.key_block != block {
+                        slot.key_block = block;
+                        if let Some(k) = sc.flat.paths().plain_key(id) {
+                            insert_tokens(k, &mut sc.hashes);
+                        }
+                    }
+                }
+                for &(a, b) in spans {
+                    if let Some(text) = r.msg.get(a as usize..b as usize) {
+                        sc.seen.insert_tokens(text, &mut sc.hashes);
+                    }
+                }
+                true
             }
-            let acc = match sc.fields.get_mut(path) {
-                Some(a) => a,
-                None => sc.fields.entry(path.to_owned()).or_insert(FieldAcc {
-                    rows: Vec::new(),
-                    spans: Vec::new(),
-                    numeric: None,
-                    all_numeric: true,
-                    value_bytes: 0,
-                }),
-            };
-            if kind == Kind::Number {
+            None => {
+                insert_tokens(&r.msg, &mut sc.hashes);
+                false
+            }
+        };
+        for f in sc.flat.fields() {
+            let slot = slot_mut(&mut sc.slots, f.path);
+            if slot.block != block {
+                slot.block = block;
+                slot.acc.reset();
+                sc.touched.push(f.path);
+            }
+            let path_hash = *slot
+                .path_hash
+                .get_or_insert_with(|| path_hash(sc.flat.paths().name(f.path)));
+            let value = f.value;
+            // With exact token sources, a value the block has seen at this path has its
+            // field hash and (being the message's own bytes) its tokens in the set.
+            if value.len() <= MAX_BLOOM_VALUE {
+                let h = field_hash_at(path_hash, value);
+                if !(exact && f.raw) {
+                    sc.hashes.insert(h);
+                } else if sc.seen_fields.first_time(h, f.path, value.as_bytes()) {
+                    sc.hashes.insert(h);
+                    insert_tokens(value, &mut sc.hashes);
+                }
+            } else if exact && f.raw {
+                sc.seen.insert_tokens(value, &mut sc.hashes);
+            }
+            let acc = &mut slot.acc;
+            if f.kind == Kind::Number {
                 if let Ok(v) = value.parse::<f64>() {
                     acc.numeric = Some(match acc.numeric {
                         Some((lo, hi)) => (lo.min(v), hi.max(v)),
@@ -553,11 +623,15 @@ fn build_block(
         &sc.msg,
         regions.dict,
     )?;
-    let mut names: Vec<&String> = sc.fields.keys().collect();
+    let mut names: Vec<(&str, u32)> = sc
+        .touched
+        .iter()
+        .map(|&id| (sc.flat.paths().name(id), id))
+        .collect();
     names.sort_unstable();
     let mut metas = Vec::with_capacity(names.len());
-    for path in names {
-        let Some(acc) = sc.fields.get(path.as_str()) else {
+    for (path, slot) in names {
+        let Some(acc) = sc.slots.get(slot as usize).map(|s| &s.acc) else {
             continue;
         };
         let id = paths.id(path) as usize;
@@ -576,7 +650,7 @@ fn build_block(
         };
         let numeric = if acc.all_numeric { acc.numeric } else { None };
         metas.push(FieldMeta {
-            path: path.clone(),
+            path: path.to_owned(),
             numeric,
             chunk: chunk_ref,
         });
@@ -1581,3 +1655,6 @@ pub struct SizeReport {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod build_tests;
