@@ -30,7 +30,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use lookout_server::AppState;
-use lookout_service::{Service, ServiceConfig};
+use lookout_service::{Service, ServiceConfig, WriteStats};
 use lookout_testkit::{GenConfig, Generator};
 use serde_json::{Value, json};
 
@@ -172,9 +172,11 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Starts Lookout on 127.0.0.1:0 in its own runtime thread; returns its address.
-fn start_lookout(dir: &std::path::Path) -> Result<SocketAddr, BoxError> {
+/// Starts Lookout on 127.0.0.1:0 in its own runtime thread; returns its address and the
+/// service, whose store's write counters explain the slow requests.
+fn start_lookout(dir: &std::path::Path) -> Result<(SocketAddr, Service), BoxError> {
     let service = Service::open(dir, ServiceConfig::default())?;
+    let handle = service.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -200,7 +202,26 @@ fn start_lookout(dir: &std::path::Path) -> Result<SocketAddr, BoxError> {
             let _ = lookout_server::serve(listener, state, std::future::pending()).await;
         });
     });
-    Ok(addr)
+    Ok((addr, handle))
+}
+
+/// The write path's counters over the load: where a slow PutLogEvents spent its time.
+fn write_note(before: &WriteStats, after: &WriteStats) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let commits = after.commits - before.commits;
+    let flushes = after.flushes - before.flushes;
+    let held = after.held_appends - before.held_appends;
+    format!(
+        "{commits} group commits ({:.1} ms mean write+fsync), {flushes} flushes ({:.0} ms mean, \
+         longest {:.0} ms, {:.1} MB kept in memory and re-logged), {held} appends held back by \
+         backpressure ({:.0} ms in all, longest {:.0} ms)",
+        ms(after.commit_time - before.commit_time) / commits.max(1) as f64,
+        ms(after.flush_time - before.flush_time) / flushes.max(1) as f64,
+        ms(after.longest_flush),
+        (after.carried_bytes - before.carried_bytes) as f64 / 1e6,
+        ms(after.held_time - before.held_time),
+        ms(after.longest_hold),
+    )
 }
 
 /// CPU seconds used so far by this process's threads, summed per thread name (Linux; empty
@@ -493,7 +514,8 @@ async fn run() -> Result<(), BoxError> {
     );
 
     let dir = tempfile::tempdir()?;
-    let mut targets = vec![("lookout".to_string(), start_lookout(dir.path())?)];
+    let (lookout_addr, lookout) = start_lookout(dir.path())?;
+    let mut targets = vec![("lookout".to_string(), lookout_addr)];
     if let Ok(peers) = std::env::var("LOOKOUT_LOAD_PEERS") {
         for item in peers.split(',').filter(|s| !s.trim().is_empty()) {
             let Some((name, url)) = item.split_once('=') else {
@@ -526,6 +548,7 @@ async fn run() -> Result<(), BoxError> {
             println!("| {name} | setup failed: {e} |");
             continue;
         }
+        let stats_before = lookout.store().write_stats();
         let r = match load(addr, Arc::clone(&work), connections).await {
             Ok(r) => r,
             Err(e) => {
@@ -533,6 +556,7 @@ async fn run() -> Result<(), BoxError> {
                 continue;
             }
         };
+        let stats_after = lookout.store().write_stats();
         let read_back = match verify(addr, &streams).await {
             Ok(w) if w.is_empty() => "all events, in order, same contents".to_string(),
             Ok(w) => format!("WRONG in {} streams, e.g. {}", w.len(), w[0]),
@@ -584,6 +608,12 @@ async fn run() -> Result<(), BoxError> {
             per_event(r.cpu.values().sum()),
             loadavg()
         ));
+        if name == "lookout" {
+            notes.push(format!(
+                "lookout write path during the load: {}",
+                write_note(&stats_before, &stats_after)
+            ));
+        }
     }
     println!();
     for note in notes {

@@ -36,6 +36,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use lookout_api::{ApiError, ErrorCode};
 use lookout_model::Limits;
+/// The store's write-path counters, for load tests over [`Service::store`].
+pub use lookout_storage::WriteStats;
 use lookout_storage::{StorageError, Store};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -49,7 +51,16 @@ pub struct ServiceConfig {
     pub account: String,
     /// Limits; `limits.max_event_age_ms` of `i64::MAX` accepts events of any age.
     pub limits: Limits,
+    /// Bytes of acknowledged events [`Service::open`] lets the memtable hold before it
+    /// flushes them to segments (the store's `flush_bytes`; appends slow down past 1.5
+    /// times this and wait at twice it).
+    pub memtable_bytes: usize,
 }
+
+/// The server's memtable budget: a shipper's burst of several hundred MB (a million
+/// CloudWatch-sized events) is absorbed while flushes run beside it instead of meeting
+/// backpressure, for at most a few hundred MB of memory more than the store's default.
+pub const DEFAULT_MEMTABLE_BYTES: usize = 256 << 20;
 
 impl Default for ServiceConfig {
     fn default() -> Self {
@@ -57,6 +68,7 @@ impl Default for ServiceConfig {
             region: "us-east-1".to_string(),
             account: "000000000000".to_string(),
             limits: Limits::default(),
+            memtable_bytes: DEFAULT_MEMTABLE_BYTES,
         }
     }
 }
@@ -137,7 +149,9 @@ impl Service {
 
     /// Opens (or creates) the store in `dir` and the service over it.
     pub fn open(dir: &std::path::Path, cfg: ServiceConfig) -> Result<Self, StorageError> {
-        let store = Store::open(lookout_storage::StoreConfig::new(dir))?;
+        let mut store_cfg = lookout_storage::StoreConfig::new(dir);
+        store_cfg.flush_bytes = cfg.memtable_bytes;
+        let store = Store::open(store_cfg)?;
         let report = store.recovery_report();
         if report.events_replayed > 0 || !report.problems.is_empty() {
             tracing::info!(

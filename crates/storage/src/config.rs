@@ -14,10 +14,14 @@ pub struct StoreConfig {
     /// Metastore; `None` means SQLite at `dir/meta.db`.
     pub metastore: Option<Arc<dyn Metastore>>,
     /// Flush the memtable once it holds this many bytes. The background flush keeps the
-    /// newest one or two windows in memory when they hold at most this much and leave a
-    /// quarter of it to flush; appends slow down once the memtable grows past one and a
-    /// half times this while a flush runs, and wait at twice it.
+    /// newest one or two windows in memory when they hold at most this much (and at most
+    /// `hot_bytes`) and leave a quarter of it to flush; appends slow down once the memtable
+    /// grows past one and a half times this while a flush runs, and wait at twice it.
     pub flush_bytes: usize,
+    /// Most bytes a background flush keeps in memory (see `flush_bytes`). Kept rows are
+    /// re-logged, compressed, by every flush until they go out, so with a large memtable
+    /// this bounds that work; a window's part this large already makes a full segment.
+    pub hot_bytes: usize,
     /// Flush a non-empty memtable once it is this old.
     pub flush_age: Duration,
     /// Width of a segment's time window in milliseconds.
@@ -50,6 +54,7 @@ impl StoreConfig {
             object_store: None,
             metastore: None,
             flush_bytes: 64 << 20,
+            hot_bytes: 64 << 20,
             flush_age: Duration::from_secs(60),
             window_ms: 3_600_000,
             block_events: 8192,

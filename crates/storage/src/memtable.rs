@@ -41,6 +41,11 @@ impl StreamDelta {
 /// Bytes a row costs in memory beyond its message, for the flush and backpressure limits.
 const ROW_OVERHEAD: usize = 32;
 
+/// Bytes `rows` count for in the flush and backpressure limits.
+pub(crate) fn row_bytes(rows: &[Row]) -> usize {
+    rows.iter().map(|r| r.msg.len() + ROW_OVERHEAD).sum()
+}
+
 /// Index of the first row at or after `start` in rows sorted by key.
 pub(crate) fn hot_index(rows: &[Row], start: i64) -> usize {
     rows.partition_point(|r| r.ts < start)
@@ -139,10 +144,7 @@ impl Memtable {
             for s in self.streams.values() {
                 let hot = &s.rows[hot_index(&s.rows, start)..];
                 kept_rows += hot.len();
-                kept += hot
-                    .iter()
-                    .map(|r| r.msg.len() + ROW_OVERHEAD)
-                    .sum::<usize>();
+                kept += row_bytes(hot);
                 if kept > budget {
                     break;
                 }

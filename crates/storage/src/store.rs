@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -13,7 +15,7 @@ use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::config::StoreConfig;
 use crate::error::StorageError;
-use crate::memtable::{Memtable, Row, StreamDelta, delta_of, hot_index};
+use crate::memtable::{Memtable, Row, StreamDelta, delta_of, hot_index, row_bytes};
 use crate::metastore::{
     GroupRecord, Metastore, NewGroup, Publish, SegmentRecord, SqliteMetastore, StreamRecord,
     StreamStats,
@@ -38,6 +40,71 @@ pub struct AppendAck {
     pub count: usize,
     /// Ingestion time given to every event of the batch.
     pub ingestion_time: i64,
+}
+
+/// What the write path has done since the store opened: group commits, flushes, and how
+/// long appends were held back because flushing fell behind. Load tests read it to tell a
+/// slow request's cause (fsync, a flush, backpressure) from the outside.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Group commits: one WAL write and fsync each, shared by the batches queued meanwhile.
+    pub commits: u64,
+    /// Time spent writing and fsyncing those commits.
+    pub commit_time: Duration,
+    /// Flushes of the memtable to segments.
+    pub flushes: u64,
+    /// Time those flushes took in all.
+    pub flush_time: Duration,
+    /// The longest flush.
+    pub longest_flush: Duration,
+    /// Message and row bytes flushes kept in memory and re-logged in carry files.
+    pub carried_bytes: u64,
+    /// Appends delayed by backpressure.
+    pub held_appends: u64,
+    /// Their delays in all.
+    pub held_time: Duration,
+    /// The longest delay of one append.
+    pub longest_hold: Duration,
+}
+
+/// The atomics behind [`WriteStats`], in nanoseconds.
+#[derive(Default)]
+struct Counters {
+    commits: AtomicU64,
+    commit_ns: AtomicU64,
+    flushes: AtomicU64,
+    flush_ns: AtomicU64,
+    flush_max_ns: AtomicU64,
+    carried_bytes: AtomicU64,
+    held: AtomicU64,
+    held_ns: AtomicU64,
+    held_max_ns: AtomicU64,
+}
+
+impl Counters {
+    fn add(count: &AtomicU64, total: &AtomicU64, max: Option<&AtomicU64>, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        count.fetch_add(1, Relaxed);
+        total.fetch_add(ns, Relaxed);
+        if let Some(m) = max {
+            m.fetch_max(ns, Relaxed);
+        }
+    }
+
+    fn snapshot(&self) -> WriteStats {
+        let d = |a: &AtomicU64| Duration::from_nanos(a.load(Relaxed));
+        WriteStats {
+            commits: self.commits.load(Relaxed),
+            commit_time: d(&self.commit_ns),
+            flushes: self.flushes.load(Relaxed),
+            flush_time: d(&self.flush_ns),
+            longest_flush: d(&self.flush_max_ns),
+            carried_bytes: self.carried_bytes.load(Relaxed),
+            held_appends: self.held.load(Relaxed),
+            held_time: d(&self.held_ns),
+            longest_hold: d(&self.held_max_ns),
+        }
+    }
 }
 
 /// Options for creating a log group.
@@ -122,6 +189,7 @@ pub(crate) struct Inner {
     flushed: Condvar,
     flushed_lock: Mutex<()>,
     unique: std::sync::atomic::AtomicU64,
+    counters: Counters,
 }
 
 /// The storage engine. Blocking API: async callers use `spawn_blocking`.
@@ -240,6 +308,7 @@ impl Store {
             flushed: Condvar::new(),
             flushed_lock: Mutex::new(()),
             unique: std::sync::atomic::AtomicU64::new(0),
+            counters: Counters::default(),
         });
         let w_inner = inner.clone();
         let writer = std::thread::Builder::new()
@@ -271,6 +340,11 @@ impl Store {
     /// Corruption met since opening (WAL tails, segments skipped by reads).
     pub fn problems(&self) -> Vec<String> {
         self.inner.problems.lock().clone()
+    }
+
+    /// Counters of the write path since opening (see [`WriteStats`]).
+    pub fn write_stats(&self) -> WriteStats {
+        self.inner.counters.snapshot()
     }
 
     /// The metastore this store uses.
@@ -627,13 +701,23 @@ fn commit(
     if pending.is_empty() {
         return true;
     }
-    match file.append_durable(buf) {
+    let started = Instant::now();
+    let written = file.append_durable(buf);
+    let c = &inner.counters;
+    Counters::add(&c.commits, &c.commit_ns, None, started.elapsed());
+    match written {
         Ok(()) => {
-            {
+            let full = {
                 let mut active = inner.active.write();
                 for p in pending.iter_mut() {
                     active.insert(p.group_id, p.stream_id, std::mem::take(&mut p.rows));
                 }
+                active.bytes >= inner.cfg.flush_bytes
+            };
+            if full {
+                // The flush starts now rather than at the background thread's next tick:
+                // at a few hundred MB/s a tick is tens of MB the backpressure would meet.
+                inner.wake.notify_all();
             }
             for p in pending.drain(..) {
                 let _ = p.reply.send(Ok(p.ack));
@@ -741,10 +825,13 @@ impl Inner {
             .map_err(|_| StorageError::Closed)
     }
 
-    /// Backpressure: while flushing falls behind, appends slow down in proportion to how far
-    /// the active memtable has grown past one and a half times `flush_bytes`, so ingest settles at the rate the
+    /// Backpressure: while flushing falls behind, appends slow down as the active memtable
+    /// grows past one and a half times `flush_bytes`, so ingest settles at the rate the
     /// flush sustains with every append delayed a little rather than some stalled for a
     /// whole flush; only at `MEMTABLE_LIMIT_FACTOR` times `flush_bytes` do they wait for it.
+    /// The delay grows with the square of the overshoot: a memtable just past the soft
+    /// limit (a flush running a little late) costs an append milliseconds, one near the
+    /// hard limit (flushing cannot keep up) up to `MAX_SLOWDOWN`.
     /// Without a background thread nothing flushes on its own, so nothing waits either.
     fn wait_for_room(&self, batch_bytes: usize) {
         if !self.cfg.background {
@@ -761,27 +848,29 @@ impl Inner {
         }
         // A flush may be due; the background thread otherwise notices within its tick.
         self.wake.notify_all();
+        let started = Instant::now();
         if bytes < hard {
             let over = (bytes - soft) as f64 / (hard - soft).max(1) as f64;
             let share = (batch_bytes as f64 / BACKPRESSURE_BATCH_BYTES as f64).min(1.0);
             // A finished flush ends the wait early: the next one rotates the memtable.
             let mut guard = self.flushed_lock.lock();
             self.flushed
-                .wait_for(&mut guard, MAX_SLOWDOWN.mul_f64(over * share));
-            return;
+                .wait_for(&mut guard, MAX_SLOWDOWN.mul_f64(over * over * share));
+        } else {
+            let mut guard = self.flushed_lock.lock();
+            // Bounded: if flushes keep failing, appends go on (the WAL still has them)
+            // rather than hang; the failures are logged by the background thread.
+            while self.active.read().bytes > hard
+                && !*self.stop.lock()
+                && started.elapsed() < MAX_BACKPRESSURE_WAIT
+            {
+                self.wake.notify_all();
+                self.flushed
+                    .wait_for(&mut guard, Duration::from_millis(100));
+            }
         }
-        let started = Instant::now();
-        let mut guard = self.flushed_lock.lock();
-        // Bounded: if flushes keep failing, appends go on (the WAL still has them) rather
-        // than hang; the failures are logged by the background thread.
-        while self.active.read().bytes > hard
-            && !*self.stop.lock()
-            && started.elapsed() < MAX_BACKPRESSURE_WAIT
-        {
-            self.wake.notify_all();
-            self.flushed
-                .wait_for(&mut guard, Duration::from_millis(100));
-        }
+        let c = &self.counters;
+        Counters::add(&c.held, &c.held_ns, Some(&c.held_max_ns), started.elapsed());
     }
 
     /// Publishes a catalogue change and invalidates the cached segment lists.
@@ -993,8 +1082,22 @@ impl Inner {
     /// they are small enough (see [`Memtable::hot_start`]), re-logging them in a carry file
     /// tagged with this flush's checkpoint before publishing it.
     fn flush(&self, full: bool) -> Result<(), StorageError> {
-        use std::sync::atomic::Ordering::SeqCst;
         let _guard = self.flush_lock.lock();
+        let started = Instant::now();
+        let r = self.flush_locked(full);
+        let c = &self.counters;
+        Counters::add(
+            &c.flushes,
+            &c.flush_ns,
+            Some(&c.flush_max_ns),
+            started.elapsed(),
+        );
+        r
+    }
+
+    /// [`Inner::flush`] under the flush lock.
+    fn flush_locked(&self, full: bool) -> Result<(), StorageError> {
+        use std::sync::atomic::Ordering::SeqCst;
         let (reply, rx) = mpsc::sync_channel(1);
         self.send(Cmd::Rotate { reply })?;
         let Rotated { old_files, upto } = rx.recv().map_err(|_| StorageError::Closed)??;
@@ -1012,7 +1115,7 @@ impl Inner {
         };
         let hot = match full {
             true => None,
-            false => frozen.hot_start(window_ms, budget, min_cold),
+            false => frozen.hot_start(window_ms, budget.min(self.cfg.hot_bytes), min_cold),
         };
         let hot_ts = hot.unwrap_or(i64::MAX);
         let mut publish = Publish::default();
@@ -1075,12 +1178,15 @@ impl Inner {
                 let carry = (!carried.is_empty()).then(|| {
                     scope.spawn(|| {
                         let mut records = Vec::new();
+                        let mut bytes = 0;
                         for &(gid, sid) in &carried {
                             if let Some(s) = frozen.streams.get(&sid) {
                                 let hot = &s.rows[hot_index(&s.rows, hot_ts)..];
+                                bytes += row_bytes(hot);
                                 wal::encode_rows(gid, sid, hot, &mut records)?;
                             }
                         }
+                        self.counters.carried_bytes.fetch_add(bytes as u64, Relaxed);
                         wal::write_carry(&self.wal_dir, upto, &records)
                     })
                 });
@@ -1354,5 +1460,73 @@ pub(crate) fn retention_cutoff(g: &GroupRecord, now: i64) -> i64 {
     {
         Some(r) => r.cutoff(now),
         None => i64::MIN,
+    }
+}
+
+#[cfg(test)]
+mod write_path_tests {
+    use super::*;
+
+    /// A store without background work, windows of one second, holding group `g` with
+    /// stream `s`.
+    fn store(dir: &std::path::Path, hot_bytes: usize) -> Store {
+        let mut cfg = StoreConfig::new(dir);
+        cfg.background = false;
+        cfg.window_ms = 1000;
+        cfg.flush_bytes = 1 << 20;
+        cfg.hot_bytes = hot_bytes;
+        let store = Store::open(cfg).unwrap();
+        let g = LogGroupName::new("g").unwrap();
+        store.create_group(&g, GroupOptions::default(), 0).unwrap();
+        let s = LogStreamName::new("s").unwrap();
+        store.create_stream("g", &s, 0).unwrap();
+        store
+    }
+
+    /// `n` events of 100 bytes at `ts`.
+    fn batch(ts: i64, n: usize) -> Vec<InputEvent> {
+        (0..n)
+            .map(|i| InputEvent {
+                timestamp: ts,
+                message: format!("{i:0100}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn write_stats_count_commits_flushes_and_carried_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path(), usize::MAX);
+        assert_eq!(store.write_stats(), WriteStats::default());
+        // Sequential appends each wait for their own group commit.
+        store.append("g", "s", batch(500, 10)).unwrap();
+        store.append("g", "s", batch(1500, 10)).unwrap();
+        store.append("g", "s", batch(1600, 10)).unwrap();
+        // The newest window (20 rows of 100 bytes plus overhead) stays in memory.
+        store.flush_settled().unwrap();
+        let stats = store.write_stats();
+        assert_eq!(stats.commits, 3);
+        assert_eq!(stats.flushes, 1);
+        assert_eq!(stats.carried_bytes, 20 * (100 + 32));
+        assert_eq!(stats.held_appends, 0);
+        assert!(stats.longest_flush <= stats.flush_time);
+    }
+
+    #[test]
+    fn settled_flush_keeps_no_more_than_hot_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        // The newest window's 2,640 bytes fit in `flush_bytes` but not in `hot_bytes`.
+        let store = store(dir.path(), 2000);
+        store.append("g", "s", batch(500, 10)).unwrap();
+        store.append("g", "s", batch(1500, 20)).unwrap();
+        store.flush_settled().unwrap();
+        assert_eq!(store.write_stats().carried_bytes, 0);
+        assert!(store.inner.active.read().is_empty());
+        // Reopened, nothing is replayed: every event is in a segment.
+        drop(store);
+        let mut cfg = StoreConfig::new(dir.path());
+        cfg.background = false;
+        let reopened = Store::open(cfg).unwrap();
+        assert_eq!(reopened.recovery_report().events_replayed, 0);
     }
 }

@@ -50,8 +50,10 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// zstd level for the WAL: fast, still several times smaller than raw log lines.
-const WAL_ZSTD_LEVEL: i32 = 1;
+/// zstd level for the WAL: zstd's first "fast" level. On log lines it needs a fifth fewer
+/// instructions than level 1 (the packing is a third of an append's CPU) and still writes
+/// a quarter or less of the raw bytes, well within the disk's fsync bandwidth.
+const WAL_ZSTD_LEVEL: i32 = -1;
 
 pub(crate) fn pack_events(events: &[(i64, String)]) -> Result<PackedEvents, StorageError> {
     pack(events.iter().map(|(ts, m)| (*ts, m.as_str())))
