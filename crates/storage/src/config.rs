@@ -40,7 +40,8 @@ pub struct StoreConfig {
     /// Replaced segment objects are deleted after this grace period, so reads that listed
     /// them just before the replacement still find them.
     pub delete_grace: Duration,
-    /// Run flush, compaction and retention on a background thread.
+    /// Run flush, compaction and retention on a background thread, at a lower CPU priority
+    /// (nice 10 on Linux) than appends and reads.
     pub background: bool,
     /// Interval of the background retention sweep.
     pub retention_interval: Duration,

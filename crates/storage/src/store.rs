@@ -768,6 +768,7 @@ fn rotate(inner: &Inner, file: &mut WalWriter) -> Result<Vec<u64>, StorageError>
 }
 
 fn background_loop(inner: &Inner) {
+    lower_priority();
     let mut last_retention = Instant::now();
     let mut compaction_due = false;
     loop {
@@ -1415,6 +1416,23 @@ pub(crate) type StreamNames = Arc<HashMap<u64, Arc<str>>>;
 
 /// One segment to write: group, window, and each stream's rows.
 type SegmentJob<'a> = (u64, i64, Vec<(u64, &'a [Row])>);
+
+/// Nice value of the background thread and the threads it starts (flush, compaction).
+const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers the calling thread's CPU priority to [`BACKGROUND_NICE`]; threads it starts
+/// inherit it. Flushing and compaction then take the CPU appends and reads leave: on a
+/// machine with few cores a flush at equal priority holds every request waiting on the CPU
+/// for its whole run, while the memtable has room to let it take longer. Best effort.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let tid = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(tid), BACKGROUND_NICE) {
+            tracing::debug!(error = %e, "cannot lower the background thread's priority");
+        }
+    }
+}
 
 /// Longest an append waits for a flush to make room.
 const MAX_BACKPRESSURE_WAIT: Duration = Duration::from_secs(30);
