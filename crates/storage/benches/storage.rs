@@ -4,7 +4,8 @@
 //!
 //! `LOOKOUT_BENCH_EVENTS` (default 10,000,000), `LOOKOUT_BENCH_WRITERS` (default 8),
 //! `LOOKOUT_BENCH_DUCKDB=0` to skip the peer. Data goes to `bench-data/storage` at the
-//! repository root.
+//! repository root, the store to `store-<events>` in it or under `LOOKOUT_BENCH_STORE_DIR`
+//! (relative to the repository root), so a new format can be measured beside an old store.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::collections::{BTreeMap, HashMap};
@@ -140,13 +141,22 @@ fn main() {
     let events = env("LOOKOUT_BENCH_EVENTS", 10_000_000);
     let writers = env("LOOKOUT_BENCH_WRITERS", 8) as usize;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bench-data/storage");
-    let store_dir = root.join(format!("store-{events}"));
+    let store_dir = match std::env::var_os("LOOKOUT_BENCH_STORE_DIR") {
+        Some(d) => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(d)
+            .join(format!("store-{events}")),
+        None => root.join(format!("store-{events}")),
+    };
     // LOOKOUT_BENCH_REUSE=1 reopens the store of an earlier run and only runs the queries.
     let reuse = env("LOOKOUT_BENCH_REUSE", 0) == 1 && store_dir.join("meta.db").exists();
     if !reuse {
         let _ = std::fs::remove_dir_all(&store_dir);
     }
     std::fs::create_dir_all(&root).unwrap();
+    if let Some(parent) = store_dir.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
     let cfg = GenConfig {
         events,
         seed: 42,

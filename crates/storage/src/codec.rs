@@ -61,6 +61,147 @@ pub(crate) fn varint_at(bytes: &[u8], pos: &mut usize) -> Option<u64> {
     }
 }
 
+/// Writes `values` as a fixed-width column (segment format 4): the base as a zigzag
+/// varint, the width in bytes, then one byte plane per byte of `value - base`, low byte
+/// first. Any row reads in constant time, so a selective scan touches only its rows, and
+/// the planes compress well (the high ones barely change within a block).
+pub(crate) fn put_planes(out: &mut Vec<u8>, values: &[i64]) {
+    let base = values.iter().copied().min().unwrap_or(0);
+    let span = values
+        .iter()
+        .map(|&v| v.wrapping_sub(base) as u64)
+        .max()
+        .unwrap_or(0);
+    let width = (8 - span.leading_zeros() as usize / 8).min(8);
+    put_ivarint(out, base);
+    out.push(width as u8);
+    for k in 0..width {
+        out.extend(
+            values
+                .iter()
+                .map(|&v| (v.wrapping_sub(base) as u64 >> (8 * k)) as u8),
+        );
+    }
+}
+
+/// A fixed-width column written by [`put_planes`], checked against its row count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Planes {
+    bytes: Vec<u8>,
+    /// Where the first plane starts.
+    at: usize,
+    base: i64,
+    width: usize,
+    n: usize,
+}
+
+/// Parses the header of a [`put_planes`] column of `n` rows that fills `bytes`: its base,
+/// width and where the first plane starts.
+fn planes_header(
+    bytes: &[u8],
+    n: usize,
+    what: &'static str,
+) -> Result<(i64, usize, usize), StorageError> {
+    let mut r = Reader::new(bytes, what);
+    let base = r.ivarint()?;
+    let width = usize::from(r.u8()?);
+    if width > 8 {
+        return Err(r.corrupt("column width above 8 bytes"));
+    }
+    if width.checked_mul(n) != Some(r.remaining()) {
+        return Err(r.corrupt("column length disagrees with the row count"));
+    }
+    Ok((base, width, bytes.len() - r.remaining()))
+}
+
+/// Every value of a [`put_planes`] column of dictionary codes, each checked to be at most
+/// `max`.
+pub(crate) fn plane_codes(
+    bytes: &[u8],
+    n: usize,
+    max: u32,
+    what: &'static str,
+) -> Result<Vec<u32>, StorageError> {
+    let (base, width, at) = planes_header(bytes, n, what)?;
+    let corrupt = || StorageError::Corrupt {
+        what,
+        detail: "dictionary code out of range".into(),
+    };
+    let base = u32::try_from(base).map_err(|_| corrupt())?;
+    if width > 4 {
+        return Err(corrupt());
+    }
+    // Plain loops over byte planes: the compiler vectorizes them.
+    let mut out = vec![0u32; n];
+    for k in 0..width {
+        if let Some(plane) = bytes.get(at + k * n..at + (k + 1) * n) {
+            for (o, &b) in out.iter_mut().zip(plane) {
+                *o |= u32::from(b) << (8 * k);
+            }
+        }
+    }
+    let top = out.iter().copied().max().unwrap_or(0);
+    if top.checked_add(base).is_none_or(|t| t > max) {
+        return Err(corrupt());
+    }
+    if base != 0 {
+        for o in &mut out {
+            *o += base;
+        }
+    }
+    Ok(out)
+}
+
+impl Planes {
+    pub(crate) fn parse(
+        bytes: Vec<u8>,
+        n: usize,
+        what: &'static str,
+    ) -> Result<Self, StorageError> {
+        let (base, width, at) = planes_header(&bytes, n, what)?;
+        Ok(Self {
+            bytes,
+            at,
+            base,
+            width,
+            n,
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Row `i`'s value; `None` past the end.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<i64> {
+        if i >= self.n {
+            return None;
+        }
+        let mut v = 0u64;
+        for k in 0..self.width {
+            v |= u64::from(*self.bytes.get(self.at + k * self.n + i)?) << (8 * k);
+        }
+        Some(self.base.wrapping_add(v as i64))
+    }
+
+    /// Rows `range` (clamped to the column).
+    pub(crate) fn range(&self, range: std::ops::Range<usize>) -> Vec<i64> {
+        let range = range.start.min(self.n)..range.end.min(self.n);
+        let mut out = vec![self.base; range.len()];
+        for k in 0..self.width {
+            let start = self.at + k * self.n;
+            if let Some(plane) = self.bytes.get(start + range.start..start + range.end) {
+                for (o, &b) in out.iter_mut().zip(plane) {
+                    // Adding each byte's share wraps like adding the whole offset.
+                    *o = o.wrapping_add((i64::from(b)) << (8 * k));
+                }
+            }
+        }
+        out
+    }
+}
+
 /// A cursor over untrusted bytes; every accessor fails instead of panicking.
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
@@ -262,6 +403,68 @@ pub(crate) fn zstd_into(
     })
 }
 
+/// Largest hash table of a prefixed frame: 2^17 entries keep a block's identifiers
+/// findable after a few MB (level 1's own 2^13 forget the prefix within the first rows).
+const PREFIX_HASH_LOG: u32 = 17;
+
+fn zstd_error(code: usize) -> StorageError {
+    StorageError::Io(std::io::Error::other(format!(
+        "zstd: {}",
+        zstd::zstd_safe::get_error_name(code)
+    )))
+}
+
+/// Compresses `raw` as one zstd frame with its content size against a raw-content
+/// `prefix` (bytes the reader has anyway, such as a block's field chunks whose values its
+/// messages repeat), with a window reaching from the frame's end back over the prefix.
+pub(crate) fn zstd_prefixed(
+    raw: &[u8],
+    level: i32,
+    prefix: &[u8],
+    scratch: &mut Vec<u8>,
+) -> Result<(), StorageError> {
+    use zstd::zstd_safe::{CCtx, CParameter};
+    scratch.clear();
+    scratch.reserve(zstd::zstd_safe::compress_bound(raw.len()));
+    let total = (raw.len() + prefix.len()).max(1);
+    let window = (usize::BITS - total.leading_zeros()).clamp(17, 27);
+    let mut cctx = CCtx::create();
+    cctx.set_parameter(CParameter::CompressionLevel(level))
+        .map_err(zstd_error)?;
+    cctx.set_parameter(CParameter::WindowLog(window))
+        .map_err(zstd_error)?;
+    cctx.set_parameter(CParameter::HashLog(PREFIX_HASH_LOG.min(window)))
+        .map_err(zstd_error)?;
+    cctx.set_parameter(CParameter::ContentSizeFlag(true))
+        .map_err(zstd_error)?;
+    cctx.ref_prefix(prefix).map_err(zstd_error)?;
+    cctx.compress2(scratch, raw).map(drop).map_err(zstd_error)
+}
+
+/// Decompresses a frame written by [`zstd_prefixed`] with the same `prefix`; like
+/// [`unzstd`], the frame must state exactly `raw_len` bytes.
+pub(crate) fn unzstd_prefixed(
+    data: &[u8],
+    raw_len: usize,
+    prefix: &[u8],
+    what: &'static str,
+) -> Result<Vec<u8>, StorageError> {
+    let corrupt = |detail: String| StorageError::Corrupt { what, detail };
+    match zstd::zstd_safe::get_frame_content_size(data) {
+        Ok(Some(n)) if n == raw_len as u64 => {}
+        _ => return Err(corrupt("frame size disagrees with directory".into())),
+    }
+    let mut dctx = zstd::zstd_safe::DCtx::create();
+    let mut out = Vec::with_capacity(raw_len);
+    dctx.ref_prefix(prefix)
+        .and_then(|_| dctx.decompress(&mut out, data))
+        .map_err(|code| corrupt(format!("zstd: {}", zstd::zstd_safe::get_error_name(code))))?;
+    if out.len() != raw_len {
+        return Err(corrupt("decompressed size disagrees with directory".into()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +504,84 @@ mod tests {
                 if a.is_none() { break; }
             }
         }
+    }
+
+    proptest! {
+        #[test]
+        fn planes_round_trip(vals in proptest::collection::vec(any::<i64>(), 0..40), small in any::<bool>()) {
+            let vals: Vec<i64> = if small { vals.iter().map(|v| v % 1000).collect() } else { vals };
+            let mut out = Vec::new();
+            put_planes(&mut out, &vals);
+            let p = Planes::parse(out, vals.len(), "test").unwrap();
+            for (i, &v) in vals.iter().enumerate() {
+                prop_assert_eq!(p.get(i), Some(v));
+            }
+            prop_assert_eq!(p.get(vals.len()), None);
+            prop_assert_eq!(p.range(0..vals.len()), vals.clone());
+            let mid = vals.len() / 2;
+            prop_assert_eq!(p.range(mid..vals.len() + 3), vals[mid..].to_vec());
+        }
+
+        #[test]
+        fn planes_parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..40), n in 0usize..20) {
+            if let Ok(p) = Planes::parse(bytes, n, "test") {
+                for i in 0..n + 1 {
+                    let _ = p.get(i);
+                }
+                let _ = p.range(0..n + 2);
+            }
+        }
+    }
+
+    #[test]
+    fn prefixed_frames_need_their_prefix() {
+        let prefix: Vec<u8> = (0..4000u32)
+            .flat_map(|i| format!("id-{:08x};", i.wrapping_mul(0x9E37_79B9)).into_bytes())
+            .collect();
+        let raw: Vec<u8> = (0..4000u32)
+            .rev()
+            .flat_map(|i| {
+                format!("line {} id-{:08x}\n", i % 7, i.wrapping_mul(0x9E37_79B9)).into_bytes()
+            })
+            .collect();
+        let mut with = Vec::new();
+        zstd_prefixed(&raw, 1, &prefix, &mut with).unwrap();
+        let mut without = Vec::new();
+        zstd_into(&raw, 1, None, &mut without).unwrap();
+        assert!(
+            with.len() < without.len(),
+            "{} vs {}",
+            with.len(),
+            without.len()
+        );
+        assert_eq!(
+            unzstd_prefixed(&with, raw.len(), &prefix, "t").unwrap(),
+            raw
+        );
+        assert!(unzstd_prefixed(&with, raw.len(), b"other", "t").is_err_or_differs(&raw));
+        assert!(unzstd_prefixed(&with, raw.len() + 1, &prefix, "t").is_err());
+    }
+
+    trait ErrOrDiffers {
+        fn is_err_or_differs(&self, raw: &[u8]) -> bool;
+    }
+
+    impl ErrOrDiffers for Result<Vec<u8>, StorageError> {
+        fn is_err_or_differs(&self, raw: &[u8]) -> bool {
+            self.as_ref().map_or(true, |v| v != raw)
+        }
+    }
+
+    #[test]
+    fn planes_refuse_a_wrong_row_count() {
+        let mut out = Vec::new();
+        put_planes(&mut out, &[5, 300, 70_000]);
+        assert_eq!(out[1], 3, "a span below 2^24 takes three bytes");
+        assert!(Planes::parse(out.clone(), 2, "t").is_err());
+        assert!(Planes::parse(out.clone(), 4, "t").is_err());
+        let mut wide = out;
+        wide[1] = 9;
+        assert!(Planes::parse(wide, 3, "t").is_err());
     }
 
     #[test]

@@ -16,7 +16,9 @@ use crate::error::StorageError;
 use crate::fields::{Flat, field_of};
 use crate::memtable::Row;
 use crate::metastore::{GroupRecord, SegmentRecord};
-use crate::segment::{self, BlockMeta, Decoded, FieldColumn, RawColumn, Run, SegmentIndex, Want};
+use crate::segment::{
+    self, BlockMeta, Decoded, FieldColumn, Lazy, RawColumn, Run, SegmentIndex, Want,
+};
 use crate::store::{Inner, SegmentPin, Store, now_ms, retention_cutoff};
 
 /// Which streams of a group a read covers.
@@ -450,7 +452,7 @@ impl Inner {
         let bufs: Vec<(u64, &[u8])> = buffers.iter().map(|(o, b)| (*o, &b[..])).collect();
         let dict = index.dict.as_deref();
         segment::decode_block_gated(dict, blk, &bufs, want, true, &[], rows)
-            .map(Option::unwrap_or_default)
+            .map(|d| d.unwrap_or_default().into_decoded())
     }
 
     /// Reads the given byte ranges of one object in one request, merging ranges less than
@@ -1211,8 +1213,10 @@ impl SegScan<'_> {
 }
 
 /// Hands the admitted rows of each run of a decoded block to `out`, one batch per run.
+/// Rows are selected by field codes first, then by their keys, then by message text, so
+/// a selective field predicate reads the keys of its rows only.
 fn scan_decoded(
-    d: Decoded,
+    d: Lazy,
     blk: &BlockMeta,
     runs: &[(Arc<str>, &Run)],
     b: &Bounds,
@@ -1220,10 +1224,10 @@ fn scan_decoded(
     wanted: &[String],
     out: &mut Vec<ScanBatch>,
 ) {
-    let Decoded {
-        mut ts,
-        mut ingest,
-        mut seq,
+    let Lazy {
+        ts,
+        ingest,
+        seq,
         messages,
         fields,
     } = d;
@@ -1265,6 +1269,9 @@ fn scan_decoded(
         && (!scan.messages || messages.len() == n);
     let no_row_preds =
         field_codes.is_empty() && text_preds.is_empty() && b.after.is_none() && b.before.is_none();
+    // Reused by every run's field selection.
+    let mut remap: Vec<u32> = Vec::new();
+    let (mut ts, mut seq, mut ingest) = (Some(ts), Some(seq), Some(ingest));
     for (stream, run) in runs {
         let range = run.rows();
         if range.end > n {
@@ -1278,10 +1285,16 @@ fn scan_decoded(
             cols.truncate(scan.fields.len());
             out.push(ScanBatch {
                 stream: stream.clone(),
-                timestamps: std::mem::take(&mut ts),
-                seqs: std::mem::take(&mut seq),
+                timestamps: ts.take().unwrap_or_default().into_vec(),
+                seqs: seq
+                    .take()
+                    .unwrap_or_default()
+                    .into_vec()
+                    .into_iter()
+                    .map(|s| s as u64)
+                    .collect(),
                 ingestion_times: if scan.ingestion_times {
-                    std::mem::take(&mut ingest)
+                    ingest.take().unwrap_or_default().into_vec()
                 } else {
                     Vec::new()
                 },
@@ -1293,18 +1306,19 @@ fn scan_decoded(
             });
             return;
         }
+        let (Some(ts), Some(seq), Some(ingest)) = (&ts, &seq, &ingest) else {
+            return;
+        };
         if whole && scan.fields.is_empty() && !scan.messages && !scan.ingestion_times {
             // Timestamps only (counting, binning): copy the run's slices.
-            if let (Some(t), Some(q)) = (ts.get(range.clone()), seq.get(range.clone())) {
-                out.push(ScanBatch {
-                    stream: stream.clone(),
-                    timestamps: t.to_vec(),
-                    seqs: q.to_vec(),
-                    ingestion_times: Vec::new(),
-                    messages: None,
-                    fields: Vec::new(),
-                });
-            }
+            out.push(ScanBatch {
+                stream: stream.clone(),
+                timestamps: ts.range(range.clone()),
+                seqs: seq.range(range).into_iter().map(|s| s as u64).collect(),
+                ingestion_times: Vec::new(),
+                messages: None,
+                fields: Vec::new(),
+            });
             continue;
         }
         let rows: Vec<usize> = if whole {
@@ -1312,13 +1326,13 @@ fn scan_decoded(
         } else {
             range
                 .filter(|&i| {
-                    let (Some(&t), Some(&q)) = (ts.get(i), seq.get(i)) else {
-                        return false;
-                    };
-                    b.admits((t, q))
-                        && field_codes
-                            .iter()
-                            .all(|&(j, code)| cols[j].codes.get(i) == Some(&code))
+                    field_codes
+                        .iter()
+                        .all(|&(j, code)| cols[j].codes.get(i) == Some(&code))
+                        && ts
+                            .get(i)
+                            .zip(seq.get(i))
+                            .is_some_and(|(t, q)| b.admits((t, q as u64)))
                         && (text_preds.is_empty()
                             || row_matches(
                                 &text_preds,
@@ -1333,12 +1347,14 @@ fn scan_decoded(
         }
         out.push(ScanBatch {
             stream: stream.clone(),
-            timestamps: rows.iter().filter_map(|&i| ts.get(i).copied()).collect(),
-            seqs: rows.iter().filter_map(|&i| seq.get(i).copied()).collect(),
+            timestamps: rows.iter().filter_map(|&i| ts.get(i)).collect(),
+            seqs: rows
+                .iter()
+                .filter_map(|&i| seq.get(i))
+                .map(|s| s as u64)
+                .collect(),
             ingestion_times: if scan.ingestion_times {
-                rows.iter()
-                    .filter_map(|&i| ingest.get(i).copied())
-                    .collect()
+                rows.iter().filter_map(|&i| ingest.get(i)).collect()
             } else {
                 Vec::new()
             },
@@ -1354,7 +1370,7 @@ fn scan_decoded(
             fields: cols
                 .iter()
                 .take(scan.fields.len())
-                .map(|c| c.select(&rows))
+                .map(|c| c.select(&rows, &mut remap))
                 .collect(),
         });
     }

@@ -1,4 +1,4 @@
-//! The immutable segment format (version 3; versions 1 and 2 stay readable).
+//! The immutable segment format (version 4; versions 1 to 3 stay readable).
 //!
 //! ```text
 //! "LKSEG\0" version:u16            header, 8 bytes
@@ -6,7 +6,7 @@
 //!                                  field's chunks of every block, then every block's messages
 //! index                            one contiguous region: dictionary, segment stats, field
 //!                                  paths, segment bloom, block directory
-//! index_offset:u64 index_len:u32 index_crc:u32 "LKSEG3IX"     footer, 24 bytes
+//! index_offset:u64 index_len:u32 index_crc:u32 "LKSEG4IX"     footer, 24 bytes
 //! ```
 //!
 //! A block holds rows of several streams, sorted by stream and then (timestamp, arrival),
@@ -25,6 +25,16 @@
 //! longer than its content). Blooms are blocked (one 512-bit block per item) and hold
 //! whole tokens, the first 8 bytes of longer tokens, and (path, value) hashes.
 //!
+//! Version 4 has version 3's index grammar (footer magic "LKSEG4IX") and layout, but
+//! fixed-width columns: timestamps, ingestion times, sequences and dictionary codes are
+//! byte planes of `value - base` (`codec::put_planes`), so a scan that
+//! selects a few rows by a field's codes reads their keys without decoding the others, and
+//! its messages store timestamps written in their text as distances from the event's
+//! timestamp (`stamps`). A block's messages are compressed against the segment dictionary
+//! followed by its field chunks with at least 1 KiB of dictionary text (flag 4 of the
+//! field's directory entry), so request, trace and correlation ids are stored once.
+//! Version 3 keys are zstd frames (when smaller) of delta varints.
+//!
 //! Version 1 wrote one stream per block with chunks in block order; version 2 grouped each
 //! column's chunks (same directory grammar). Their footer magic is "LKSEGEND", which is how
 //! a reader that fetched only the index and footer tells the grammar; their blooms are
@@ -38,8 +48,9 @@ use crate::bloom::{
     Bloom, FastMap, HashSet64, MAX_BLOOM_VALUE, SeenText, field_hash_at, insert_tokens, path_hash,
 };
 use crate::codec::{
-    PackDict, Reader, SegDict, ZSTD_MAGIC, put_bytes, put_ivarint, put_u8, put_u32, put_u64,
-    put_varint, unzigzag, unzstd, varint_at, zstd_into,
+    PackDict, Planes, Reader, SegDict, ZSTD_MAGIC, plane_codes, put_bytes, put_ivarint, put_planes,
+    put_u8, put_u32, put_u64, put_varint, unzigzag, unzstd, unzstd_prefixed, varint_at, zstd_into,
+    zstd_prefixed,
 };
 use crate::error::StorageError;
 use crate::fields::{Flat, Kind};
@@ -51,7 +62,9 @@ const FOOT_MAGIC: &[u8; 8] = b"LKSEGEND";
 /// Footer magic of version 3: it tells the index grammar to a reader that fetched only the
 /// index and footer.
 const FOOT_MAGIC_V3: &[u8; 8] = b"LKSEG3IX";
-pub(crate) const VERSION: u16 = 3;
+/// Footer magic of version 4 (version 3's grammar, fixed-width columns, stamped messages).
+const FOOT_MAGIC_V4: &[u8; 8] = b"LKSEG4IX";
+pub(crate) const VERSION: u16 = 4;
 /// Oldest format version still decoded.
 const MIN_VERSION: u16 = 1;
 pub(crate) const HEADER_LEN: usize = 8;
@@ -79,6 +92,9 @@ pub(crate) struct FieldMeta {
     pub(crate) numeric: Option<(f64, f64)>,
     /// Absent when the field is only in the raw message (too many distinct long values).
     pub(crate) chunk: Option<ChunkRef>,
+    /// The block's messages were compressed against this chunk (version 4): reading them
+    /// needs it.
+    pub(crate) in_prefix: bool,
 }
 
 /// One stream's rows inside a block: rows `start..start + count`, in (timestamp, seq) order.
@@ -118,8 +134,10 @@ pub(crate) struct BlockMeta {
     pub(crate) runs: Vec<Run>,
     /// Events per [`HIST_BUCKET_MS`] bucket from `min_ts`'s bucket on; empty when absent.
     pub(crate) minutes: Vec<u32>,
-    /// Key columns may be zstd frames (version 3); always raw varints before.
+    /// Key columns may be zstd frames (version 3 on); always raw varints before.
     pub(crate) packed_keys: bool,
+    /// Version 4 encodings: fixed-width keys and codes, stamped messages.
+    pub(crate) fixed: bool,
     pub(crate) count: u64,
     pub(crate) min_ts: i64,
     pub(crate) max_ts: i64,
@@ -177,10 +195,11 @@ impl PathTable {
     }
 }
 
-/// Bloom bits per distinct item: segment blooms (~2% false positives) and block blooms
-/// (~15%).
-const SEGMENT_BLOOM_BITS: usize = 8;
-const BLOCK_BLOOM_BITS: usize = 4;
+/// Bloom bits per distinct item: segment blooms (~3% false positives) and block blooms
+/// (~25%). Version 3 wrote 8 and 4: blooms were 13% of a store, and a needle still decodes
+/// only a few blocks beyond its hits at 7 and 3.
+const SEGMENT_BLOOM_BITS: usize = 7;
+const BLOCK_BLOOM_BITS: usize = 3;
 
 /// Segments below this many message bytes get no dictionary.
 const DICT_MIN_INPUT: u64 = 16 << 10;
@@ -252,6 +271,8 @@ struct Regions<'d> {
     fields: Vec<Vec<u8>>,
     scratch: Vec<u8>,
     dict: Option<&'d PackDict>,
+    /// The dictionary's bytes, the start of every message chunk's prefix.
+    dict_raw: Option<&'d [u8]>,
 }
 
 impl Regions<'_> {
@@ -279,7 +300,35 @@ impl Regions<'_> {
             crc: crc32fast::hash(stored),
         })
     }
+
+    /// Like [`Regions::put`], compressing against a raw-content `prefix` instead of the
+    /// segment dictionary.
+    fn put_prefixed(
+        region: &mut Vec<u8>,
+        scratch: &mut Vec<u8>,
+        raw: &[u8],
+        prefix: &[u8],
+    ) -> Result<ChunkRef, StorageError> {
+        let offset = region.len();
+        zstd_prefixed(raw, ZSTD_LEVEL, prefix, scratch)?;
+        if scratch.len() < raw.len() || raw.starts_with(&ZSTD_MAGIC) {
+            region.extend_from_slice(scratch);
+        } else {
+            region.extend_from_slice(raw);
+        }
+        let stored = &region[offset..];
+        Ok(ChunkRef {
+            offset: offset as u64,
+            len: stored.len() as u64,
+            raw_len: raw.len() as u64,
+            crc: crc32fast::hash(stored),
+        })
+    }
 }
+
+/// Field chunks whose dictionary holds at least this many bytes of text join their
+/// block's message prefix; below it they would cost more to read than they save.
+const PREFIX_MIN_TEXT: usize = 1024;
 
 /// Buffers of one block's build, reused from block to block.
 #[derive(Default)]
@@ -333,6 +382,13 @@ struct FieldAcc {
     numeric: Option<(f64, f64)>,
     all_numeric: bool,
     value_bytes: usize,
+    /// The values numbered as they came (the dictionary `encode_field` would build): per
+    /// row its value's number from 1, and each number's value. Valid while `interned`
+    /// (every value was the message's own bytes, short enough to hash, and no row
+    /// repeated the key).
+    interned: bool,
+    codes: Vec<u32>,
+    order: Vec<(u32, u32)>,
 }
 
 impl FieldAcc {
@@ -343,6 +399,9 @@ impl FieldAcc {
         self.numeric = None;
         self.all_numeric = true;
         self.value_bytes = 0;
+        self.interned = true;
+        self.codes.clear();
+        self.order.clear();
     }
 }
 
@@ -363,6 +422,7 @@ pub(crate) fn build(
         fields: Vec::new(),
         scratch: Vec::new(),
         dict: pack.as_ref(),
+        dict_raw: dict.as_deref(),
     };
     let mut paths = PathTable::default();
     let mut blocks = Vec::new();
@@ -479,7 +539,7 @@ pub(crate) fn build(
     put_u64(&mut out, index_offset);
     put_u32(&mut out, index_len as u32);
     put_u32(&mut out, crc);
-    out.extend_from_slice(FOOT_MAGIC_V3);
+    out.extend_from_slice(FOOT_MAGIC_V4);
     Ok(Built {
         bytes: out,
         index_offset,
@@ -521,14 +581,9 @@ fn build_block(
     sc.touched.clear();
     sc.block += 1;
     let block = sc.block;
-    let (mut pts, mut ping, mut pseq) = (0i64, 0i64, 0i64);
     let mut raw_bytes = 0u64;
     for (i, r) in rows.enumerate() {
-        put_ivarint(&mut sc.ts, r.ts.wrapping_sub(pts));
-        put_ivarint(&mut sc.ing, r.ingest.wrapping_sub(ping));
-        put_ivarint(&mut sc.seq, (r.seq as i64).wrapping_sub(pseq));
-        (pts, ping, pseq) = (r.ts, r.ingest, r.seq as i64);
-        put_bytes(&mut sc.msg, r.msg.as_bytes());
+        stamps::put_message(&mut sc.msg, &r.msg, r.ts);
         raw_bytes += r.msg.len() as u64;
         if !r.msg.trim_start().starts_with('{') {
             insert_tokens(&r.msg, &mut sc.hashes);
@@ -571,20 +626,36 @@ fn build_block(
                 .path_hash
                 .get_or_insert_with(|| path_hash(sc.flat.paths().name(f.path)));
             let value = f.value;
+            let acc = &mut slot.acc;
+            let start = sc.arena.len() as u32;
+            sc.arena.push_str(value);
+            let span = (start, sc.arena.len() as u32);
             // With exact token sources, a value the block has seen at this path has its
-            // field hash and (being the message's own bytes) its tokens in the set.
+            // field hash and (being the message's own bytes) its tokens in the set; the
+            // same look-up numbers the path's distinct values for its dictionary.
+            let mut code = None;
+            let own_tokens = exact && f.raw;
             if value.len() <= MAX_BLOOM_VALUE {
                 let h = field_hash_at(path_hash, value);
-                if !(exact && f.raw) {
+                // The top bit of a number records that the value's tokens went in with it.
+                let next = (acc.order.len() as u32 + 1) | (u32::from(own_tokens) << 31);
+                let (first, c) = sc.seen_fields.intern(h, f.path, value.as_bytes(), next);
+                if first {
                     sc.hashes.insert(h);
-                } else if sc.seen_fields.first_time(h, f.path, value.as_bytes()) {
-                    sc.hashes.insert(h);
+                    acc.order.push(span);
+                }
+                if own_tokens && (first || c >> 31 == 0) {
                     insert_tokens(value, &mut sc.hashes);
                 }
-            } else if exact && f.raw {
+                code = Some(c & !(1 << 31));
+                // The reference build of the tests numbers values in `encode_field`.
+                #[cfg(test)]
+                if crate::fields::SERDE_ONLY.get() {
+                    code = None;
+                }
+            } else if own_tokens {
                 sc.seen.insert_tokens(value, &mut sc.hashes);
             }
-            let acc = &mut slot.acc;
             if f.kind == Kind::Number {
                 if let Ok(v) = value.parse::<f64>() {
                     acc.numeric = Some(match acc.numeric {
@@ -595,11 +666,10 @@ fn build_block(
             } else {
                 acc.all_numeric = false;
             }
-            let start = sc.arena.len() as u32;
-            sc.arena.push_str(value);
-            let span = (start, sc.arena.len() as u32);
             // A repeated key: the last value wins, as in a parsed JSON object.
             if acc.rows.last() == Some(&(i as u32)) {
+                // The first value may hold a dictionary number no row keeps.
+                acc.interned = false;
                 if let Some(last) = acc.spans.last_mut() {
                     acc.value_bytes -= (last.1 - last.0) as usize;
                     *last = span;
@@ -607,22 +677,25 @@ fn build_block(
             } else {
                 acc.rows.push(i as u32);
                 acc.spans.push(span);
+                match code {
+                    Some(c) => acc.codes.push(c),
+                    None => acc.interned = false,
+                }
             }
             acc.value_bytes += value.len();
         }
     }
     // Key columns are zstd frames too when that is smaller (version 3): ingestion times
     // and sequence deltas repeat.
+    key_columns(pieces, sc);
     let mut key = |raw: &[u8]| Regions::put(&mut regions.keys, &mut regions.scratch, raw, None);
     let ts_ref = key(&sc.ts)?;
     let ing_ref = key(&sc.ing)?;
     let seq_ref = key(&sc.seq)?;
-    let msg_ref = Regions::put(
-        &mut regions.msgs,
-        &mut regions.scratch,
-        &sc.msg,
-        regions.dict,
-    )?;
+    // Messages compress against the segment dictionary and the field chunks whose values
+    // they repeat (request and trace ids), so those bytes are stored once.
+    let mut prefix = regions.dict_raw.map(<[u8]>::to_vec).unwrap_or_default();
+    let dict_len = prefix.len();
     let mut names: Vec<(&str, u32)> = sc
         .touched
         .iter()
@@ -638,7 +711,12 @@ fn build_block(
         if regions.fields.len() <= id {
             regions.fields.resize_with(id + 1, Vec::new);
         }
-        let chunk_ref = if encode_field(acc, &sc.arena, n, &mut sc.col) {
+        let mut in_prefix = false;
+        let chunk_ref = if let Some(text) = encode_field(acc, &sc.arena, n, &mut sc.col) {
+            if text >= PREFIX_MIN_TEXT {
+                prefix.extend_from_slice(&sc.col);
+                in_prefix = true;
+            }
             Some(Regions::put(
                 &mut regions.fields[id],
                 &mut regions.scratch,
@@ -653,8 +731,19 @@ fn build_block(
             path: path.to_owned(),
             numeric,
             chunk: chunk_ref,
+            in_prefix,
         });
     }
+    let msg_ref = if prefix.len() > dict_len {
+        Regions::put_prefixed(&mut regions.msgs, &mut regions.scratch, &sc.msg, &prefix)?
+    } else {
+        Regions::put(
+            &mut regions.msgs,
+            &mut regions.scratch,
+            &sc.msg,
+            regions.dict,
+        )?
+    };
     if runs.is_empty() {
         return Err(StorageError::Invalid("empty block".into()));
     }
@@ -676,6 +765,7 @@ fn build_block(
         runs,
         minutes,
         packed_keys: true,
+        fixed: true,
         count: n as u64,
         min_ts,
         max_ts,
@@ -692,20 +782,46 @@ fn build_block(
     })
 }
 
+/// Writes the block's timestamps, ingestion times and sequences as fixed-width columns.
+fn key_columns(pieces: &[(u64, &[Row])], sc: &mut Scratch) {
+    let rows = || pieces.iter().flat_map(|(_, r)| r.iter());
+    let mut vals: Vec<i64> = Vec::with_capacity(rows().count());
+    type Get = fn(&Row) -> i64;
+    let cols: [(&mut Vec<u8>, Get); 3] = [
+        (&mut sc.ts, |r| r.ts),
+        (&mut sc.ing, |r| r.ingest),
+        (&mut sc.seq, |r| r.seq as i64),
+    ];
+    for (out, get) in cols {
+        vals.clear();
+        vals.extend(rows().map(get));
+        out.clear();
+        put_planes(out, &vals);
+    }
+}
+
 /// Dictionary-codes low-cardinality fields (levels, services, request and trace ids shared by
 /// an invocation's lines); keeps numbers plain; leaves mostly distinct text (free-text
 /// messages, formatted timestamps, per-event identifiers such as client IPs and user ids) to
 /// the raw message only, where blooms and the message serve lookups and a column would
 /// repeat the message's bytes (measured: those plain columns were 4% of a segment). Writes the column to
-/// `raw` and returns whether the field gets one.
-fn encode_field(acc: &FieldAcc, arena: &str, n: usize, raw: &mut Vec<u8>) -> bool {
+/// `raw` and returns, when the field gets one, the bytes of text in its dictionary.
+fn encode_field(acc: &FieldAcc, arena: &str, n: usize, raw: &mut Vec<u8>) -> Option<usize> {
     raw.clear();
     let value = |&(a, b): &(u32, u32)| arena.get(a as usize..b as usize).unwrap_or("");
     let present = acc.rows.len().max(1);
     let mut dict: FastMap<&str, u32> = FastMap::default();
     let mut order: Vec<&str> = Vec::new();
     let mut codes: Vec<u32> = Vec::with_capacity(acc.rows.len());
-    for span in &acc.spans {
+    // The build numbered most fields' values as it fed them: the same dictionary.
+    if acc.interned {
+        order.extend(acc.order.iter().map(value));
+        codes.extend_from_slice(&acc.codes);
+        if !acc.all_numeric && order.len() > 16 && order.len() * 4 > present {
+            return None;
+        }
+    }
+    for span in acc.spans.iter().filter(|_| !acc.interned) {
         let v = value(span);
         let next = order.len() as u32 + 1;
         let code = *dict.entry(v).or_insert_with(|| {
@@ -715,24 +831,26 @@ fn encode_field(acc: &FieldAcc, arena: &str, n: usize, raw: &mut Vec<u8>) -> boo
         codes.push(code);
         // Distinct values only grow: once too many for a dictionary, text gets no column.
         if !acc.all_numeric && order.len() > 16 && order.len() * 4 > present {
-            return false;
+            return None;
         }
     }
     let distinct = order.len();
     let mut present_rows = acc.rows.iter().zip(acc.spans.iter().zip(&codes)).peekable();
     if distinct * 4 <= present || distinct <= 16 {
-        put_u8(raw, 0);
+        // Fixed-width codes (version 4): a scan reads the rows it selects only.
+        put_u8(raw, 2);
         put_varint(raw, distinct as u64);
         for s in &order {
             put_bytes(raw, s.as_bytes());
         }
-        for i in 0..n as u32 {
-            match present_rows.next_if(|(r, _)| **r == i) {
-                Some((_, (_, &code))) => put_varint(raw, u64::from(code)),
-                None => put_varint(raw, 0),
-            }
-        }
-        true
+        let all: Vec<i64> = (0..n as u32)
+            .map(|i| match present_rows.next_if(|(r, _)| **r == i) {
+                Some((_, (_, &code))) => i64::from(code),
+                None => 0,
+            })
+            .collect();
+        put_planes(raw, &all);
+        Some(order.iter().map(|s| s.len()).sum())
     } else if acc.all_numeric {
         put_u8(raw, 1);
         for i in 0..n as u32 {
@@ -745,9 +863,9 @@ fn encode_field(acc: &FieldAcc, arena: &str, n: usize, raw: &mut Vec<u8>) -> boo
                 None => put_varint(raw, 0),
             }
         }
-        true
+        Some(0)
     } else {
-        false
+        None
     }
 }
 
@@ -800,7 +918,9 @@ fn encode_index(ix: &SegmentIndex, paths: &[String], out: &mut Vec<u8>) {
         put_varint(out, b.fields.len() as u64);
         for f in &b.fields {
             put_varint(out, ids.get(f.path.as_str()).copied().unwrap_or(0));
-            let flags = u8::from(f.chunk.is_some()) | (u8::from(f.numeric.is_some()) << 1);
+            let flags = u8::from(f.chunk.is_some())
+                | (u8::from(f.numeric.is_some()) << 1)
+                | (u8::from(f.in_prefix) << 2);
             put_u8(out, flags);
             if let Some((lo, hi)) = f.numeric {
                 put_u64(out, lo.to_bits());
@@ -843,7 +963,8 @@ pub(crate) struct Footer {
     pub(crate) offset: u64,
     pub(crate) len: u64,
     pub(crate) crc: u32,
-    /// 2 for versions 1 and 2 (one grammar), 3 for version 3.
+    /// 2 for versions 1 and 2 (one grammar), else the version (3 and 4 share a grammar
+    /// and differ in column encodings).
     pub(crate) grammar: u16,
 }
 
@@ -856,6 +977,7 @@ pub(crate) fn decode_footer(f: &[u8]) -> Result<Footer, StorageError> {
     let grammar = match r.take(8)? {
         m if m == FOOT_MAGIC => 2,
         m if m == FOOT_MAGIC_V3 => 3,
+        m if m == FOOT_MAGIC_V4 => 4,
         _ => return Err(r.corrupt("bad magic")),
     };
     Ok(Footer {
@@ -962,6 +1084,8 @@ pub(crate) fn decode_index(
             fields.push(FieldMeta {
                 path,
                 numeric,
+                // Only version 4 compresses messages against field chunks.
+                in_prefix: grammar >= 4 && flags & 4 != 0 && chunk.is_some(),
                 chunk,
             });
         }
@@ -983,6 +1107,7 @@ pub(crate) fn decode_index(
             runs,
             minutes,
             packed_keys: v3,
+            fixed: grammar >= 4,
             count,
             min_ts: bmin,
             max_ts: bmax,
@@ -1179,6 +1304,36 @@ fn open_chunk<'a>(
     Ok(Cow::Owned(unzstd(stored, raw_len, dict, what)?))
 }
 
+/// A block's raw message chunk; a version 4 chunk may be compressed against the segment
+/// dictionary followed by the block's prefix field chunks.
+fn open_messages<'a>(
+    bufs: &Bufs<'a>,
+    b: &BlockMeta,
+    dict: Option<&SegDict>,
+    verify: bool,
+) -> Result<Cow<'a, [u8]>, StorageError> {
+    const WHAT: &str = "segment messages";
+    let c = &b.msg;
+    let stored = slice(bufs, c, verify)?;
+    let prefixed = b.fields.iter().filter(|f| f.in_prefix);
+    if prefixed.clone().next().is_none()
+        || (stored.len() as u64 == c.raw_len && !stored.starts_with(&ZSTD_MAGIC))
+    {
+        return open_chunk(bufs, c, dict, verify, WHAT);
+    }
+    let mut prefix = dict.map(|d| d.raw.clone()).unwrap_or_default();
+    for f in prefixed {
+        if let Some(fc) = &f.chunk {
+            prefix.extend_from_slice(&open_chunk(bufs, fc, dict, verify, "segment field")?);
+        }
+    }
+    let raw_len = usize::try_from(c.raw_len).map_err(|_| StorageError::Corrupt {
+        what: WHAT,
+        detail: "length overflows".into(),
+    })?;
+    Ok(Cow::Owned(unzstd_prefixed(stored, raw_len, &prefix, WHAT)?))
+}
+
 fn deltas(bytes: &[u8], n: usize) -> Result<Vec<i64>, StorageError> {
     let corrupt = |detail: &str| StorageError::Corrupt {
         what: "segment key column",
@@ -1209,6 +1364,14 @@ pub(crate) fn block_ranges(b: &BlockMeta, want: &Want<'_>, out: &mut Vec<(u64, u
     }
     if want.messages {
         push(&b.msg);
+        for c in b
+            .fields
+            .iter()
+            .filter(|f| f.in_prefix)
+            .filter_map(|f| f.chunk)
+        {
+            push(&c);
+        }
     }
     for p in want.fields {
         if let Some(c) = b.field(p).and_then(|f| f.chunk) {
@@ -1236,14 +1399,16 @@ pub(crate) fn decode_block_in(
     want: &Want<'_>,
     verify: bool,
 ) -> Result<Decoded, StorageError> {
-    decode_block_gated(dict, b, bufs, want, verify, &[], None).map(Option::unwrap_or_default)
+    decode_block_gated(dict, b, bufs, want, verify, &[], None)
+        .map(|d| d.unwrap_or_default().into_decoded())
 }
 
 /// Like [`decode_block_in`], but first decodes the field columns and returns `None`
 /// without touching the rest when a column of `gate` (index into `want.fields`, value)
 /// lacks the value: no row of the block can match that field predicate. With `rows`,
 /// only messages of those row ranges are materialized (the others are left empty), so
-/// reading one stream of a block shared by many builds only that stream's strings.
+/// reading one stream of a block shared by many builds only that stream's strings. Key
+/// columns of version 4 stay fixed-width, read row by row.
 pub(crate) fn decode_block_gated(
     dict: Option<&SegDict>,
     b: &BlockMeta,
@@ -1252,7 +1417,7 @@ pub(crate) fn decode_block_gated(
     verify: bool,
     gate: &[(usize, &str)],
     rows: Option<&[std::ops::Range<usize>]>,
-) -> Result<Option<Decoded>, StorageError> {
+) -> Result<Option<Lazy>, StorageError> {
     let n = usize::try_from(b.count).map_err(|_| StorageError::Corrupt {
         what: "segment block",
         detail: "count overflows".into(),
@@ -1274,52 +1439,133 @@ pub(crate) fn decode_block_gated(
             return Ok(None);
         }
     }
-    let key = |c: &ChunkRef| -> Result<Vec<i64>, StorageError> {
-        if b.packed_keys {
-            deltas(&open_chunk(bufs, c, None, verify, "segment key column")?, n)
+    let key = |c: &ChunkRef| -> Result<KeyColumn, StorageError> {
+        const WHAT: &str = "segment key column";
+        if b.fixed {
+            let raw = open_chunk(bufs, c, None, verify, WHAT)?;
+            Ok(KeyColumn::Planes(Planes::parse(raw.into_owned(), n, WHAT)?))
+        } else if b.packed_keys {
+            deltas(&open_chunk(bufs, c, None, verify, WHAT)?, n).map(KeyColumn::Full)
         } else {
-            deltas(slice(bufs, c, verify)?, n)
+            deltas(slice(bufs, c, verify)?, n).map(KeyColumn::Full)
         }
     };
     let ts = key(&b.ts)?;
     let ingest = if want.ingest {
         key(&b.ingest)?
     } else {
-        Vec::new()
+        KeyColumn::default()
     };
-    let seq = key(&b.seq)?.into_iter().map(|s| s as u64).collect();
+    let seq = key(&b.seq)?;
     let messages = if want.messages {
-        let raw = open_chunk(bufs, &b.msg, dict, verify, "segment messages")?;
+        let raw = open_messages(bufs, b, dict, verify)?;
         let mut r = Reader::new(&raw, "segment messages");
         let mut out = Vec::with_capacity(n);
-        match rows {
-            None => {
-                for _ in 0..n {
-                    out.push(r.str()?.to_owned());
-                }
-            }
-            Some(ranges) => {
-                // Ranges ascend (runs are in row order): one pass with a cursor.
-                let mut next = ranges.iter().peekable();
-                for i in 0..n {
-                    let m = r.str()?;
+        // Ranges ascend (runs are in row order): one pass with a cursor.
+        let mut next = rows.map(|r| r.iter().peekable());
+        for i in 0..n {
+            let keep = match &mut next {
+                None => true,
+                Some(next) => {
                     while next.next_if(|g| g.end <= i).is_some() {}
-                    let keep = next.peek().is_some_and(|g| g.contains(&i));
-                    out.push(if keep { m.to_owned() } else { String::new() });
+                    next.peek().is_some_and(|g| g.contains(&i))
                 }
+            };
+            if !keep {
+                r.bytes()?;
+                out.push(String::new());
+            } else if b.fixed {
+                let t = ts.get(i).ok_or_else(|| r.corrupt("missing timestamp"))?;
+                out.push(stamps::message(r.bytes()?, t)?);
+            } else {
+                out.push(r.str()?.to_owned());
             }
         }
         Some(out)
     } else {
         None
     };
-    Ok(Some(Decoded {
+    Ok(Some(Lazy {
         ts,
         ingest,
         seq,
         messages,
         fields,
     }))
+}
+
+/// A key column: whole (versions 1 to 3 store delta varints) or fixed-width (version 4),
+/// read row by row so a selective scan decodes only its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyColumn {
+    Full(Vec<i64>),
+    Planes(Planes),
+}
+
+impl Default for KeyColumn {
+    fn default() -> Self {
+        Self::Full(Vec::new())
+    }
+}
+
+impl KeyColumn {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Full(v) => v.len(),
+            Self::Planes(p) => p.len(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<i64> {
+        match self {
+            Self::Full(v) => v.get(i).copied(),
+            Self::Planes(p) => p.get(i),
+        }
+    }
+
+    /// Rows `range`, clamped to the column.
+    pub(crate) fn range(&self, range: std::ops::Range<usize>) -> Vec<i64> {
+        match self {
+            Self::Full(v) => v
+                .get(range.start.min(v.len())..range.end.min(v.len()))
+                .unwrap_or_default()
+                .to_vec(),
+            Self::Planes(p) => p.range(range),
+        }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<i64> {
+        match self {
+            Self::Full(v) => v,
+            Self::Planes(p) => p.range(0..p.len()),
+        }
+    }
+}
+
+/// Columns of one block as [`decode_block_gated`] leaves them: keys readable row by row.
+#[derive(Debug, Default)]
+pub(crate) struct Lazy {
+    pub(crate) ts: KeyColumn,
+    /// Empty unless asked for.
+    pub(crate) ingest: KeyColumn,
+    pub(crate) seq: KeyColumn,
+    pub(crate) messages: Option<Vec<String>>,
+    /// One per wanted path; `None` when the block has no column for it.
+    pub(crate) fields: Vec<Option<RawColumn>>,
+}
+
+impl Lazy {
+    /// Every key decoded.
+    pub(crate) fn into_decoded(self) -> Decoded {
+        Decoded {
+            ts: self.ts.into_vec(),
+            ingest: self.ingest.into_vec(),
+            seq: self.seq.into_vec().into_iter().map(|s| s as u64).collect(),
+            messages: self.messages,
+            fields: self.fields,
+        }
+    }
 }
 
 /// A decoded field column whose values stay in the chunk's bytes: a scan that selects a
@@ -1387,13 +1633,18 @@ impl RawColumn {
         }
     }
 
-    /// The given rows, with a dictionary of only the values they use.
-    pub(crate) fn select(&self, rows: &[usize]) -> FieldColumn {
-        let mut remap: Vec<u32> = vec![0; self.spans.len() + 1];
+    /// The given rows, with a dictionary of only the values they use. `remap` is scratch
+    /// shared by calls (all zeros between them), so selecting a few rows of a block's many
+    /// runs does not clear a dictionary-sized table per run.
+    pub(crate) fn select(&self, rows: &[usize], remap: &mut Vec<u32>) -> FieldColumn {
+        if remap.len() < self.spans.len() + 1 {
+            remap.resize(self.spans.len() + 1, 0);
+        }
         let mut out = FieldColumn {
             dict: Vec::new(),
             codes: Vec::with_capacity(rows.len()),
         };
+        let mut used: Vec<u32> = Vec::new();
         for &i in rows {
             let c = self.codes.get(i).copied().unwrap_or(0);
             let code = match remap.get(c as usize) {
@@ -1401,12 +1652,16 @@ impl RawColumn {
                     out.dict.push(self.entry(c).unwrap_or_default().to_owned());
                     let m = out.dict.len() as u32;
                     remap[c as usize] = m;
+                    used.push(c);
                     m
                 }
                 Some(&m) => m,
                 None => 0,
             };
             out.codes.push(code);
+        }
+        for c in used {
+            remap[c as usize] = 0;
         }
         out
     }
@@ -1444,6 +1699,16 @@ fn decode_field(bytes: Vec<u8>, n: usize) -> Result<RawColumn, StorageError> {
                 codes.push(c as u32);
             }
             r.take(pos - at)?;
+        }
+        2 => {
+            let nd = r.len(1)?;
+            spans.reserve(nd);
+            for _ in 0..nd {
+                let len = r.len(1)?;
+                spans.push(span(&mut r, len)?);
+            }
+            let max = u32::try_from(nd).map_err(|_| r.corrupt("dictionary too large"))?;
+            codes = plane_codes(r.take(r.remaining())?, n, max, "segment field")?;
         }
         1 => {
             for _ in 0..n {
@@ -1499,7 +1764,7 @@ fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
     if end != footer_at as u64 || off < HEADER_LEN as u64 {
         return Err(corrupt("index range mismatch"));
     }
-    if (version >= 3) != (f.grammar >= 3) {
+    if f.grammar != version.max(2) {
         return Err(corrupt("footer disagrees with the version"));
     }
     let index = decode_index(
@@ -1517,6 +1782,13 @@ fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
             fields: &paths,
         };
         let d = decode_block_in(index.dict.as_deref(), b, &[(0, bytes)], &want, verify)?;
+        if d.fields
+            .iter()
+            .flatten()
+            .any(|c| c.codes.len() != d.ts.len())
+        {
+            return Err(corrupt("field column disagrees with the block's count"));
+        }
         total += d.ts.len() as u64;
     }
     Ok(total)
@@ -1653,6 +1925,7 @@ pub struct SizeReport {
     pub fields: std::collections::BTreeMap<String, u64>,
 }
 
+mod stamps;
 #[cfg(test)]
 mod tests;
 
