@@ -186,8 +186,8 @@ pub(crate) fn insert_tokens(text: &str, set: &mut HashSet64) {
 /// the caller needs anyway) and a compare.
 #[derive(Default)]
 pub(crate) struct SeenText {
-    /// (hash, tag, start, end) into `bytes`; a zero hash marks a free slot.
-    slots: Vec<(u64, u32, u32, u32)>,
+    /// (hash, tag, start, end into `bytes`, code); a zero hash marks a free slot.
+    slots: Vec<(u64, u32, u32, u32, u32)>,
     len: usize,
     bytes: Vec<u8>,
 }
@@ -208,6 +208,13 @@ impl SeenText {
     /// True the first time this block sees (`tag`, `bytes`), whose hash is `h`.
     #[inline]
     pub(crate) fn first_time(&mut self, h: u64, tag: u32, bytes: &[u8]) -> bool {
+        self.intern(h, tag, bytes, 0).0
+    }
+
+    /// Whether this block sees (`tag`, `bytes`), whose hash is `h`, for the first time, and
+    /// the number it was given then (`code` if now).
+    #[inline]
+    pub(crate) fn intern(&mut self, h: u64, tag: u32, bytes: &[u8], code: u32) -> (bool, u32) {
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
@@ -215,27 +222,27 @@ impl SeenText {
         let mask = self.slots.len() - 1;
         let mut i = (h as usize) & mask;
         loop {
-            let (sh, st, start, end) = self.slots[i];
+            let (sh, st, start, end, c) = self.slots[i];
             if sh == 0 {
                 break;
             }
             if sh == h && st == tag && self.bytes.get(start as usize..end as usize) == Some(bytes) {
-                return false;
+                return (false, c);
             }
             i = (i + 1) & mask;
         }
         let start = self.bytes.len() as u32;
         self.bytes.extend_from_slice(bytes);
-        self.slots[i] = (h, tag, start, self.bytes.len() as u32);
+        self.slots[i] = (h, tag, start, self.bytes.len() as u32, code);
         self.len += 1;
-        true
+        (true, code)
     }
 
     #[cold]
     #[inline(never)]
     fn grow(&mut self) {
         let old = std::mem::take(&mut self.slots);
-        self.slots = vec![(0, 0, 0, 0); (old.len() * 2).max(1024)];
+        self.slots = vec![(0, 0, 0, 0, 0); (old.len() * 2).max(1024)];
         let mask = self.slots.len() - 1;
         for s in old.into_iter().filter(|s| s.0 != 0) {
             let mut i = (s.0 as usize) & mask;
@@ -249,7 +256,7 @@ impl SeenText {
     /// Forgets every string (a new block), keeping the capacity.
     pub(crate) fn clear(&mut self) {
         if self.len > 0 {
-            self.slots.fill((0, 0, 0, 0));
+            self.slots.fill((0, 0, 0, 0, 0));
         }
         self.len = 0;
         self.bytes.clear();

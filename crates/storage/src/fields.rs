@@ -28,6 +28,10 @@ thread_local! {
     pub(crate) static SERDE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Where a message's tokens are: path ids whose plain last key the message holds, and
+/// byte ranges of the message (see [`Flat::token_sources`]).
+pub(crate) type TokenSources<'a> = (&'a [u32], &'a [(u32, u32)]);
+
 /// One flattened field: its path id and where its value text is.
 #[derive(Debug, Clone, Copy)]
 struct Item {
@@ -119,7 +123,7 @@ impl Flat {
     /// keys and scalar values, each bounded by bytes that are not token bytes (quotes, JSON
     /// punctuation and whitespace), so their tokens are exactly the message's tokens. They
     /// repeat from message to message, so a build can skip the ones it has tokenized.
-    pub(crate) fn token_sources(&self) -> Option<(&[u32], &[(u32, u32)])> {
+    pub(crate) fn token_sources(&self) -> Option<TokenSources<'_>> {
         self.exact_spans
             .then_some((&self.keys[..], &self.spans[..]))
     }
