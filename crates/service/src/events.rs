@@ -168,15 +168,14 @@ impl Service {
         // meanwhile parses the next request.
         let job = move || -> Result<PutLogEventsResponse, ApiError> {
             let (g, s) = (group.as_str(), stream.as_str());
-            let rec = store.group(g).map_err(storage)?;
-            store.stream(g, s).map_err(storage)?;
-            let retention = rec
+            let target = store.target(g, s).map_err(storage)?;
+            let retention = target
                 .retention_days
                 .and_then(|d| RetentionDays::new(i64::from(d)).ok());
             let batch = check_batch(input, &cfg.limits, retention, now_ms())?;
             let mut token_seq = 0;
             if !batch.events.is_empty() {
-                let ack = store.append(g, s, batch.events).map_err(storage)?;
+                let ack = store.append_to(&target, batch.events).map_err(storage)?;
                 token_seq = ack.first_seq + ack.count as u64;
             }
             Ok(PutLogEventsResponse {

@@ -70,7 +70,7 @@ pub use read::{
 #[doc(hidden)]
 pub use segment::{BenchSegments, SizeReport, fuzz_segment};
 pub use segment::{FieldColumn, verify_segment};
-pub use store::{AppendAck, GroupOptions, RecoveryReport, Store, WriteStats};
+pub use store::{AppendAck, AppendTarget, GroupOptions, RecoveryReport, Store, WriteStats};
 #[doc(hidden)]
 pub use wal::fuzz_wal_payload;
 pub use wal::{WalBatchView, decode_wal};

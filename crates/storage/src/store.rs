@@ -183,6 +183,13 @@ pub(crate) struct Inner {
     /// reads hold each. A segment removed at a later generation may be in such a read's
     /// list, so its object stays until those reads finish, however long they take.
     pins: Mutex<BTreeMap<u64, usize>>,
+    /// Group and stream ids by name for appends, valid while `targets_gen` equals its
+    /// generation: a PutLogEvents then needs no metastore query, so it never queues behind
+    /// a flush publishing to the metastore.
+    targets: RwLock<TargetCache>,
+    /// Bumped after every catalogue change that can invalidate a cached target (deleting
+    /// a group or stream, changing retention).
+    targets_gen: AtomicU64,
     stop: Mutex<bool>,
     wake: Condvar,
     /// Signalled after each flush, for appends waiting on a full memtable.
@@ -298,6 +305,8 @@ impl Store {
             index_cache: Mutex::new(HashMap::new()),
             stream_cache: Mutex::new(HashMap::new()),
             stream_gen: std::sync::atomic::AtomicU64::new(0),
+            targets: RwLock::new(TargetCache::default()),
+            targets_gen: AtomicU64::new(0),
             segment_cache: Mutex::new(HashMap::new()),
             segment_gen: std::sync::atomic::AtomicU64::new(0),
             problems: Mutex::new(report.problems.clone()),
@@ -400,6 +409,7 @@ impl Store {
     pub fn delete_group(&self, name: &str) -> Result<(), StorageError> {
         let deleted = self.inner.meta.delete_group(name);
         self.inner.segments_changed();
+        self.inner.forget_targets();
         let (group, keys) = deleted?;
         self.inner.forget_streams(group.id);
         self.inner.active.write().remove_group(group.id);
@@ -413,9 +423,12 @@ impl Store {
         name: &str,
         days: Option<RetentionDays>,
     ) -> Result<(), StorageError> {
-        self.inner
+        let set = self
+            .inner
             .meta
-            .set_retention(name, days.map(RetentionDays::days))
+            .set_retention(name, days.map(RetentionDays::days));
+        self.inner.forget_targets();
+        set
     }
 
     /// Replaces a group's tags.
@@ -489,6 +502,7 @@ impl Store {
             .group(group)?
             .ok_or(StorageError::GroupNotFound)?;
         let s = self.inner.meta.delete_stream(g.id, stream);
+        self.inner.forget_targets();
         self.inner.forget_streams(g.id);
         let s = s?;
         self.inner.active.write().remove_stream(s.id);
@@ -508,10 +522,27 @@ impl Store {
         stream: &str,
         events: Vec<InputEvent>,
     ) -> Result<AppendAck, StorageError> {
-        if events.is_empty() {
-            return Err(StorageError::Invalid(
-                "a batch needs at least one event".into(),
-            ));
+        let target = self.target(group, stream)?;
+        self.append_to(&target, events)
+    }
+
+    /// Resolves where appends to `group`/`stream` go, from a cache kept valid across
+    /// catalogue changes; `GroupNotFound` before `StreamNotFound`, as the API reports them.
+    pub fn target(&self, group: &str, stream: &str) -> Result<AppendTarget, StorageError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let generation = self.inner.targets_gen.load(SeqCst);
+        {
+            let cache = self.inner.targets.read();
+            if cache.generation == generation
+                && let Some(g) = cache.groups.get(group)
+                && let Some(&stream_id) = g.streams.get(stream)
+            {
+                return Ok(AppendTarget {
+                    group_id: g.id,
+                    stream_id,
+                    retention_days: g.retention_days,
+                });
+            }
         }
         let g = self
             .inner
@@ -523,6 +554,45 @@ impl Store {
             .meta
             .stream(g.id, stream)?
             .ok_or(StorageError::StreamNotFound)?;
+        let mut cache = self.inner.targets.write();
+        // A change bumps the generation after the metastore has it, so a lookup that raced
+        // one is either not cached here or cached under a generation already stale.
+        if self.inner.targets_gen.load(SeqCst) == generation {
+            if cache.generation != generation {
+                cache.groups.clear();
+                cache.generation = generation;
+            }
+            cache
+                .groups
+                .entry(group.to_owned())
+                .or_insert_with(|| CachedGroup {
+                    id: g.id,
+                    retention_days: g.retention_days,
+                    streams: HashMap::new(),
+                })
+                .streams
+                .insert(stream.to_owned(), s.id);
+        }
+        Ok(AppendTarget {
+            group_id: g.id,
+            stream_id: s.id,
+            retention_days: g.retention_days,
+        })
+    }
+
+    /// Appends a batch to a stream resolved by [`Store::target`]; see [`Store::append`].
+    /// A target whose stream was deleted meanwhile takes the batch, which no read or flush
+    /// ever returns.
+    pub fn append_to(
+        &self,
+        target: &AppendTarget,
+        events: Vec<InputEvent>,
+    ) -> Result<AppendAck, StorageError> {
+        if events.is_empty() {
+            return Err(StorageError::Invalid(
+                "a batch needs at least one event".into(),
+            ));
+        }
         self.inner
             .wait_for_room(events.iter().map(|e| e.message.len()).sum());
         let mut events: Vec<(i64, String)> = events
@@ -534,8 +604,8 @@ impl Store {
         let packed = wal::pack_events(&events)?;
         let (reply, rx) = mpsc::sync_channel(1);
         self.inner.send(Cmd::Append {
-            group_id: g.id,
-            stream_id: s.id,
+            group_id: target.group_id,
+            stream_id: target.stream_id,
             events,
             packed,
             reply,
@@ -903,6 +973,11 @@ impl Inner {
             cache.insert(group_id, (generation, list.clone()));
         }
         Ok(list)
+    }
+
+    fn forget_targets(&self) {
+        self.targets_gen
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub(crate) fn forget_streams(&self, group_id: u64) {
@@ -1379,6 +1454,31 @@ impl Inner {
         }
         Ok(replaced)
     }
+}
+
+/// Where a batch goes, resolved from its group and stream names by [`Store::target`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendTarget {
+    /// The group's catalogue id.
+    pub group_id: u64,
+    /// The stream's catalogue id.
+    pub stream_id: u64,
+    /// The group's retention in days, which PutLogEvents checks event ages against.
+    pub retention_days: Option<u16>,
+}
+
+/// See [`Inner::targets`].
+#[derive(Default)]
+struct TargetCache {
+    generation: u64,
+    groups: HashMap<String, CachedGroup>,
+}
+
+struct CachedGroup {
+    id: u64,
+    retention_days: Option<u16>,
+    /// Streams looked up so far, by name.
+    streams: HashMap<String, u64>,
 }
 
 /// A segment object waiting to be deleted.

@@ -391,3 +391,58 @@ fn segments_replaced_during_a_read_stay_readable_until_it_ends() {
     assert_eq!(store.collect_garbage(true).unwrap(), 4);
     assert_eq!(all_of_stream(&store, "c", "s").len(), 80);
 }
+
+#[test]
+fn append_targets_follow_deletes_recreations_and_retention_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(small_config(dir.path())).unwrap();
+    store
+        .create_group(&group("t"), GroupOptions::default(), 0)
+        .unwrap();
+    store.create_stream("t", &stream("s"), 0).unwrap();
+    let first = store.target("t", "s").unwrap();
+    assert_eq!(first.retention_days, None);
+    assert_eq!(store.target("t", "s").unwrap(), first, "cached");
+    assert!(matches!(
+        store.target("t", "nope"),
+        Err(StorageError::StreamNotFound)
+    ));
+    assert!(matches!(
+        store.target("nope", "s"),
+        Err(StorageError::GroupNotFound)
+    ));
+
+    store
+        .set_retention("t", Some(RetentionDays::new(7).unwrap()))
+        .unwrap();
+    assert_eq!(store.target("t", "s").unwrap().retention_days, Some(7));
+
+    store.delete_stream("t", "s").unwrap();
+    assert!(matches!(
+        store.target("t", "s"),
+        Err(StorageError::StreamNotFound)
+    ));
+    store.create_stream("t", &stream("s"), 0).unwrap();
+    let recreated = store.target("t", "s").unwrap();
+    assert_ne!(recreated.stream_id, first.stream_id);
+
+    store.delete_group("t").unwrap();
+    assert!(matches!(
+        store.target("t", "s"),
+        Err(StorageError::GroupNotFound)
+    ));
+    store
+        .create_group(&group("t"), GroupOptions::default(), 0)
+        .unwrap();
+    store.create_stream("t", &stream("s"), 0).unwrap();
+    let again = store.target("t", "s").unwrap();
+    assert_ne!(again.group_id, first.group_id);
+    assert_eq!(again.retention_days, None);
+    // Appends by name land in the new group, and only there.
+    store.append("t", "s", vec![ev(1, "new")]).unwrap();
+    let msgs: Vec<String> = all_of_stream(&store, "t", "s")
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
+    assert_eq!(msgs, ["new"]);
+}
