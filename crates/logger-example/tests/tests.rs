@@ -145,13 +145,15 @@ fn serve(
                         .iter()
                         .find(|(k, _)| k == "lambda-runtime-function-error-type")
                         .map(|(_, v)| v.clone());
-                    respond(&mut writer, "202 Accepted", &[], br#"{"status":"OK"}"#);
+                    // Recorded before the answer: the runtime may post the next invocation's
+                    // result on another connection (another thread here) right after it.
                     let _ = posted.send(Posted {
                         kind,
                         request_id,
                         error_type,
                         body: String::from_utf8_lossy(&body).into_owned(),
                     });
+                    respond(&mut writer, "202 Accepted", &[], br#"{"status":"OK"}"#);
                 } else {
                     respond(&mut writer, "404 Not Found", &[], b"{}");
                 }
