@@ -340,25 +340,36 @@ pub(crate) fn unzstd(
     dict: Option<&SegDict>,
     what: &'static str,
 ) -> Result<Vec<u8>, StorageError> {
+    DCTX.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let dctx = slot.get_or_insert_with(zstd::zstd_safe::DCtx::create);
+        unzstd_checked(data, raw_len, what, |out| match dict {
+            Some(d) => dctx.decompress_using_ddict(out, data, &d.ddict),
+            None => dctx.decompress(out, data),
+        })
+    })
+}
+
+/// Decompresses one frame through `run` into a buffer it fills: the frame header must
+/// state exactly `raw_len` bytes before anything is allocated, and `run` must produce them.
+fn unzstd_checked(
+    data: &[u8],
+    raw_len: usize,
+    what: &'static str,
+    run: impl FnOnce(&mut Vec<u8>) -> Result<usize, zstd::zstd_safe::ErrorCode>,
+) -> Result<Vec<u8>, StorageError> {
     let corrupt = |detail: String| StorageError::Corrupt { what, detail };
     match zstd::zstd_safe::get_frame_content_size(data) {
         Ok(Some(n)) if n == raw_len as u64 => {}
         _ => return Err(corrupt("frame size disagrees with directory".into())),
     }
-    DCTX.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let dctx = slot.get_or_insert_with(zstd::zstd_safe::DCtx::create);
-        let mut out = Vec::with_capacity(raw_len);
-        let res = match dict {
-            Some(d) => dctx.decompress_using_ddict(&mut out, data, &d.ddict),
-            None => dctx.decompress(&mut out, data),
-        };
-        res.map_err(|code| corrupt(format!("zstd: {}", zstd::zstd_safe::get_error_name(code))))?;
-        if out.len() != raw_len {
-            return Err(corrupt("decompressed size disagrees with directory".into()));
-        }
-        Ok(out)
-    })
+    let mut out = Vec::with_capacity(raw_len);
+    run(&mut out)
+        .map_err(|code| corrupt(format!("zstd: {}", zstd::zstd_safe::get_error_name(code))))?;
+    if out.len() != raw_len {
+        return Err(corrupt("decompressed size disagrees with directory".into()));
+    }
+    Ok(out)
 }
 
 thread_local! {
@@ -449,20 +460,11 @@ pub(crate) fn unzstd_prefixed(
     prefix: &[u8],
     what: &'static str,
 ) -> Result<Vec<u8>, StorageError> {
-    let corrupt = |detail: String| StorageError::Corrupt { what, detail };
-    match zstd::zstd_safe::get_frame_content_size(data) {
-        Ok(Some(n)) if n == raw_len as u64 => {}
-        _ => return Err(corrupt("frame size disagrees with directory".into())),
-    }
     let mut dctx = zstd::zstd_safe::DCtx::create();
-    let mut out = Vec::with_capacity(raw_len);
-    dctx.ref_prefix(prefix)
-        .and_then(|_| dctx.decompress(&mut out, data))
-        .map_err(|code| corrupt(format!("zstd: {}", zstd::zstd_safe::get_error_name(code))))?;
-    if out.len() != raw_len {
-        return Err(corrupt("decompressed size disagrees with directory".into()));
-    }
-    Ok(out)
+    unzstd_checked(data, raw_len, what, |out| {
+        dctx.ref_prefix(prefix)
+            .and_then(|_| dctx.decompress(out, data))
+    })
 }
 
 #[cfg(test)]

@@ -283,22 +283,28 @@ impl Regions<'_> {
         raw: &[u8],
         dict: Option<&PackDict>,
     ) -> Result<ChunkRef, StorageError> {
-        let offset = region.len();
         zstd_into(raw, ZSTD_LEVEL, dict, scratch)?;
+        Ok(Self::append_chunk(region, scratch, raw))
+    }
+
+    /// Appends the chunk `raw`, or its compressed form `packed` when that is smaller, and
+    /// returns where it went.
+    fn append_chunk(region: &mut Vec<u8>, packed: &[u8], raw: &[u8]) -> ChunkRef {
+        let offset = region.len();
         // Raw only when zstd does not shrink the chunk and the bytes cannot be mistaken
         // for a frame (see `open_chunk`).
-        if scratch.len() < raw.len() || raw.starts_with(&ZSTD_MAGIC) {
-            region.extend_from_slice(scratch);
+        if packed.len() < raw.len() || raw.starts_with(&ZSTD_MAGIC) {
+            region.extend_from_slice(packed);
         } else {
             region.extend_from_slice(raw);
         }
         let stored = &region[offset..];
-        Ok(ChunkRef {
+        ChunkRef {
             offset: offset as u64,
             len: stored.len() as u64,
             raw_len: raw.len() as u64,
             crc: crc32fast::hash(stored),
-        })
+        }
     }
 
     /// Like [`Regions::put`], compressing against a raw-content `prefix` instead of the
@@ -309,20 +315,8 @@ impl Regions<'_> {
         raw: &[u8],
         prefix: &[u8],
     ) -> Result<ChunkRef, StorageError> {
-        let offset = region.len();
         zstd_prefixed(raw, ZSTD_LEVEL, prefix, scratch)?;
-        if scratch.len() < raw.len() || raw.starts_with(&ZSTD_MAGIC) {
-            region.extend_from_slice(scratch);
-        } else {
-            region.extend_from_slice(raw);
-        }
-        let stored = &region[offset..];
-        Ok(ChunkRef {
-            offset: offset as u64,
-            len: stored.len() as u64,
-            raw_len: raw.len() as u64,
-            crc: crc32fast::hash(stored),
-        })
+        Ok(Self::append_chunk(region, scratch, raw))
     }
 }
 
