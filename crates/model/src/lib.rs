@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod civil;
 mod error;
 mod event;
 mod limits;

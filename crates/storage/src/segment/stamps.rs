@@ -11,6 +11,7 @@
 
 use crate::codec::{put_varint, unzigzag, varint_at, zigzag};
 use crate::error::StorageError;
+use lookout_model::civil::{civil_from_days, days_from_civil};
 
 const MARK: u8 = 0xFF;
 /// `YYYY-MM-DD?HH:MM:SS?mmm`.
@@ -35,37 +36,6 @@ fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
         v = v * 10 + u32::from(c - b'0');
     }
     Some(v)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
 }
 
 /// The stamp at the start of `b`: its format bits and milliseconds since the epoch.
@@ -96,9 +66,9 @@ fn parse(b: &[u8]) -> Option<(u8, i64)> {
     if !(1..=12).contains(&mo) || d == 0 || d > 31 || h > 23 || mi > 59 || s > 59 {
         return None;
     }
-    let days = days_from_civil(i64::from(y), i64::from(mo), i64::from(d));
+    let days = days_from_civil(i64::from(y), mo, d);
     // 2026-02-30 would come back as 2026-03-02: only dates that exist are replaced.
-    if civil_from_days(days) != (i64::from(y), i64::from(mo), i64::from(d)) {
+    if civil_from_days(days) != (i64::from(y), mo, d) {
         return None;
     }
     let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + s);
@@ -120,9 +90,9 @@ fn format(out: &mut Vec<u8>, fmt: u8, ms: i64) {
     }
     put(out, y, 4);
     out.push(b'-');
-    put(out, mo, 2);
+    put(out, i64::from(mo), 2);
     out.push(b'-');
-    put(out, d, 2);
+    put(out, i64::from(d), 2);
     out.push(if fmt & SPACE != 0 { b' ' } else { b'T' });
     put(out, rest / 3_600_000, 2);
     out.push(b':');
