@@ -133,18 +133,27 @@ impl<'a, 'f> Fast<'a, 'f> {
             self.ws();
             self.value(depth + 1, id)?;
             predicted = self.flat.paths.next(id);
-            self.ws();
-            match self.peek() {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(GiveUp),
+            if !self.more_before(b'}')? {
+                return Ok(());
             }
+        }
+    }
+
+    /// After a member or an element: `,` (more follow, `true`) or `close` (done, `false`).
+    #[inline]
+    fn more_before(&mut self, close: u8) -> Result<bool, GiveUp> {
+        self.ws();
+        match self.peek() {
+            b',' => {
+                self.pos += 1;
+                self.ws();
+                Ok(true)
+            }
+            c if c == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => Err(GiveUp),
         }
     }
 
@@ -194,17 +203,8 @@ impl<'a, 'f> Fast<'a, 'f> {
         loop {
             let id = self.flat.paths.element(at, i);
             self.value(depth + 1, id)?;
-            self.ws();
-            match self.peek() {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b']' => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(GiveUp),
+            if !self.more_before(b']')? {
+                return Ok(());
             }
             i += 1;
         }
