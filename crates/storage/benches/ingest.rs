@@ -36,6 +36,24 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// CPU seconds (user, system) the process has used so far, from `/proc/self/stat`: the
+/// flush's CPU cost apart from the time it waits on fsync or on other processes.
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|v| v.parse::<f64>().unwrap_or(0.0) / 100.0)
+        .collect();
+    (
+        f.first().copied().unwrap_or(0.0),
+        f.get(1).copied().unwrap_or(0.0),
+    )
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(i).copied().unwrap_or(0) as f64 / 1000.0
@@ -151,8 +169,10 @@ fn main() {
     let load_after = load_average();
     latencies.sort_unstable();
     let t = Instant::now();
+    let cpu_before = cpu_seconds();
     store.flush().unwrap();
     let flush_s = t.elapsed().as_secs_f64();
+    let cpu_after = cpu_seconds();
     let mut segments = 0;
     let mut per_window: HashMap<(u64, i64), usize> = HashMap::new();
     let mut sizes: Vec<u64> = Vec::new();
@@ -206,6 +226,11 @@ fn main() {
         pct(10),
         pct(50),
         pct(90)
+    );
+    println!(
+        "final flush CPU: user {:.2}s system {:.2}s",
+        cpu_after.0 - cpu_before.0,
+        cpu_after.1 - cpu_before.1
     );
     println!("load average before {load_before}, after ingest {load_after}");
     drop(store);
