@@ -131,6 +131,54 @@ fn build_only(events: u64) {
     }
 }
 
+/// The top-10 query's scan: ERROR lines, their request ids.
+fn top10_scan() -> Scan {
+    Scan {
+        predicates: vec![Predicate::FieldEquals {
+            path: "level".into(),
+            value: "ERROR".into(),
+        }],
+        fields: vec!["function_request_id".into()],
+        ..Scan::all()
+    }
+}
+
+/// Top-10 request ids among ERROR lines: (id, count), most frequent first, ties by id.
+fn top10(store: &Store, groups: &[String]) -> Vec<(String, u64)> {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let scan = top10_scan();
+    for g in groups {
+        store
+            .scan(g, &scan, &mut |b| {
+                // Count dictionary codes per batch, then look each distinct value up once.
+                let col = &b.fields[0];
+                let mut per_code = vec![0u64; col.dict.len() + 1];
+                for &c in &col.codes {
+                    if let Some(n) = per_code.get_mut(c as usize) {
+                        *n += 1;
+                    }
+                }
+                for (v, &n) in col.dict.iter().zip(&per_code[1..]) {
+                    if n == 0 {
+                        continue;
+                    }
+                    match counts.get_mut(v.as_str()) {
+                        Some(c) => *c += n,
+                        None => {
+                            counts.insert(v.clone(), n);
+                        }
+                    }
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+    }
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(10);
+    v
+}
+
 fn main() {
     // `cargo bench` passes --bench; nothing else to parse.
     let build = env("LOOKOUT_BENCH_BUILD", 0);
@@ -164,9 +212,13 @@ fn main() {
     };
 
     let jsonl = root.join(format!("events-{events}.jsonl"));
+    let top_only = env("LOOKOUT_BENCH_TOP10_ONLY", 0) as usize;
     let (store, groups, manifest) = if reuse {
         let mut generator = Generator::new(cfg.clone());
-        for _ in generator.by_ref() {}
+        // The manifest (needle answers) needs every event; a top-10 profile does not.
+        if top_only == 0 {
+            for _ in generator.by_ref() {}
+        }
         let store = Store::open(StoreConfig::new(&store_dir)).unwrap();
         let groups: Vec<String> = store
             .list_groups(None, None, usize::MAX)
@@ -284,8 +336,32 @@ fn main() {
         (store, groups, manifest)
     };
 
-    // 3. Queries through the scan API over every group, warm.
+    // 3. Queries through the scan API over every group, warm. `LOOKOUT_BENCH_TOP10_ONLY=N`
+    //    runs only the top-10 query, N times (for profiles).
     let needle = manifest.needles.request_id.value.clone();
+    if top_only > 0 {
+        let t = Instant::now();
+        for _ in 0..top_only {
+            std::hint::black_box(top10(&store, &groups));
+        }
+        println!(
+            "top-10 only: {:.1} ms per query over {top_only} runs",
+            t.elapsed().as_secs_f64() * 1000.0 / top_only as f64
+        );
+        let mut stats = lookout_storage::ScanStats::default();
+        for g in &groups {
+            let s = store
+                .scan(g, &top10_scan(), &mut |_| ControlFlow::Continue(()))
+                .unwrap();
+            stats.blocks += s.blocks;
+            stats.pruned_by_time += s.pruned_by_time;
+            stats.pruned_by_index += s.pruned_by_index;
+            stats.decoded += s.decoded;
+            stats.events += s.events;
+        }
+        println!("top-10 scan: {stats:?}");
+        return;
+    }
     let runs = 10;
     let (needle_ms, needle_hits) = timed(runs, || {
         let mut hits = 0u64;
@@ -351,47 +427,7 @@ fn main() {
         out
     });
     check("count_by_bin equals the scanned bins", hist_bins == bins);
-    let (top_ms, top) = timed(runs, || {
-        let mut counts: HashMap<String, u64> = HashMap::new();
-        let scan = Scan {
-            predicates: vec![Predicate::FieldEquals {
-                path: "level".into(),
-                value: "ERROR".into(),
-            }],
-            fields: vec!["function_request_id".into()],
-            ..Scan::all()
-        };
-        for g in &groups {
-            store
-                .scan(g, &scan, &mut |b| {
-                    // Count dictionary codes per batch, then look each distinct value up once.
-                    let col = &b.fields[0];
-                    let mut per_code = vec![0u64; col.dict.len() + 1];
-                    for &c in &col.codes {
-                        if let Some(n) = per_code.get_mut(c as usize) {
-                            *n += 1;
-                        }
-                    }
-                    for (v, &n) in col.dict.iter().zip(&per_code[1..]) {
-                        if n == 0 {
-                            continue;
-                        }
-                        match counts.get_mut(v.as_str()) {
-                            Some(c) => *c += n,
-                            None => {
-                                counts.insert(v.clone(), n);
-                            }
-                        }
-                    }
-                    ControlFlow::Continue(())
-                })
-                .unwrap();
-        }
-        let mut v: Vec<(String, u64)> = counts.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        v.truncate(10);
-        v
-    });
+    let (top_ms, top) = timed(runs, || top10(&store, &groups));
     println!(
         "lookout: needle {needle_ms:.2} ms ({needle_hits} hits), 5-min bins {bins_ms:.1} ms ({} bins; count_by_bin {hist_ms:.1} ms), top-10 ERROR request ids {top_ms:.1} ms",
         bins.len()
