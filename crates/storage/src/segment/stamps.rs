@@ -115,8 +115,16 @@ pub(crate) fn put_message(out: &mut Vec<u8>, msg: &str, ts: i64) {
     let mut len = b.len();
     let mut i = 0;
     while i + STAMP_LEN <= b.len() {
-        // The first dash is the cheapest test that rules a position out.
-        if b[i + 4] == b'-'
+        // Only a position whose first dash is in place can start a stamp: `memchr` skips
+        // to the next one (last possible: a stamp ending the message).
+        let Some(k) = b
+            .get(i + 4..b.len() - STAMP_LEN + 5)
+            .and_then(|rest| memchr::memchr(b'-', rest))
+        else {
+            break;
+        };
+        i += k;
+        if b[i + 7] == b'-'
             && let Some((fmt, ms)) = parse(&b[i..])
             && let Some(dist) = ms.checked_sub(ts)
             && dist.abs() <= MAX_DISTANCE
@@ -242,7 +250,49 @@ mod tests {
         assert!(message(&[MARK, 0, 0], i64::MAX).is_err());
     }
 
+    /// The scan before its `memchr` pre-check: every position tried in turn.
+    fn reference(msg: &str, ts: i64) -> Vec<u8> {
+        let b = msg.as_bytes();
+        let mut body = Vec::new();
+        let (mut i, mut at) = (0, 0);
+        while i + STAMP_LEN <= b.len() {
+            if let Some((fmt, ms)) = parse(&b[i..])
+                && let Some(dist) = ms.checked_sub(ts)
+                && dist.abs() <= MAX_DISTANCE
+            {
+                body.extend_from_slice(&b[at..i]);
+                body.extend_from_slice(&[MARK, fmt]);
+                put_varint(&mut body, zigzag(dist));
+                i += STAMP_LEN + usize::from(fmt & ZULU != 0);
+                at = i;
+                continue;
+            }
+            i += 1;
+        }
+        body.extend_from_slice(&b[at..]);
+        let mut out = Vec::new();
+        put_varint(&mut out, body.len() as u64);
+        out.extend_from_slice(&body);
+        out
+    }
+
     proptest! {
+        #[test]
+        fn the_scan_finds_what_trying_every_position_finds(
+            parts in proptest::collection::vec(("[0-9T:., Z-]{0,30}", -3000i64..3000, 0u8..8), 0..4),
+            ts in 0i64..MAX_MS / 2,
+        ) {
+            let mut text = Vec::new();
+            for (filler, d, fmt) in &parts {
+                text.extend_from_slice(filler.as_bytes());
+                format(&mut text, *fmt, ts + d);
+            }
+            let msg = String::from_utf8(text).unwrap();
+            let mut out = Vec::new();
+            put_message(&mut out, &msg, ts);
+            prop_assert_eq!(out, reference(&msg, ts));
+        }
+
         #[test]
         fn any_text_round_trips(msg in "[0-9T:., Z-]{0,60}", ts in MIN_MS..MAX_MS) {
             round_trip(&msg, ts);
