@@ -152,6 +152,129 @@ pub(crate) fn plane_codes(
     Ok(out)
 }
 
+/// A [`put_planes`] column of dictionary codes left in its chunk and read row by row: a scan
+/// that selects rows by one field finds them in that field's planes and reads the other
+/// fields' codes at those rows only. Offsets are into the chunk the column was parsed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CodePlanes {
+    /// Where the column (its header) starts in the chunk.
+    start: usize,
+    /// Where the first plane starts in the chunk.
+    at: usize,
+    base: u32,
+    width: usize,
+    n: usize,
+    /// Largest valid code (the dictionary's size).
+    max: u32,
+}
+
+impl CodePlanes {
+    /// Parses the column of `n` codes, each at most `max`, that fills `bytes[start..]`.
+    pub(crate) fn parse(
+        bytes: &[u8],
+        start: usize,
+        n: usize,
+        max: u32,
+        what: &'static str,
+    ) -> Result<Self, StorageError> {
+        let corrupt = |detail: &str| StorageError::Corrupt {
+            what,
+            detail: detail.into(),
+        };
+        let col = bytes.get(start..).ok_or_else(|| corrupt("truncated"))?;
+        let (base, width, at) = planes_header(col, n, what)?;
+        let base = u32::try_from(base).map_err(|_| corrupt("dictionary code out of range"))?;
+        if width > 4 {
+            return Err(corrupt("dictionary code out of range"));
+        }
+        Ok(Self {
+            start,
+            at: start + at,
+            base,
+            width,
+            n,
+            max,
+        })
+    }
+
+    /// Where the column starts in its chunk ([`plane_codes`] reads it whole from there).
+    pub(crate) fn start(&self) -> usize {
+        self.start
+    }
+
+    /// Row `i`'s code, checked against the dictionary.
+    #[inline]
+    pub(crate) fn get(
+        &self,
+        bytes: &[u8],
+        i: usize,
+        what: &'static str,
+    ) -> Result<u32, StorageError> {
+        let corrupt = |detail: &str| StorageError::Corrupt {
+            what,
+            detail: detail.into(),
+        };
+        if i >= self.n {
+            return Err(corrupt("row out of range"));
+        }
+        let mut v = 0u64;
+        for k in 0..self.width {
+            let b = bytes
+                .get(self.at + k * self.n + i)
+                .ok_or_else(|| corrupt("truncated"))?;
+            v |= u64::from(*b) << (8 * k);
+        }
+        match u32::try_from(v + u64::from(self.base)) {
+            Ok(c) if c <= self.max => Ok(c),
+            _ => Err(corrupt("dictionary code out of range")),
+        }
+    }
+
+    /// Appends to `out` the rows whose code is `code`, ascending.
+    pub(crate) fn rows_equal(&self, bytes: &[u8], code: u32, out: &mut Vec<u32>) {
+        let Some(t) = code.checked_sub(self.base) else {
+            return;
+        };
+        let t = u64::from(t);
+        if t >> (8 * self.width) != 0 {
+            return;
+        }
+        if self.width == 0 {
+            // Every row holds the base.
+            out.extend(0..self.n as u32);
+            return;
+        }
+        let Some(low) = bytes.get(self.at..self.at + self.n) else {
+            return;
+        };
+        // The low plane rules out almost every row; higher planes confirm the rest.
+        let first = out.len();
+        let want = t as u8;
+        out.extend(
+            low.iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == want)
+                .map(|(i, _)| i as u32),
+        );
+        if self.width > 1 {
+            let mut keep = first;
+            for j in first..out.len() {
+                let i = out[j] as usize;
+                let mut v = 0u64;
+                for k in 1..self.width {
+                    let b = bytes.get(self.at + k * self.n + i).copied().unwrap_or(0);
+                    v |= u64::from(b) << (8 * k);
+                }
+                if v == t & !0xff {
+                    out[keep] = out[j];
+                    keep += 1;
+                }
+            }
+            out.truncate(keep);
+        }
+    }
+}
+
 impl Planes {
     pub(crate) fn parse(
         bytes: Vec<u8>,

@@ -1230,6 +1230,7 @@ fn scan_decoded(
         seq,
         messages,
         fields,
+        selected,
     } = d;
     let n = ts.len();
     let mut messages = messages.unwrap_or_default();
@@ -1324,7 +1325,21 @@ fn scan_decoded(
         let rows: Vec<usize> = if whole {
             range.collect()
         } else {
-            range
+            // Rows the block's gates selected (ascending), else the whole run.
+            let candidates: Box<dyn Iterator<Item = usize>> = match &selected {
+                Some(sel) => {
+                    let lo = sel.partition_point(|&r| (r as usize) < range.start);
+                    let hi = sel.partition_point(|&r| (r as usize) < range.end);
+                    Box::new(
+                        sel.get(lo..hi)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|&r| r as usize),
+                    )
+                }
+                None => Box::new(range),
+            };
+            candidates
                 .filter(|&i| {
                     field_codes
                         .iter()

@@ -48,9 +48,9 @@ use crate::bloom::{
     Bloom, FastMap, HashSet64, MAX_BLOOM_VALUE, SeenText, field_hash_at, insert_tokens, path_hash,
 };
 use crate::codec::{
-    PackDict, Planes, Reader, SegDict, ZSTD_MAGIC, plane_codes, put_bytes, put_ivarint, put_planes,
-    put_u8, put_u32, put_u64, put_varint, unzigzag, unzstd, unzstd_prefixed, varint_at, zstd_into,
-    zstd_prefixed,
+    CodePlanes, PackDict, Planes, Reader, SegDict, ZSTD_MAGIC, plane_codes, put_bytes, put_ivarint,
+    put_planes, put_u8, put_u32, put_u64, put_varint, unzigzag, unzstd, unzstd_prefixed, varint_at,
+    zstd_into, zstd_prefixed,
 };
 use crate::error::StorageError;
 use crate::fields::{Flat, Kind};
@@ -1416,22 +1416,40 @@ pub(crate) fn decode_block_gated(
         what: "segment block",
         detail: "count overflows".into(),
     })?;
-    let mut fields = Vec::with_capacity(want.fields.len());
+    let mut chunks = Vec::with_capacity(want.fields.len());
     for p in want.fields {
         match b.field(p).and_then(|f| f.chunk) {
             Some(c) => {
-                let raw = open_chunk(bufs, &c, dict, verify, "segment field")?;
-                fields.push(Some(decode_field(raw.into_owned(), n)?));
+                let raw = open_chunk(bufs, &c, dict, verify, FIELD)?;
+                chunks.push(Some(parse_field(raw.into_owned(), n)?));
             }
-            None => fields.push(None),
+            None => chunks.push(None),
         }
     }
+    // Rows every gate holds for, found in the gate columns' planes: no row, no block. The
+    // other columns' codes are then read at those rows only.
+    let mut selected: Option<Vec<u32>> = None;
     for &(j, value) in gate {
-        if let Some(Some(col)) = fields.get(j)
-            && col.code_of(value) == u32::MAX
-        {
+        let Some(Some(col)) = chunks.get(j) else {
+            continue;
+        };
+        let Some(code) = col.code_of(value) else {
+            return Ok(None);
+        };
+        match &mut selected {
+            None => selected = Some(col.rows_equal(code)),
+            Some(rows) => col.retain_equal(code, rows)?,
+        }
+        if selected.as_ref().is_some_and(Vec::is_empty) {
             return Ok(None);
         }
+    }
+    let mut fields = Vec::with_capacity(chunks.len());
+    for c in chunks {
+        fields.push(match c {
+            Some(c) => Some(c.into_column(n, selected.as_deref())?),
+            None => None,
+        });
     }
     let key = |c: &ChunkRef| -> Result<KeyColumn, StorageError> {
         const WHAT: &str = "segment key column";
@@ -1455,16 +1473,25 @@ pub(crate) fn decode_block_gated(
         let raw = open_messages(bufs, b, dict, verify)?;
         let mut r = Reader::new(&raw, "segment messages");
         let mut out = Vec::with_capacity(n);
-        // Ranges ascend (runs are in row order): one pass with a cursor.
+        // Ranges and selected rows ascend (runs are in row order): one pass with cursors.
         let mut next = rows.map(|r| r.iter().peekable());
+        let mut picked = selected.as_deref().map(|s| s.iter().peekable());
         for i in 0..n {
-            let keep = match &mut next {
+            let in_runs = match &mut next {
                 None => true,
                 Some(next) => {
                     while next.next_if(|g| g.end <= i).is_some() {}
                     next.peek().is_some_and(|g| g.contains(&i))
                 }
             };
+            let keep = in_runs
+                && match &mut picked {
+                    None => true,
+                    Some(p) => {
+                        while p.next_if(|&&r| (r as usize) < i).is_some() {}
+                        p.peek().is_some_and(|&&r| r as usize == i)
+                    }
+                };
             if !keep {
                 r.bytes()?;
                 out.push(String::new());
@@ -1485,6 +1512,7 @@ pub(crate) fn decode_block_gated(
         seq,
         messages,
         fields,
+        selected,
     }))
 }
 
@@ -1547,6 +1575,9 @@ pub(crate) struct Lazy {
     pub(crate) messages: Option<Vec<String>>,
     /// One per wanted path; `None` when the block has no column for it.
     pub(crate) fields: Vec<Option<RawColumn>>,
+    /// Rows that hold every gate, ascending, when there were gates on columns the block
+    /// has; field codes are read at those rows only (the others read as absent).
+    pub(crate) selected: Option<Vec<u32>>,
 }
 
 impl Lazy {
@@ -1661,11 +1692,104 @@ impl RawColumn {
     }
 }
 
-fn decode_field(bytes: Vec<u8>, n: usize) -> Result<RawColumn, StorageError> {
+/// A field chunk parsed up to its codes: dictionary entries located, codes either decoded
+/// (varint and plain encodings) or left as planes to be read at the rows a scan selects.
+#[derive(Debug)]
+struct FieldChunk {
+    bytes: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+    codes: Codes,
+}
+
+#[derive(Debug)]
+enum Codes {
+    Rows(Vec<u32>),
+    Planes(CodePlanes),
+}
+
+const FIELD: &str = "segment field";
+
+impl FieldChunk {
+    /// The code of `value`, or `None` when no row has it.
+    fn code_of(&self, value: &str) -> Option<u32> {
+        self.spans
+            .iter()
+            .position(|&(a, b)| self.bytes.get(a as usize..b as usize) == Some(value.as_bytes()))
+            .map(|c| c as u32 + 1)
+    }
+
+    /// Keeps the rows of `rows` (ascending) whose code is `code`.
+    fn retain_equal(&self, code: u32, rows: &mut Vec<u32>) -> Result<(), StorageError> {
+        let mut err = None;
+        rows.retain(|&i| match &self.codes {
+            Codes::Rows(c) => c.get(i as usize) == Some(&code),
+            Codes::Planes(p) => match p.get(&self.bytes, i as usize, FIELD) {
+                Ok(c) => c == code,
+                Err(e) => {
+                    err = Some(e);
+                    false
+                }
+            },
+        });
+        err.map_or(Ok(()), Err)
+    }
+
+    /// Every row whose code is `code`, ascending.
+    fn rows_equal(&self, code: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        match &self.codes {
+            Codes::Rows(c) => out.extend(
+                c.iter()
+                    .enumerate()
+                    .filter(|&(_, &x)| x == code)
+                    .map(|(i, _)| i as u32),
+            ),
+            Codes::Planes(p) => p.rows_equal(&self.bytes, code, &mut out),
+        }
+        out
+    }
+
+    /// The column of `n` rows; with `only`, codes are read at those rows alone and the others
+    /// left absent (a scan hands over selected rows only).
+    fn into_column(self, n: usize, only: Option<&[u32]>) -> Result<RawColumn, StorageError> {
+        let codes = match (self.codes, only) {
+            (Codes::Rows(c), _) => c,
+            (Codes::Planes(p), Some(rows)) => {
+                let mut codes = vec![0; n];
+                for &i in rows {
+                    let slot = codes
+                        .get_mut(i as usize)
+                        .ok_or_else(|| corrupt_field("row out of range"))?;
+                    *slot = p.get(&self.bytes, i as usize, FIELD)?;
+                }
+                codes
+            }
+            (Codes::Planes(p), None) => {
+                let max = u32::try_from(self.spans.len())
+                    .map_err(|_| corrupt_field("dictionary too large"))?;
+                let at = p.start();
+                plane_codes(self.bytes.get(at..).unwrap_or_default(), n, max, FIELD)?
+            }
+        };
+        Ok(RawColumn {
+            bytes: self.bytes,
+            spans: self.spans,
+            codes,
+        })
+    }
+}
+
+fn corrupt_field(detail: &str) -> StorageError {
+    StorageError::Corrupt {
+        what: FIELD,
+        detail: detail.into(),
+    }
+}
+
+fn parse_field(bytes: Vec<u8>, n: usize) -> Result<FieldChunk, StorageError> {
     let raw = &bytes[..];
-    let mut r = Reader::new(raw, "segment field");
+    let mut r = Reader::new(raw, FIELD);
     let mut spans = Vec::new();
-    let mut codes = Vec::with_capacity(n);
     // UTF-8 is checked when a value is turned into a string, not for every value here.
     let span = |r: &mut Reader<'_>, len: usize| -> Result<(u32, u32), StorageError> {
         let start = raw.len() - r.remaining();
@@ -1675,7 +1799,7 @@ fn decode_field(bytes: Vec<u8>, n: usize) -> Result<RawColumn, StorageError> {
         };
         Ok((a, b))
     };
-    match r.u8()? {
+    let codes = match r.u8()? {
         0 => {
             let nd = r.len(1)?;
             spans.reserve(nd);
@@ -1685,6 +1809,7 @@ fn decode_field(bytes: Vec<u8>, n: usize) -> Result<RawColumn, StorageError> {
             }
             let at = raw.len() - r.remaining();
             let mut pos = at;
+            let mut codes = Vec::with_capacity(n.min(r.remaining()));
             for _ in 0..n {
                 let c = varint_at(raw, &mut pos).ok_or_else(|| r.corrupt("bad code"))?;
                 if c > nd as u64 {
@@ -1693,6 +1818,7 @@ fn decode_field(bytes: Vec<u8>, n: usize) -> Result<RawColumn, StorageError> {
                 codes.push(c as u32);
             }
             r.take(pos - at)?;
+            Codes::Rows(codes)
         }
         2 => {
             let nd = r.len(1)?;
@@ -1702,9 +1828,12 @@ fn decode_field(bytes: Vec<u8>, n: usize) -> Result<RawColumn, StorageError> {
                 spans.push(span(&mut r, len)?);
             }
             let max = u32::try_from(nd).map_err(|_| r.corrupt("dictionary too large"))?;
-            codes = plane_codes(r.take(r.remaining())?, n, max, "segment field")?;
+            let at = raw.len() - r.remaining();
+            r.take(r.remaining())?;
+            Codes::Planes(CodePlanes::parse(raw, at, n, max, FIELD)?)
         }
         1 => {
+            let mut codes = Vec::with_capacity(n.min(r.remaining()));
             for _ in 0..n {
                 let l = r.varint()?;
                 if l == 0 {
@@ -1715,13 +1844,14 @@ fn decode_field(bytes: Vec<u8>, n: usize) -> Result<RawColumn, StorageError> {
                     codes.push(spans.len() as u32);
                 }
             }
+            Codes::Rows(codes)
         }
         _ => return Err(r.corrupt("unknown field encoding")),
-    }
+    };
     if !r.is_empty() {
         return Err(r.corrupt("trailing bytes"));
     }
-    Ok(RawColumn {
+    Ok(FieldChunk {
         bytes,
         spans,
         codes,
