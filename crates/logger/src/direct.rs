@@ -96,7 +96,7 @@ impl DirectVisitor<'_> {
         }
     }
 
-    /// Writes `"name":<value>,` for an ordinary field.
+    /// Writes `"name":<value>,` for an ordinary field; `write` writes the value and the comma.
     #[inline]
     fn field(&mut self, field: &Field, write: impl FnOnce(&mut Vec<u8>)) {
         let Some(key) = self.tpl.key(field.index()).filter(|k| k.1.plain) else {
@@ -109,7 +109,6 @@ impl DirectVisitor<'_> {
         }
         put_key(self.out, key);
         write(self.out);
-        self.out.push(b',');
     }
 }
 
@@ -117,45 +116,69 @@ impl Visit for DirectVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.index() == 0 && field.name() == "message" {
             self.message(|o| json::string(o, value));
-        } else {
-            self.field(field, |o| json::string(o, value));
+            return;
         }
+        // The common case, key and short value in one copy.
+        if self.past_message
+            && let Some((key, k)) = self.tpl.key(field.index())
+            && k.plain
+            && let Some(padded) = &k.short
+            && json::keyed_string_comma(self.out, padded, key.len(), value)
+        {
+            return;
+        }
+        self.field(field, |o| json::string_comma(o, value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if field.index() == 0 && field.name() == "message" {
             self.message(|o| json::fmt_string(o, format_args!("{value:?}")));
         } else {
-            self.field(field, |o| json::debug_value(o, value));
+            self.field(field, |o| {
+                json::debug_value(o, value);
+                o.push(b',');
+            });
         }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.field(field, |o| json::i64(o, value));
+        self.field(field, |o| json::i64_comma(o, value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.field(field, |o| json::u64(o, value));
+        self.field(field, |o| json::u64_comma(o, value));
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.field(field, |o| json::int(o, value));
+        self.field(field, |o| {
+            json::int(o, value);
+            o.push(b',');
+        });
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.field(field, |o| json::int(o, value));
+        self.field(field, |o| {
+            json::int(o, value);
+            o.push(b',');
+        });
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.field(field, |o| json::float(o, value));
+        self.field(field, |o| json::float_comma(o, value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.field(field, |o| json::bool(o, value));
+        self.field(field, |o| {
+            json::bool(o, value);
+            o.push(b',');
+        });
     }
 
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
-        self.field(field, |o| json::base64(o, value));
+        self.field(field, |o| {
+            json::base64(o, value);
+            o.push(b',');
+        });
     }
 
     fn record_error(&mut self, _field: &Field, _value: &(dyn std::error::Error + 'static)) {
@@ -227,27 +250,29 @@ impl PowertoolsLayer {
             ..
         } = s;
         *fatal = false;
-        reserved_hits.clear();
+        if !reserved_hits.is_empty() {
+            reserved_hits.clear();
+        }
         out.clear();
         out.reserve(block.len() + aux.len() + appended.block.len() + 256);
-        out.push(b'{');
         let level_piece = &sh.level_pieces[level as usize];
         let ts_after_message = match cfg.profile {
             Profile::Lambda => {
+                out.push(b'{');
                 timestamp::write_piece(out, micros, (cfg.timestamp, &cfg.zone), ts_cache);
                 out.extend_from_slice(level_piece);
                 out.push(b',');
                 false
             }
-            Profile::PowertoolsTs => {
-                out.extend_from_slice(level_piece);
-                out.push(b',');
-                true
-            }
-            Profile::Powertools | Profile::PowertoolsPython => {
-                out.extend_from_slice(level_piece);
-                out.push(b',');
-                if cfg.location {
+            Profile::PowertoolsTs | Profile::Powertools | Profile::PowertoolsPython => {
+                // `{"level":"…",` in one constant-size copy (`out` is empty here).
+                let head_len = sh.level_head_lens[level as usize];
+                if head_len > 32 {
+                    return false;
+                }
+                out.extend_from_slice(&sh.level_heads[level as usize]);
+                out.truncate(head_len);
+                if cfg.profile != Profile::PowertoolsTs && cfg.location {
                     out.extend_from_slice(tpl.location());
                 }
                 true
@@ -275,11 +300,13 @@ impl PowertoolsLayer {
         if !v.past_message {
             v.message(|o| o.extend_from_slice(b"\"\""));
         }
+        let mut closed = false;
         if !matches!(cfg.profile, Profile::PowertoolsTs | Profile::Lambda) {
-            match inv.and_then(|i| i.xray.as_ref()) {
+            match inv.and_then(|i| i.xray_end.as_ref()) {
                 Some(x) => {
+                    // The last key and the record's end in one copy.
                     out.extend_from_slice(x);
-                    out.push(b',');
+                    closed = true;
                 }
                 None if inv.is_none() && cfg.env_trace_fallback => {
                     if let Some(root) = std::env::var("_X_AMZN_TRACE_ID")
@@ -295,9 +322,11 @@ impl PowertoolsLayer {
                 None => {}
             }
         }
-        // The level piece always precedes, so the last byte is a comma.
-        out.pop();
-        out.extend_from_slice(b"}\n");
+        if !closed {
+            // The level piece always precedes, so the last byte is a comma.
+            out.pop();
+            out.extend_from_slice(b"}\n");
+        }
         let done = out.len() <= cfg.max_record_bytes;
         #[cfg(test)]
         if done {

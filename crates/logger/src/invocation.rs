@@ -239,6 +239,9 @@ pub(crate) struct Invocation {
     pub(crate) block: Vec<u8>,
     /// `"xray_trace_id":"…"` when a trace id is known.
     pub(crate) xray: Option<Vec<u8>>,
+    /// [`xray`](Self::xray) followed by the record's closing `}` and newline: how the
+    /// direct path ends a record in one copy.
+    pub(crate) xray_end: Option<Vec<u8>>,
     pub(crate) request_id: Option<String>,
     pub(crate) trace_root: Option<String>,
     pub(crate) sampled: bool,
@@ -334,6 +337,7 @@ impl Invocation {
             json::string(&mut v, r);
             v
         });
+        let xray_end = xray.as_ref().map(|x| [x.as_slice(), b"}\n"].concat());
         let mut state = InvState::default();
         if let Some(c) = init.correlation_id {
             let mut v = Vec::new();
@@ -345,6 +349,7 @@ impl Invocation {
             builtins: b,
             block: Vec::new(),
             xray,
+            xray_end,
             request_id: init.request_id,
             trace_root: root,
             sampled,

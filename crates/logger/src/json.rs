@@ -76,7 +76,7 @@ type ShortBuf = [u8; 40];
 /// Copies `b` (at most [`SHORT_STR`] bytes) into `buf[at..]` with overlapping fixed-size
 /// copies, as small `memcpy` implementations do.
 #[inline(always)]
-fn load_short(buf: &mut ShortBuf, at: usize, b: &[u8]) {
+fn load_short<const N: usize>(buf: &mut [u8; N], at: usize, b: &[u8]) {
     let n = b.len();
     if n >= 16 {
         buf[at..at + 16].copy_from_slice(&b[..16]);
@@ -94,21 +94,20 @@ fn load_short(buf: &mut ShortBuf, at: usize, b: &[u8]) {
     }
 }
 
+/// Whether any of the 32 bytes loaded at `at` needs escaping (the space fill never does).
+/// Written as a branch-free reduction over a fixed-size block so the compiler turns it into
+/// a few vector compares instead of a per-word bit trick.
 #[inline(always)]
-fn word_at(buf: &ShortBuf, at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&buf[at..at + 8]);
-    u64::from_le_bytes(w)
-}
-
-/// Whether the `n` bytes loaded at `at` need no escaping (the space fill never does).
-#[inline(always)]
-fn short_clean(buf: &ShortBuf, at: usize, n: usize) -> bool {
-    let lo = word_needs_escape(word_at(buf, at)) || word_needs_escape(word_at(buf, at + 8));
-    if n <= 16 {
-        return !lo;
+fn short_clean<const N: usize>(buf: &[u8; N], at: usize) -> bool {
+    let Some(block) = buf.get(at..at + SHORT_STR) else {
+        return false;
+    };
+    let mut dirty = 0u8;
+    for &b in block {
+        dirty |=
+            u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\') | u8::from(b == 0x7f);
     }
-    !(lo || word_needs_escape(word_at(buf, at + 16)) || word_needs_escape(word_at(buf, at + 24)))
+    dirty == 0
 }
 
 /// Appends the escaped body of a JSON string (no surrounding quotes). Unescaped runs are
@@ -119,7 +118,7 @@ pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
     if bytes.len() <= SHORT_STR {
         let mut buf: ShortBuf = [b' '; 40];
         load_short(&mut buf, 0, bytes);
-        if short_clean(&buf, 0, bytes.len()) {
+        if short_clean(&buf, 0) {
             let start = out.len();
             out.extend_from_slice(&buf);
             out.truncate(start + bytes.len());
@@ -172,22 +171,71 @@ fn push_escape(out: &mut Vec<u8>, b: u8, e: u8) {
 /// Appends a quoted, escaped JSON string.
 #[inline(always)]
 pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    string_sep::<false>(out, s);
+}
+
+/// [`string`] followed by a comma, written with the string in one copy when it is short.
+#[inline(always)]
+pub(crate) fn string_comma(out: &mut Vec<u8>, s: &str) {
+    string_sep::<true>(out, s);
+}
+
+#[inline(always)]
+fn string_sep<const COMMA: bool>(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let n = bytes.len();
     if n <= SHORT_STR {
         let mut buf: ShortBuf = [b' '; 40];
         buf[0] = b'"';
         load_short(&mut buf, 1, bytes);
-        if short_clean(&buf, 1, n) {
+        if short_clean(&buf, 1) {
             buf[n + 1] = b'"';
+            buf[n + 2] = b',';
             let start = out.len();
             out.extend_from_slice(&buf);
-            out.truncate(start + n + 2);
+            out.truncate(start + n + 2 + usize::from(COMMA));
             return;
         }
     }
     string_long(out, bytes);
+    if COMMA {
+        out.push(b',');
+    }
 }
+
+/// Appends `key` (a pre-rendered `"name":`, the first `key_len` bytes of `padded`, which
+/// is space-padded) and the string `s` as a JSON string followed by a comma, in one copy.
+/// Returns `false`, having written nothing, when `s` is too long or needs escaping.
+#[inline(always)]
+pub(crate) fn keyed_string_comma(
+    out: &mut Vec<u8>,
+    padded: &[u8; KEY_PAD],
+    key_len: usize,
+    s: &str,
+) -> bool {
+    let bytes = s.as_bytes();
+    let n = bytes.len();
+    if n > SHORT_STR || key_len > KEY_PAD {
+        return false;
+    }
+    // Key, quote, up to 32 bytes, quote, comma; the rest spaces (never in need of escaping).
+    let mut buf = [b' '; KEY_PAD + SHORT_STR + 8];
+    buf[..KEY_PAD].copy_from_slice(padded);
+    buf[key_len] = b'"';
+    load_short(&mut buf, key_len + 1, bytes);
+    if !short_clean(&buf, key_len + 1) {
+        return false;
+    }
+    buf[key_len + 1 + n] = b'"';
+    buf[key_len + 2 + n] = b',';
+    let start = out.len();
+    out.extend_from_slice(&buf);
+    out.truncate(start + key_len + n + 3);
+    true
+}
+
+/// Size of the space-padded copies of short keys ([`keyed_string_comma`]).
+pub(crate) const KEY_PAD: usize = 32;
 
 /// [`string`] for strings the short path does not take.
 #[cold]
@@ -285,11 +333,33 @@ pub(crate) fn int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
 /// names, because bare `NaN` is not JSON.
 #[inline]
 pub(crate) fn float(out: &mut Vec<u8>, v: f64) {
+    float_sep::<false>(out, v);
+}
+
+/// [`float`] followed by a comma.
+#[inline]
+pub(crate) fn float_comma(out: &mut Vec<u8>, v: f64) {
+    float_sep::<true>(out, v);
+}
+
+#[inline]
+fn float_sep<const COMMA: bool>(out: &mut Vec<u8>, v: f64) {
+    if v.is_finite() && short_decimal::<COMMA>(out, v) {
+        return;
+    }
+    float_other(out, v);
+    if COMMA {
+        out.push(b',');
+    }
+}
+
+/// [`float`] for values [`short_decimal`] does not print.
+#[cold]
+#[inline(never)]
+fn float_other(out: &mut Vec<u8>, v: f64) {
     if v.is_finite() {
-        if !short_decimal(out, v) {
-            let mut b = ryu::Buffer::new();
-            out.extend_from_slice(b.format_finite(v).as_bytes());
-        }
+        let mut b = ryu::Buffer::new();
+        out.extend_from_slice(b.format_finite(v).as_bytes());
     } else if v.is_nan() {
         out.extend_from_slice(b"\"NaN\"");
     } else if v > 0.0 {
@@ -349,9 +419,15 @@ fn put_uint(buf: &mut [u8], v: u64) -> usize {
     n
 }
 
-/// Appends `buf[..n]` with a constant-size copy (no `memcpy` call for short numbers).
+/// Appends `buf[..n]` (and a comma when `COMMA`; `n` is at most 30) with a constant-size
+/// copy (no `memcpy` call for short numbers).
 #[inline]
-fn push_padded(out: &mut Vec<u8>, buf: &[u8; 32], n: usize) {
+fn push_padded<const COMMA: bool>(out: &mut Vec<u8>, buf: &mut [u8; 32], n: usize) {
+    let mut n = n;
+    if COMMA && let Some(b) = buf.get_mut(n) {
+        *b = b',';
+        n += 1;
+    }
     let start = out.len();
     out.extend_from_slice(buf);
     out.truncate(start + n);
@@ -360,21 +436,43 @@ fn push_padded(out: &mut Vec<u8>, buf: &[u8; 32], n: usize) {
 /// Appends a signed integer.
 #[inline]
 pub(crate) fn i64(out: &mut Vec<u8>, v: i64) {
+    i64_sep::<false>(out, v);
+}
+
+/// [`i64`] followed by a comma.
+#[inline]
+pub(crate) fn i64_comma(out: &mut Vec<u8>, v: i64) {
+    i64_sep::<true>(out, v);
+}
+
+#[inline]
+fn i64_sep<const COMMA: bool>(out: &mut Vec<u8>, v: i64) {
     let mut buf = [0u8; 32];
     let neg = v < 0;
     if neg {
         buf[0] = b'-';
     }
     let n = put_uint(&mut buf[usize::from(neg)..], v.unsigned_abs()) + usize::from(neg);
-    push_padded(out, &buf, n);
+    push_padded::<COMMA>(out, &mut buf, n);
 }
 
 /// Appends an unsigned integer.
 #[inline]
 pub(crate) fn u64(out: &mut Vec<u8>, v: u64) {
+    u64_sep::<false>(out, v);
+}
+
+/// [`u64`] followed by a comma.
+#[inline]
+pub(crate) fn u64_comma(out: &mut Vec<u8>, v: u64) {
+    u64_sep::<true>(out, v);
+}
+
+#[inline]
+fn u64_sep<const COMMA: bool>(out: &mut Vec<u8>, v: u64) {
     let mut buf = [0u8; 32];
     let n = put_uint(&mut buf, v);
-    push_padded(out, &buf, n);
+    push_padded::<COMMA>(out, &mut buf, n);
 }
 
 /// Prints values such as `42.5` or `0.1` without ryu when they have at most 6 decimals.
@@ -382,7 +480,7 @@ pub(crate) fn u64(out: &mut Vec<u8>, v: u64) {
 /// the decimal `m / 10^6`; below 1e9 an ulp is smaller than 1e-6, so that decimal is the
 /// only (hence the shortest) round-tripping one with at most 6 decimals. Output matches ryu.
 #[inline]
-fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
+fn short_decimal<const COMMA: bool>(out: &mut Vec<u8>, v: f64) -> bool {
     let m = v * 1e6;
     // ryu switches to exponent notation below 1e-5.
     // `as i64` truncates (no libm call); |m| < 1e15 so it is exact when m is integral.
@@ -415,7 +513,7 @@ fn short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
         }
         n += digits;
     }
-    push_padded(out, &buf, n);
+    push_padded::<COMMA>(out, &mut buf, n);
     true
 }
 

@@ -18,10 +18,12 @@ use crate::level::{Level, OFF};
 use crate::record::{self, FieldVisitor, Pieces, Scratch};
 use crate::render::Site;
 use crate::scope;
-use crate::template::Templates;
+use crate::template::{self, Templates};
 
 thread_local! {
-    static SCRATCH: RefCell<(Scratch, Templates)> = RefCell::new(Default::default());
+    /// The thread's scratch, its callsite templates and the invocation of its last record.
+    static SCRATCH: RefCell<(Scratch, Templates, Option<Arc<Invocation>>)> =
+        RefCell::new(Default::default());
 }
 
 /// Set by the Lambda integration: its own records replace `lambda_runtime`'s duplicate
@@ -79,6 +81,10 @@ impl Sampler {
 pub(crate) struct Shared {
     pub(crate) cfg: Resolved,
     pub(crate) level_pieces: [Vec<u8>; 6],
+    /// `{` + the level piece + `,`, zero-padded: how the direct path opens a record with
+    /// one constant-size copy.
+    pub(crate) level_heads: [[u8; 32]; 6],
+    pub(crate) level_head_lens: [usize; 6],
     pub(crate) service_piece: Vec<u8>,
     pub(crate) sampling_piece: Option<Vec<u8>>,
     /// The static keys of a record outside any invocation (see `static_block`).
@@ -204,6 +210,18 @@ impl PowertoolsLayer {
     pub(crate) fn from_config(cfg: Resolved) -> Self {
         let profile = cfg.profile;
         let level_pieces = Level::ALL.map(|l| piece("level", |o| json::string(o, l.name(profile))));
+        let level_head = |p: &Vec<u8>| {
+            let mut a = [0u8; 32];
+            let n = p.len() + 2;
+            if let Some(dst) = a.get_mut(..n) {
+                dst[0] = b'{';
+                dst[1..n - 1].copy_from_slice(p);
+                dst[n - 1] = b',';
+            }
+            a
+        };
+        let level_heads = level_pieces.each_ref().map(level_head);
+        let level_head_lens = level_pieces.each_ref().map(|p| p.len() + 2);
         let service_piece = piece("service", |o| json::string(o, &cfg.service));
         let sampling_piece = cfg
             .sampling_rate_json
@@ -252,6 +270,8 @@ impl PowertoolsLayer {
             min_rank,
             extra_rank,
             level_pieces,
+            level_heads,
+            level_head_lens,
             service_piece,
             sampling_piece,
             base_block: Vec::new(),
@@ -424,9 +444,12 @@ impl PowertoolsLayer {
         }
     }
 
+    /// Renders and writes one event. `held` is the thread's last invocation (kept beside
+    /// the scratch, see [`scope::top`]).
     fn handle_event<S>(
         &self,
         s: &mut Scratch,
+        held: &mut Option<Arc<Invocation>>,
         templates: Option<&mut Templates>,
         event: &Event<'_>,
         ctx: &Context<'_, S>,
@@ -457,33 +480,36 @@ impl PowertoolsLayer {
         // mirror of entered spans answers for records in the current context; otherwise
         // (explicit parent, scoped spans) the registry is walked.
         let mut n_scoped = 0;
-        let mut inv_arc: Option<Arc<Invocation>> = None;
         let mirrored = if event.is_contextual() {
-            match scope::top(self.id()) {
-                Some(scope::Top::Nothing) => true,
-                Some(scope::Top::Invocation(i)) => {
-                    inv_arc = Some(i);
+            match scope::top(self.id(), held) {
+                Some(scope::Top::Nothing) => {
+                    *held = None;
                     true
                 }
+                Some(scope::Top::Invocation) => true,
                 Some(scope::Top::Scoped) | None => false,
             }
         } else {
             false
         };
-        if !mirrored && let Some(scope) = ctx.event_scope(event) {
-            for span in scope {
-                // Decided from metadata so each span's extensions are locked only once.
-                let m = span.metadata();
-                if is_invocation_span(m) {
-                    inv_arc = span.extensions().get::<Arc<Invocation>>().cloned();
-                    break;
-                }
-                if !m.fields().is_empty() {
-                    n_scoped += 1;
+        if !mirrored {
+            let mut found = None;
+            if let Some(scope) = ctx.event_scope(event) {
+                for span in scope {
+                    // Decided from metadata so each span's extensions are locked only once.
+                    let m = span.metadata();
+                    if is_invocation_span(m) {
+                        found = span.extensions().get::<Arc<Invocation>>().cloned();
+                        break;
+                    }
+                    if !m.fields().is_empty() {
+                        n_scoped += 1;
+                    }
                 }
             }
+            *held = found;
         }
-        let inv: Option<&Invocation> = inv_arc.as_deref();
+        let inv: Option<&Invocation> = held.as_deref();
 
         let sampled = inv.is_some_and(|i| i.sampled);
         let effective = if sampled {
@@ -499,10 +525,11 @@ impl PowertoolsLayer {
             return;
         }
 
+        let tpl = templates.and_then(|t| t.get(meta));
         let site = Site {
             meta,
-            internal: target.starts_with("lookout_logger"),
-            tpl: templates.and_then(|t| t.get(meta)),
+            internal: tpl.map_or_else(|| template::is_internal(target), |t| t.internal),
+            tpl,
         };
         if n_scoped == 0 {
             if !self.render_direct(s, level, site, inv, event) {
@@ -755,15 +782,15 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let done = SCRATCH.try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut guard) => {
-                let (s, templates) = &mut *guard;
-                self.handle_event(s, Some(templates), event, &ctx);
+                let (s, templates, held) = &mut *guard;
+                self.handle_event(s, held, Some(templates), event, &ctx);
                 true
             }
             Err(_) => false,
         });
         if done != Ok(true) {
             // Re-entered from inside a write, or during thread teardown.
-            self.handle_event(&mut Scratch::default(), None, event, &ctx);
+            self.handle_event(&mut Scratch::default(), &mut None, None, event, &ctx);
         }
     }
 }

@@ -24,8 +24,9 @@ thread_local! {
 pub(crate) enum Top {
     /// No invocation scope and no span with fields is entered.
     Nothing,
-    /// The invocation scope, with no span with fields inside it.
-    Invocation(Arc<Invocation>),
+    /// The invocation scope, with no span with fields inside it; [`top`] left it in its
+    /// `held` argument.
+    Invocation,
     /// A span with fields: its keys need the registry.
     Scoped,
 }
@@ -49,15 +50,22 @@ pub(crate) fn pop(layer: usize, span: u64) {
 }
 
 /// The innermost entry of `layer`; `None` when the thread's stack is unavailable (then the
-/// caller walks the registry).
+/// caller walks the registry). For an invocation scope, `held` is made to hold it: when it
+/// already does (every record of an invocation after its first on this thread), no
+/// reference count is touched, which saves a record two atomic operations.
 #[inline]
-pub(crate) fn top(layer: usize) -> Option<Top> {
+pub(crate) fn top(layer: usize, held: &mut Option<Arc<Invocation>>) -> Option<Top> {
     ENTERED
         .try_with(|e| {
             let e = e.try_borrow().ok()?;
             Some(match e.iter().rev().find(|x| x.layer == layer) {
                 None => Top::Nothing,
-                Some(Entered { inv: Some(inv), .. }) => Top::Invocation(inv.clone()),
+                Some(Entered { inv: Some(inv), .. }) => {
+                    if !held.as_ref().is_some_and(|h| Arc::ptr_eq(h, inv)) {
+                        *held = Some(inv.clone());
+                    }
+                    Top::Invocation
+                }
                 Some(_) => Top::Scoped,
             })
         })

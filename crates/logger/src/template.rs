@@ -10,14 +10,14 @@ use crate::record::{is_reserved, name_bit};
 
 /// Keys up to this length are also kept in a fixed-size array, so adding one to a record
 /// is a constant-size copy rather than a `memcpy` call.
-pub(crate) const SHORT: usize = 32;
+pub(crate) const SHORT: usize = json::KEY_PAD;
 
 /// One field's pre-rendered key.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Key {
     /// `"name":` inside [`Template::bytes`].
     range: (u32, u32),
-    /// `"name":` zero-padded, when it is at most [`SHORT`] bytes long.
+    /// `"name":` space-padded, when it is at most [`SHORT`] bytes long.
     pub(crate) short: Option<[u8; SHORT]>,
     pub(crate) bit: u64,
     pub(crate) reserved: bool,
@@ -40,6 +40,13 @@ pub(crate) struct Template {
     /// Union of the fields' duplicate-check bits: appended keys whose bits miss it cannot
     /// share a name with a field.
     pub(crate) mask: u64,
+    /// Whether the callsite is this crate's own (see [`is_internal`]).
+    pub(crate) internal: bool,
+}
+
+/// Whether records from `target` are this crate's own, which carry no `location`.
+pub(crate) fn is_internal(target: &str) -> bool {
+    target.starts_with("lookout_logger")
 }
 
 impl Template {
@@ -49,6 +56,7 @@ impl Template {
         self.keys.clear();
         self.direct = true;
         self.mask = 0;
+        self.internal = is_internal(meta.target());
         for (i, field) in meta.fields().iter().enumerate() {
             let name = field.name();
             let reserved = is_reserved(name);
@@ -62,7 +70,7 @@ impl Template {
             self.bytes.extend_from_slice(b"\":");
             let key = &self.bytes[start as usize..];
             let short = (key.len() <= SHORT).then(|| {
-                let mut a = [0u8; SHORT];
+                let mut a = [b' '; SHORT];
                 a[..key.len()].copy_from_slice(key);
                 a
             });

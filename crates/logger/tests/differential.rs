@@ -1,6 +1,8 @@
 //! The direct rendering path against the general one on the same records: persistent and
 //! invocation keys (changing, colliding, reserved, needing escapes), strings of every
-//! length around the short-string path's limits, odd floats and integers, many fields.
+//! length around the short-string path's limits under keys of every length around the
+//! short-key limit, odd floats and integers, every value type, every level, literal
+//! messages needing escapes, records with and without a trace id, many fields.
 //! Every line must be byte-identical and valid JSON.
 
 use lookout_logger::{CaptureWriter, Clock, LoggerBuilder, LoggerHandle, Profile};
@@ -62,6 +64,46 @@ fn values_sweep() {
     ] {
         tracing::info!(i, u = i.unsigned_abs(), "int");
     }
+    // Keys around the 32-byte padded-key limit (`"name":` is the name plus 3 bytes), each
+    // with values around the 32-byte short-string limit, plain and needing escapes.
+    for n in [0, 1, 15, 16, 17, 31, 32, 33, 40] {
+        let v = &base[..n];
+        let esc = format!("{}\t", &base[..n.saturating_sub(1)]);
+        tracing::info!(k = v, "short key {n}");
+        tracing::info!(
+            abcdefghijklmnopqrstuvwxyz0 = v,
+            e = esc.as_str(),
+            "28-byte key {n}"
+        );
+        tracing::info!(abcdefghijklmnopqrstuvwxyz012 = v, "32-byte key {n}");
+        tracing::info!(
+            abcdefghijklmnopqrstuvwxyz0123 = v,
+            e = esc.as_str(),
+            "33-byte key {n}"
+        );
+        tracing::info!(
+            abcdefghijklmnopqrstuvwxyz0123456789ABCD = v,
+            x = 1.5,
+            y = -7,
+            "long key {n}"
+        );
+    }
+    tracing::info!(
+        big = i128::MIN,
+        ubig = u128::MAX,
+        yes = true,
+        no = false,
+        bytes = &b"\x00ab\xff"[..],
+        dbg = ?vec!["a\"b", "c"],
+        disp = %"tab\there",
+        "every value type"
+    );
+    tracing::info!("a literal message of more than thirty-two bytes, \"quoted\"\n");
+    tracing::info!("");
+    tracing::info!(only = 1);
+    tracing::warn!(w = 1, "warn");
+    tracing::error!(e = 1, "error");
+    tracing::debug!(d = 1, "debug (not emitted at INFO)");
     tracing::info!(
         f01 = 1,
         f02 = "b",
@@ -128,6 +170,12 @@ fn keyed_scenario(h: &LoggerHandle) {
         tracing::info!(x = 5, "next invocation: no invocation keys leak");
         lookout_logger::append_key("only_here", "yes");
         tracing::warn!(x = 6, "own key");
+    }
+    {
+        let span = lookout_logger::InvocationContext::new("no-trace-id").span();
+        let _g = span.enter();
+        tracing::info!(x = 9, "an invocation without a trace id");
+        tracing::error!(x = 10, "error without a trace id");
     }
     h.remove_key("region");
     h.remove_key("weird \"k\"\n");
