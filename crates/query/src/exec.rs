@@ -651,6 +651,7 @@ impl Env<'_> {
             fields: Vec::new(),
             messages: needs.reads_message(),
             ingestion_times: needs.ingestion_time.is_some(),
+            keys: true,
         };
         if let (Some(step_ms), Collector::Stats(stats)) = (bins, &mut *collector) {
             // Counting by bin with nothing before the stats: the storage counts blocks that

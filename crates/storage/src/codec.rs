@@ -250,12 +250,7 @@ impl CodePlanes {
         // The low plane rules out almost every row; higher planes confirm the rest.
         let first = out.len();
         let want = t as u8;
-        out.extend(
-            low.iter()
-                .enumerate()
-                .filter(|&(_, &b)| b == want)
-                .map(|(i, _)| i as u32),
-        );
+        out.extend(memchr::memchr_iter(want, low).map(|i| i as u32));
         if self.width > 1 {
             let mut keep = first;
             for j in first..out.len() {
@@ -645,6 +640,60 @@ mod tests {
             prop_assert_eq!(p.range(0..vals.len()), vals.clone());
             let mid = vals.len() / 2;
             prop_assert_eq!(p.range(mid..vals.len() + 3), vals[mid..].to_vec());
+        }
+
+        #[test]
+        fn code_planes_find_and_read_rows(
+            codes in proptest::collection::vec(0u32..600, 0..60),
+            lead in 0usize..3,
+            probe in 0u32..700,
+        ) {
+            let max = 599;
+            let mut chunk = vec![7u8; lead];
+            let vals: Vec<i64> = codes.iter().map(|&c| i64::from(c)).collect();
+            put_planes(&mut chunk, &vals);
+            let p = CodePlanes::parse(&chunk, lead, codes.len(), max, "t").unwrap();
+            for (i, &c) in codes.iter().enumerate() {
+                prop_assert_eq!(p.get(&chunk, i, "t").ok(), Some(c));
+            }
+            prop_assert!(p.get(&chunk, codes.len(), "t").is_err());
+            let mut rows = Vec::new();
+            p.rows_equal(&chunk, probe, &mut rows);
+            let expect: Vec<u32> = (0..codes.len() as u32)
+                .filter(|&i| codes[i as usize] == probe)
+                .collect();
+            prop_assert_eq!(rows, expect);
+            let full = plane_codes(&chunk[p.start()..], codes.len(), max, "t").unwrap();
+            prop_assert_eq!(full, codes.clone());
+            // A dictionary smaller than a code makes reading that row an error.
+            if let Some(&top) = codes.iter().max() && top > 0 {
+                let small = CodePlanes::parse(&chunk, lead, codes.len(), top - 1, "t").unwrap();
+                let at = codes.iter().position(|&c| c == top).unwrap_or(0);
+                prop_assert!(small.get(&chunk, at, "t").is_err());
+            }
+        }
+
+        #[test]
+        fn code_planes_never_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..40),
+            start in 0usize..45,
+            n in 0usize..20,
+            code in 0u32..300,
+        ) {
+            if let Ok(p) = CodePlanes::parse(&bytes, start, n, 255, "test") {
+                for i in 0..n + 1 {
+                    let _ = p.get(&bytes, i, "test");
+                }
+                let mut rows = Vec::new();
+                p.rows_equal(&bytes, code, &mut rows);
+                prop_assert!(rows.iter().all(|&r| (r as usize) < n));
+                // Truncated after parsing: reads fail instead of panicking.
+                let cut = &bytes[..bytes.len() / 2];
+                for i in 0..n {
+                    let _ = p.get(cut, i, "test");
+                }
+                p.rows_equal(cut, code, &mut rows);
+            }
         }
 
         #[test]

@@ -131,10 +131,14 @@ pub struct Scan {
     pub messages: bool,
     /// Return ingestion times.
     pub ingestion_times: bool,
+    /// Return timestamps and sequence numbers. Without them, blocks that lie inside the
+    /// time range are read without their key columns (an aggregation over field columns
+    /// needs none), and batches leave `timestamps` and `seqs` empty.
+    pub keys: bool,
 }
 
 impl Scan {
-    /// A scan of every stream over all time returning only timestamps.
+    /// A scan of every stream over all time returning only timestamps (and sequences).
     pub fn all() -> Self {
         Self {
             streams: StreamSelector::All,
@@ -144,6 +148,7 @@ impl Scan {
             fields: Vec::new(),
             messages: false,
             ingestion_times: false,
+            keys: true,
         }
     }
 }
@@ -154,9 +159,11 @@ impl Scan {
 pub struct ScanBatch {
     /// The stream's name.
     pub stream: Arc<str>,
-    /// Event timestamps.
+    /// Number of rows.
+    pub rows: usize,
+    /// Event timestamps (empty when the scan asked for no keys).
     pub timestamps: Vec<i64>,
-    /// Sequence numbers.
+    /// Sequence numbers (empty when the scan asked for no keys).
     pub seqs: Vec<u64>,
     /// Ingestion times, when asked for.
     pub ingestion_times: Vec<i64>,
@@ -169,12 +176,12 @@ pub struct ScanBatch {
 impl ScanBatch {
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.timestamps.len()
+        self.rows
     }
 
     /// Whether the batch has no rows.
     pub fn is_empty(&self) -> bool {
-        self.timestamps.is_empty()
+        self.rows == 0
     }
 }
 
@@ -509,6 +516,7 @@ impl Inner {
                     return Vec::new();
                 };
                 let want = Want {
+                    keys: true,
                     ingest: true,
                     messages: true,
                     fields: &[],
@@ -633,6 +641,7 @@ pub(crate) fn read_all_rows(
 ) -> Result<Vec<(u64, Vec<Row>)>, StorageError> {
     let index = inner.load_index(seg)?;
     let want = Want {
+        keys: true,
         ingest: true,
         messages: true,
         fields: &[],
@@ -913,6 +922,7 @@ impl Store {
             fields: Vec::new(),
             messages: false,
             ingestion_times: false,
+            keys: true,
             ..scan.clone()
         };
         self.scan_sources(&streams, &b, &ts_only, &plan, srcs, stats, &mut |batch| {
@@ -1088,10 +1098,12 @@ impl Store {
             .map(|p| column_from_messages(&msgs, p))
             .collect();
         let _ = wanted;
+        let keys = if scan.keys { &keep[..] } else { &[] };
         ScanBatch {
             stream,
-            timestamps: keep.iter().map(|r| r.ts).collect(),
-            seqs: keep.iter().map(|r| r.seq).collect(),
+            rows: keep.len(),
+            timestamps: keys.iter().map(|r| r.ts).collect(),
+            seqs: keys.iter().map(|r| r.seq).collect(),
             ingestion_times: if scan.ingestion_times {
                 keep.iter().map(|r| r.ingest).collect()
             } else {
@@ -1129,14 +1141,27 @@ impl SegScan<'_> {
         };
         let wants: Vec<Want<'_>> = group
             .iter()
-            .map(|(_, index, block, _)| {
+            .map(|(_, index, block, runs)| {
+                let blk = index.blocks.get(*block);
                 // Fields the block has but did not columnize come from the messages.
-                let from_msgs = index.blocks.get(*block).is_some_and(|blk| {
+                let from_msgs = blk.is_some_and(|blk| {
                     self.wanted
                         .iter()
                         .any(|p| blk.field(p).is_some_and(|f| f.chunk.is_none()))
                 });
+                // Keys not asked for are still read to bound rows of runs reaching past
+                // the time range.
+                let inside = blk.is_some_and(|blk| {
+                    self.bounds.after.is_none()
+                        && self.bounds.before.is_none()
+                        && runs.iter().all(|&j| {
+                            blk.runs.get(j as usize).is_some_and(|r| {
+                                r.min_ts >= self.bounds.start && r.max_ts < self.bounds.end
+                            })
+                        })
+                });
                 Want {
+                    keys: self.scan.keys || !inside,
                     ingest: self.scan.ingestion_times,
                     messages: self.need_msgs || from_msgs,
                     fields: self.wanted,
@@ -1232,7 +1257,9 @@ fn scan_decoded(
         fields,
         selected,
     } = d;
-    let n = ts.len();
+    let n = usize::try_from(blk.count).unwrap_or(0);
+    // Keys are left out only of blocks wholly inside the bounds (`SegScan::run`).
+    let keyed = seq.len() == n;
     let mut messages = messages.unwrap_or_default();
     let mut cols: Vec<RawColumn> = Vec::with_capacity(wanted.len());
     let mut decoded = fields.into_iter();
@@ -1265,7 +1292,7 @@ fn scan_decoded(
     if field_codes.iter().any(|&(_, c)| c == u32::MAX) {
         return;
     }
-    let complete = seq.len() == n
+    let complete = (keyed || !scan.keys)
         && (!scan.ingestion_times || ingest.len() == n)
         && (!scan.messages || messages.len() == n);
     let no_row_preds =
@@ -1284,16 +1311,15 @@ fn scan_decoded(
         let whole = no_row_preds && complete && run.min_ts >= b.start && run.max_ts < b.end;
         if whole && range.len() == n {
             cols.truncate(scan.fields.len());
+            let (ts, seq) = match (ts.take(), seq.take()) {
+                (Some(ts), Some(seq)) if scan.keys => (ts.into_vec(), seq.into_vec()),
+                _ => (Vec::new(), Vec::new()),
+            };
             out.push(ScanBatch {
                 stream: stream.clone(),
-                timestamps: ts.take().unwrap_or_default().into_vec(),
-                seqs: seq
-                    .take()
-                    .unwrap_or_default()
-                    .into_vec()
-                    .into_iter()
-                    .map(|s| s as u64)
-                    .collect(),
+                rows: n,
+                timestamps: ts,
+                seqs: seq.into_iter().map(|s| s as u64).collect(),
                 ingestion_times: if scan.ingestion_times {
                     ingest.take().unwrap_or_default().into_vec()
                 } else {
@@ -1312,8 +1338,10 @@ fn scan_decoded(
         };
         if whole && scan.fields.is_empty() && !scan.messages && !scan.ingestion_times {
             // Timestamps only (counting, binning): copy the run's slices.
+            let (rows, range) = (range.len(), if scan.keys { range } else { 0..0 });
             out.push(ScanBatch {
                 stream: stream.clone(),
+                rows,
                 timestamps: ts.range(range.clone()),
                 seqs: seq.range(range).into_iter().map(|s| s as u64).collect(),
                 ingestion_times: Vec::new(),
@@ -1344,10 +1372,11 @@ fn scan_decoded(
                     field_codes
                         .iter()
                         .all(|&(j, code)| cols[j].codes.get(i) == Some(&code))
-                        && ts
-                            .get(i)
-                            .zip(seq.get(i))
-                            .is_some_and(|(t, q)| b.admits((t, q as u64)))
+                        && (!keyed
+                            || ts
+                                .get(i)
+                                .zip(seq.get(i))
+                                .is_some_and(|(t, q)| b.admits((t, q as u64))))
                         && (text_preds.is_empty()
                             || row_matches(
                                 &text_preds,
@@ -1360,10 +1389,12 @@ fn scan_decoded(
         if rows.is_empty() {
             continue;
         }
+        let keys = if scan.keys { &rows[..] } else { &[] };
         out.push(ScanBatch {
             stream: stream.clone(),
-            timestamps: rows.iter().filter_map(|&i| ts.get(i)).collect(),
-            seqs: rows
+            rows: rows.len(),
+            timestamps: keys.iter().filter_map(|&i| ts.get(i)).collect(),
+            seqs: keys
                 .iter()
                 .filter_map(|&i| seq.get(i))
                 .map(|s| s as u64)

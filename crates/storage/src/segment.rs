@@ -1210,6 +1210,8 @@ fn read_runs(
 /// Which parts of a block to decode.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Want<'a> {
+    /// Timestamps and sequences; a version 4 block's messages need its timestamps too.
+    pub(crate) keys: bool,
     pub(crate) ingest: bool,
     pub(crate) messages: bool,
     pub(crate) fields: &'a [String],
@@ -1351,8 +1353,12 @@ fn deltas(bytes: &[u8], n: usize) -> Result<Vec<i64>, StorageError> {
 /// The byte ranges of the segment that hold everything `want` needs from block `b`.
 pub(crate) fn block_ranges(b: &BlockMeta, want: &Want<'_>, out: &mut Vec<(u64, u64)>) {
     let mut push = |c: &ChunkRef| out.push((c.offset, c.offset.saturating_add(c.len)));
-    push(&b.ts);
-    push(&b.seq);
+    if want.keys || (want.messages && b.fixed) {
+        push(&b.ts);
+    }
+    if want.keys {
+        push(&b.seq);
+    }
     if want.ingest {
         push(&b.ingest);
     }
@@ -1462,13 +1468,23 @@ pub(crate) fn decode_block_gated(
             deltas(slice(bufs, c, verify)?, n).map(KeyColumn::Full)
         }
     };
-    let ts = key(&b.ts)?;
+    // Without keys (a scan that returns none, over a block inside its bounds), the
+    // timestamps are still read when stamped messages need them.
+    let ts = if want.keys || (want.messages && b.fixed) {
+        key(&b.ts)?
+    } else {
+        KeyColumn::default()
+    };
     let ingest = if want.ingest {
         key(&b.ingest)?
     } else {
         KeyColumn::default()
     };
-    let seq = key(&b.seq)?;
+    let seq = if want.keys {
+        key(&b.seq)?
+    } else {
+        KeyColumn::default()
+    };
     let messages = if want.messages {
         let raw = open_messages(bufs, b, dict, verify)?;
         let mut r = Reader::new(&raw, "segment messages");
@@ -1901,6 +1917,7 @@ fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
     for b in &index.blocks {
         let paths: Vec<String> = b.fields.iter().map(|f| f.path.clone()).collect();
         let want = Want {
+            keys: true,
             ingest: true,
             messages: true,
             fields: &paths,

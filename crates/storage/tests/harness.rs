@@ -333,6 +333,7 @@ fn check(store: &Store, model: &Model, label: &str) {
             fields: vec!["level".into(), "service".into()],
             messages: true,
             ingestion_times: true,
+            keys: true,
         };
         let mut got: Vec<Found> = Vec::new();
         let stats = store
@@ -381,6 +382,58 @@ fn check(store: &Store, model: &Model, label: &str) {
         assert_eq!(got.len(), expect.len(), "{label}: scan {preds:?} count");
         assert_eq!(got, expect, "{label}: scan {preds:?}");
         assert_eq!(stats.corrupt, 0);
+        // Without keys: the same rows' fields, over blocks inside the bounds (read without
+        // key columns) and blocks reaching past them (keys read to bound rows).
+        for (start, end) in [(Some(1_000), Some(1_600)), (None, None)] {
+            let scan = Scan {
+                start,
+                end,
+                predicates: preds.clone(),
+                fields: vec!["level".into(), "service".into()],
+                keys: false,
+                ..Scan::all()
+            };
+            let mut got: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+            store
+                .scan(G, &scan, &mut |b| {
+                    assert!(b.timestamps.is_empty() && b.seqs.is_empty());
+                    assert_eq!(b.fields[0].codes.len(), b.len());
+                    for i in 0..b.len() {
+                        got.push((
+                            b.stream.to_string(),
+                            b.fields[0].get(i).map(str::to_owned),
+                            b.fields[1].get(i).map(str::to_owned),
+                        ));
+                    }
+                    ControlFlow::Continue(())
+                })
+                .unwrap();
+            got.sort();
+            let mut expect: Vec<_> = model
+                .events
+                .iter()
+                .filter(|(_, e)| {
+                    start.is_none_or(|t| e.timestamp >= t)
+                        && end.is_none_or(|t| e.timestamp < t)
+                        && f(&e.message)
+                })
+                .map(|(s, e)| {
+                    let v: Option<serde_json::Value> = serde_json::from_str(&e.message).ok();
+                    let field = |k: &str| {
+                        v.as_ref()
+                            .and_then(|v| v.get(k))
+                            .and_then(|x| x.as_str())
+                            .map(str::to_owned)
+                    };
+                    (s.clone(), field("level"), field("service"))
+                })
+                .collect();
+            expect.sort();
+            assert_eq!(
+                got, expect,
+                "{label}: scan {preds:?} without keys, {start:?}"
+            );
+        }
     }
 }
 
