@@ -148,12 +148,23 @@ impl HashSet64 {
     /// The distinct hashes, leaving the set empty (its capacity kept).
     pub(crate) fn take(&mut self) -> Vec<u64> {
         let mut out = Vec::with_capacity(self.len + 1);
-        out.extend(self.slots.iter().copied().filter(|&h| h != 0));
+        // One pass collects and frees the slots (a set at most half full).
+        for s in &mut self.slots {
+            if *s != 0 {
+                out.push(std::mem::take(s));
+            }
+        }
         if self.has_zero {
             out.push(0);
         }
-        self.clear();
+        self.len = 0;
+        self.has_zero = false;
         out
+    }
+
+    /// Slots allocated.
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
     }
 
     pub(crate) fn clear(&mut self) {

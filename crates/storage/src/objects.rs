@@ -6,16 +6,21 @@
 //! current and hands it to the runtime's blocking pool otherwise; both work under this
 //! executor.
 
+use std::collections::HashSet;
 use std::future::Future;
+use std::io::Write;
 use std::ops::Range;
+use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
 use bytes::Bytes;
+use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use parking_lot::Mutex;
 
 use crate::error::StorageError;
 
@@ -43,18 +48,85 @@ fn block_on<F: Future>(fut: F) -> F::Output {
 #[derive(Clone, Debug)]
 pub(crate) struct Objects {
     store: Arc<dyn ObjectStore>,
+    /// The default local directory, which segments are written to directly (see
+    /// [`Objects::put`]); reads, listing and deletes still go through `store`.
+    local: Option<Arc<Local>>,
+}
+
+#[derive(Debug)]
+struct Local {
+    fs: Arc<LocalFileSystem>,
+    /// Directories that gained a file since their last fsync ([`Objects::sync`]); held
+    /// while syncing, so a sync that finds a directory absent knows its entries are durable.
+    dirty: Mutex<HashSet<PathBuf>>,
 }
 
 pub(crate) const SEGMENT_PREFIX: &str = "segments";
 
 impl Objects {
     pub(crate) fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+        Self { store, local: None }
     }
 
+    /// Segments in the local directory `dir`, with fsync.
+    pub(crate) fn local(dir: &std::path::Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir.join(SEGMENT_PREFIX))?;
+        let fs = Arc::new(LocalFileSystem::new_with_prefix(dir)?.with_fsync(true));
+        let local = Local {
+            fs: fs.clone(),
+            dirty: Mutex::new(HashSet::new()),
+        };
+        // The segment directory's own entry, in case it was just created.
+        local.dirty.lock().insert(dir.to_path_buf());
+        Ok(Self {
+            store: fs,
+            local: Some(Arc::new(local)),
+        })
+    }
+
+    /// Stores `data` under `key`. A remote or custom store has it durably on return; the
+    /// local directory has the file's bytes durable, and its directory entry once
+    /// [`Objects::sync`] returns: one file written in place and fdatasync'd, where
+    /// `LocalFileSystem` writes a staging file, syncs it, renames it and syncs the
+    /// directory per object (a segment not yet published in the catalogue is an orphan that
+    /// opening the store removes, so it needs no atomic rename).
     pub(crate) fn put(&self, key: &str, data: Vec<u8>) -> Result<(), StorageError> {
         let path = Path::from(key);
-        block_on(self.store.put(&path, PutPayload::from(data)))?;
+        let Some(local) = &self.local else {
+            block_on(self.store.put(&path, PutPayload::from(data)))?;
+            return Ok(());
+        };
+        let file = local.fs.path_to_filesystem(&path)?;
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&file)
+            .and_then(|mut f| {
+                f.write_all(&data)?;
+                f.sync_data()
+            });
+        if let Err(e) = written {
+            // Best effort: what is left is an orphan, removed at the next open anyway.
+            let _ = std::fs::remove_file(&file);
+            return Err(e.into());
+        }
+        if let Some(dir) = file.parent() {
+            local.dirty.lock().insert(dir.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// Makes the directory entries of every object [`Objects::put`] wrote durable: called
+    /// before the catalogue publishes them. One fsync per directory, not per object.
+    pub(crate) fn sync(&self) -> Result<(), StorageError> {
+        let Some(local) = &self.local else {
+            return Ok(());
+        };
+        let mut dirty = local.dirty.lock();
+        for dir in dirty.iter() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        dirty.clear();
         Ok(())
     }
 

@@ -270,6 +270,8 @@ struct Regions<'d> {
     /// Per field path id.
     fields: Vec<Vec<u8>>,
     scratch: Vec<u8>,
+    /// A block's message prefix: the dictionary, then its id field chunks.
+    prefix: Vec<u8>,
     dict: Option<&'d PackDict>,
     /// The dictionary's bytes, the start of every message chunk's prefix.
     dict_raw: Option<&'d [u8]>,
@@ -399,28 +401,139 @@ impl FieldAcc {
     }
 }
 
+/// The buffers of a segment build, kept by the thread for its next segment: a flush builds
+/// hundreds of segments on a few threads, and growing every buffer afresh for each one
+/// (fresh pages, reallocations) cost more than some small segments' encoding.
+#[derive(Default)]
+struct Spare {
+    sc: Scratch,
+    keys: Vec<u8>,
+    msgs: Vec<u8>,
+    fields: Vec<Vec<u8>>,
+    scratch: Vec<u8>,
+    prefix: Vec<u8>,
+    /// Union of the blocks' bloom hashes.
+    all: HashSet64,
+}
+
+/// Most buffer bytes a thread keeps between segments.
+const SPARE_MAX_BYTES: usize = 64 << 20;
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Option<Box<Spare>>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Spare {
+    /// This thread's spare buffers, emptied of the last segment's content.
+    fn take() -> Box<Spare> {
+        let mut sp = SPARE.with(|s| s.borrow_mut().take()).unwrap_or_default();
+        // Path ids are the segment's own: slots forget the last segment's paths (keeping
+        // their buffers) and are reset on first use, as `block` only grows.
+        sp.sc.flat = Flat::default();
+        for slot in &mut sp.sc.slots {
+            slot.path_hash = None;
+            slot.block = 0;
+            slot.key_block = 0;
+        }
+        sp.keys.clear();
+        sp.msgs.clear();
+        for f in &mut sp.fields {
+            f.clear();
+        }
+        sp.all.clear();
+        sp
+    }
+
+    /// Keeps the buffers for the thread's next segment unless they grew past
+    /// [`SPARE_MAX_BYTES`] (a large compaction's), which would stay allocated for good.
+    fn put_back(self: Box<Self>) {
+        let sc = &self.sc;
+        let bytes = [&self.keys, &self.msgs, &self.scratch, &self.prefix]
+            .into_iter()
+            .chain(&self.fields)
+            .chain([&sc.ts, &sc.ing, &sc.seq, &sc.msg, &sc.col])
+            .map(Vec::capacity)
+            .sum::<usize>()
+            + sc.arena.capacity()
+            + (self.all.capacity() + sc.hashes.capacity()) * 8;
+        if bytes <= SPARE_MAX_BYTES {
+            SPARE.with(|s| *s.borrow_mut() = Some(self));
+        }
+    }
+}
+
 /// Writes a segment for one group from streams' rows, each sorted by (timestamp, seq).
 pub(crate) fn build(
     group_id: u64,
     streams: &[(u64, &[Row])],
     limits: BlockLimits,
 ) -> Result<Built, StorageError> {
+    let mut spare = Spare::take();
+    let r = build_with(group_id, streams, limits, &mut spare);
+    spare.put_back();
+    r
+}
+
+fn build_with(
+    group_id: u64,
+    streams: &[(u64, &[Row])],
+    limits: BlockLimits,
+    spare: &mut Spare,
+) -> Result<Built, StorageError> {
     let dict = sample_dictionary(streams, limits);
     let pack = match &dict {
         Some(d) => Some(PackDict::new(d, ZSTD_LEVEL)?),
         None => None,
     };
+    let Spare {
+        sc,
+        keys,
+        msgs,
+        fields,
+        scratch,
+        prefix,
+        all,
+    } = spare;
     let mut regions = Regions {
-        keys: Vec::new(),
-        msgs: Vec::new(),
-        fields: Vec::new(),
-        scratch: Vec::new(),
+        keys: std::mem::take(keys),
+        msgs: std::mem::take(msgs),
+        fields: std::mem::take(fields),
+        scratch: std::mem::take(scratch),
+        prefix: std::mem::take(prefix),
         dict: pack.as_ref(),
         dict_raw: dict.as_deref(),
     };
+    let r = build_regions(
+        group_id,
+        streams,
+        limits,
+        &mut regions,
+        sc,
+        all,
+        dict.as_deref(),
+    );
+    // Handed back for the next segment whatever happened.
+    (*keys, *msgs, *fields, *scratch, *prefix) = (
+        regions.keys,
+        regions.msgs,
+        regions.fields,
+        regions.scratch,
+        regions.prefix,
+    );
+    r
+}
+
+fn build_regions(
+    group_id: u64,
+    streams: &[(u64, &[Row])],
+    limits: BlockLimits,
+    regions: &mut Regions<'_>,
+    sc: &mut Scratch,
+    all_hashes: &mut HashSet64,
+    dict: Option<&[u8]>,
+) -> Result<Built, StorageError> {
     let mut paths = PathTable::default();
     let mut blocks = Vec::new();
-    let mut sc = Scratch::default();
     // Blocks take rows stream after stream until a limit is reached, so a segment of many
     // short-lived streams still has a few large blocks.
     let mut pieces: Vec<(u64, &[Row])> = Vec::new();
@@ -441,7 +554,7 @@ pub(crate) fn build(
             }
             rest = tail;
             if events >= limits.max_events || bytes >= limits.max_bytes {
-                blocks.push(build_block(&mut regions, &mut sc, &pieces, &mut paths)?);
+                blocks.push(build_block(regions, sc, &pieces, &mut paths)?);
                 block_hashes.push(sc.hashes.take());
                 pieces.clear();
                 (events, bytes) = (0, 0);
@@ -449,7 +562,7 @@ pub(crate) fn build(
         }
     }
     if !pieces.is_empty() {
-        blocks.push(build_block(&mut regions, &mut sc, &pieces, &mut paths)?);
+        blocks.push(build_block(regions, sc, &pieces, &mut paths)?);
         block_hashes.push(sc.hashes.take());
     }
     // One segment-wide bloom; per-block blooms only where there is more than one block to
@@ -460,29 +573,31 @@ pub(crate) fn build(
         [only] => Bloom::build_blocked(only, SEGMENT_BLOOM_BITS),
         many => {
             for &h in many.iter().flatten() {
-                sc.hashes.insert(h);
+                all_hashes.insert(h);
             }
-            let all = sc.hashes.take();
+            let all = all_hashes.take();
             for (b, h) in blocks.iter_mut().zip(many) {
                 b.bloom = Bloom::build_blocked(h, BLOCK_BLOOM_BITS);
             }
             Bloom::build_blocked(&all, SEGMENT_BLOOM_BITS)
         }
     };
-    // Concatenate the regions and rebase every chunk.
+    // Concatenate the regions and rebase every chunk. Buffers kept from an earlier
+    // segment may hold more (empty) field regions than this segment has paths.
+    let field_regions = &regions.fields[..paths.names.len().min(regions.fields.len())];
     let mut out = Vec::with_capacity(
         HEADER_LEN
             + regions.keys.len()
             + regions.msgs.len()
-            + regions.fields.iter().map(Vec::len).sum::<usize>()
+            + field_regions.iter().map(Vec::len).sum::<usize>()
             + blocks.len() * 256,
     );
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     let keys_base = out.len() as u64;
     out.extend_from_slice(&regions.keys);
-    let mut field_base = Vec::with_capacity(regions.fields.len());
-    for f in &regions.fields {
+    let mut field_base = Vec::with_capacity(field_regions.len());
+    for f in field_regions {
         field_base.push(out.len() as u64);
         out.extend_from_slice(f);
     }
@@ -510,7 +625,7 @@ pub(crate) fn build(
         raw_bytes: blocks.iter().map(|b| b.raw_bytes).sum(),
         blocks,
         dict: match dict {
-            Some(d) => Some(Arc::new(SegDict::new(d)?)),
+            Some(d) => Some(Arc::new(SegDict::new(d.to_vec())?)),
             None => None,
         },
         bloom: Some(seg_bloom),
@@ -688,7 +803,9 @@ fn build_block(
     let seq_ref = key(&sc.seq)?;
     // Messages compress against the segment dictionary and the field chunks whose values
     // they repeat (request and trace ids), so those bytes are stored once.
-    let mut prefix = regions.dict_raw.map(<[u8]>::to_vec).unwrap_or_default();
+    let mut prefix = std::mem::take(&mut regions.prefix);
+    prefix.clear();
+    prefix.extend_from_slice(regions.dict_raw.unwrap_or_default());
     let dict_len = prefix.len();
     let mut names: Vec<(&str, u32)> = sc
         .touched
@@ -729,15 +846,17 @@ fn build_block(
         });
     }
     let msg_ref = if prefix.len() > dict_len {
-        Regions::put_prefixed(&mut regions.msgs, &mut regions.scratch, &sc.msg, &prefix)?
+        Regions::put_prefixed(&mut regions.msgs, &mut regions.scratch, &sc.msg, &prefix)
     } else {
         Regions::put(
             &mut regions.msgs,
             &mut regions.scratch,
             &sc.msg,
             regions.dict,
-        )?
+        )
     };
+    regions.prefix = prefix;
+    let msg_ref = msg_ref?;
     if runs.is_empty() {
         return Err(StorageError::Invalid("empty block".into()));
     }

@@ -225,17 +225,14 @@ impl Store {
             Some(m) => m.clone(),
             None => Arc::new(SqliteMetastore::open(&cfg.dir.join("meta.db"))?),
         };
-        let store: Arc<dyn object_store::ObjectStore> = match &cfg.object_store {
-            Some(s) => s.clone(),
+        let objects = match &cfg.object_store {
+            Some(s) => Objects::new(s.clone()),
             None => {
                 let dir = cfg.dir.join("objects");
                 std::fs::create_dir_all(&dir)?;
-                Arc::new(
-                    object_store::local::LocalFileSystem::new_with_prefix(&dir)?.with_fsync(true),
-                )
+                Objects::local(&dir)?
             }
         };
-        let objects = Objects::new(store);
         let mut report = RecoveryReport::default();
 
         let checkpoint = meta.checkpoint()?;
@@ -946,6 +943,9 @@ impl Inner {
 
     /// Publishes a catalogue change and invalidates the cached segment lists.
     fn publish(&self, p: &Publish) -> Result<(), StorageError> {
+        if !p.add.is_empty() {
+            self.objects.sync()?;
+        }
         let r = self.meta.publish(p);
         self.segments_changed();
         r
@@ -1274,6 +1274,8 @@ impl Inner {
                 });
                 (added, carry)
             });
+            // The new files' directory entries, before readers wait on the publish below.
+            let carry = carry.and_then(|()| self.objects.sync());
             publish.add = match (added, carry) {
                 (Ok(added), Ok(())) => added,
                 (Ok(added), Err(e)) => {
@@ -1319,8 +1321,11 @@ impl Inner {
                 other => other,
             }
         };
-        // Freed outside the locks: a flushed memtable is hundreds of thousands of strings.
-        drop(remnant);
+        // Freed outside the locks and off the flush's path: a flushed memtable is hundreds of
+        // thousands of strings allocated by the appending threads, and freeing them one by
+        // one (a cache miss each) took a second per million events, which every append
+        // waiting on this flush for room would wait through too.
+        free_later(remnant);
         if let Some(c) = publish.checkpoint {
             self.published.store(c, SeqCst);
         }
@@ -1516,6 +1521,18 @@ pub(crate) type StreamNames = Arc<HashMap<u64, Arc<str>>>;
 
 /// One segment to write: group, window, and each stream's rows.
 type SegmentJob<'a> = (u64, i64, Vec<(u64, &'a [Row])>);
+
+/// Drops `value` on a thread of its own when one can be started, else here.
+fn free_later<T: Send + 'static>(value: T) {
+    let slot = Arc::new(Mutex::new(Some(value)));
+    let theirs = slot.clone();
+    let started = std::thread::Builder::new()
+        .name("lookout-free".into())
+        .spawn(move || drop(theirs.lock().take()));
+    if started.is_err() {
+        drop(slot.lock().take());
+    }
+}
 
 /// Nice value of the background thread and the threads it starts (flush, compaction).
 const BACKGROUND_NICE: i32 = 10;
