@@ -41,6 +41,12 @@ fn put_key(out: &mut Vec<u8>, (key, k): (&[u8], &Key)) {
     }
 }
 
+/// `"message":` space-padded, for [`json::keyed_string_comma`].
+const MESSAGE_KEY: [u8; json::KEY_PAD] = *b"\"message\":                      ";
+const MESSAGE_KEY_LEN: usize = 10;
+/// The message of a record that has none.
+const NO_MESSAGE: &[u8] = b"\"message\":\"\",";
+
 /// What comes between the message and the user keys: the timestamp (in the profiles that
 /// put it after the message), the static block, the correlation id and the appended keys.
 struct Middle<'a> {
@@ -65,16 +71,14 @@ struct DirectVisitor<'a> {
 }
 
 impl DirectVisitor<'_> {
-    /// Writes `"message":<value>,` and the middle part.
+    /// Writes the message (`write` writes `"message":<value>,`) and the middle part.
     #[inline]
     fn message(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         if self.past_message {
             self.bail = true;
             return;
         }
-        self.out.extend_from_slice(b"\"message\":");
         write(self.out);
-        self.out.push(b',');
         self.finish_head();
     }
 
@@ -99,13 +103,22 @@ impl DirectVisitor<'_> {
     /// Writes `"name":<value>,` for an ordinary field; `write` writes the value and the comma.
     #[inline]
     fn field(&mut self, field: &Field, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.past_message
+            && let Some((padded, len)) = self.tpl.short_key(field.index())
+        {
+            let start = self.out.len();
+            self.out.extend_from_slice(padded);
+            self.out.truncate(start + len);
+            write(self.out);
+            return;
+        }
         let Some(key) = self.tpl.key(field.index()).filter(|k| k.1.plain) else {
             // The message field, or a field set the template does not describe.
             self.bail = true;
             return;
         };
         if !self.past_message {
-            self.message(|o| o.extend_from_slice(b"\"\""));
+            self.message(|o| o.extend_from_slice(NO_MESSAGE));
         }
         put_key(self.out, key);
         write(self.out);
@@ -115,15 +128,18 @@ impl DirectVisitor<'_> {
 impl Visit for DirectVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.index() == 0 && field.name() == "message" {
-            self.message(|o| json::string(o, value));
+            self.message(|o| {
+                if !json::keyed_string_comma(o, &MESSAGE_KEY, MESSAGE_KEY_LEN, value) {
+                    o.extend_from_slice(&MESSAGE_KEY[..MESSAGE_KEY_LEN]);
+                    json::string_comma(o, value);
+                }
+            });
             return;
         }
         // The common case, key and short value in one copy.
         if self.past_message
-            && let Some((key, k)) = self.tpl.key(field.index())
-            && k.plain
-            && let Some(padded) = &k.short
-            && json::keyed_string_comma(self.out, padded, key.len(), value)
+            && let Some((padded, len)) = self.tpl.short_key(field.index())
+            && json::keyed_string_comma(self.out, padded, len, value)
         {
             return;
         }
@@ -132,7 +148,11 @@ impl Visit for DirectVisitor<'_> {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if field.index() == 0 && field.name() == "message" {
-            self.message(|o| json::fmt_string(o, format_args!("{value:?}")));
+            self.message(|o| {
+                o.extend_from_slice(b"\"message\":\"");
+                json::fmt_body(o, format_args!("{value:?}"));
+                o.extend_from_slice(b"\",");
+            });
         } else {
             self.field(field, |o| {
                 json::debug_value(o, value);
@@ -298,7 +318,7 @@ impl PowertoolsLayer {
             return false;
         }
         if !v.past_message {
-            v.message(|o| o.extend_from_slice(b"\"\""));
+            v.message(|o| o.extend_from_slice(NO_MESSAGE));
         }
         let mut closed = false;
         if !matches!(cfg.profile, Profile::PowertoolsTs | Profile::Lambda) {

@@ -315,13 +315,19 @@ pub(crate) fn debug_value(out: &mut Vec<u8>, value: &dyn fmt::Debug) {
 /// Appends `"` + escaped `Display`/`Debug` output + `"`.
 pub(crate) fn fmt_string(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     out.push(b'"');
+    fmt_body(out, args);
+    out.push(b'"');
+}
+
+/// Appends escaped `Display`/`Debug` output (no quotes).
+#[inline]
+pub(crate) fn fmt_body(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     if let Some(s) = args.as_str() {
         escape_into(out, s);
     } else {
         // A Display impl that returns Err leaves partial text; the string stays well formed.
         let _ = fmt::write(&mut Escaper(out), args);
     }
-    out.push(b'"');
 }
 
 pub(crate) fn int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
@@ -507,10 +513,22 @@ fn short_decimal<const COMMA: bool>(out: &mut Vec<u8>, v: f64) -> bool {
         put_pair(&mut buf, n, frac / 10_000);
         put_pair(&mut buf, n + 2, frac / 100 % 100);
         put_pair(&mut buf, n + 4, frac % 100);
-        let mut digits = 6;
-        while digits > 1 && buf[n + digits - 1] == b'0' {
-            digits -= 1;
-        }
+        // Digits left once the trailing zeros are cut, by arithmetic rather than a scan.
+        let digits = if frac.is_multiple_of(1000) {
+            if frac.is_multiple_of(100_000) {
+                1
+            } else if frac.is_multiple_of(10_000) {
+                2
+            } else {
+                3
+            }
+        } else if !frac.is_multiple_of(10) {
+            6
+        } else if !frac.is_multiple_of(100) {
+            5
+        } else {
+            4
+        };
         n += digits;
     }
     push_padded::<COMMA>(out, &mut buf, n);

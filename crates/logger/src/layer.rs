@@ -368,14 +368,22 @@ impl PowertoolsLayer {
         self.shared.cfg.writer.flush();
     }
 
+    #[inline]
     fn write(&self, rec: &[u8]) {
         if self.shared.cfg.pretty {
-            let mut p = Vec::with_capacity(rec.len() * 2);
-            json::pretty(rec, &mut p);
-            self.shared.cfg.writer.write_record(&p);
+            self.write_pretty(rec);
         } else {
             self.shared.cfg.writer.write_record(rec);
         }
+    }
+
+    /// [`write`](Self::write) in dev mode, kept out of line so the usual path stays small.
+    #[cold]
+    #[inline(never)]
+    fn write_pretty(&self, rec: &[u8]) {
+        let mut p = Vec::with_capacity(rec.len() * 2);
+        json::pretty(rec, &mut p);
+        self.shared.cfg.writer.write_record(&p);
     }
 
     /// Writes out an invocation's buffered records, preceded by the eviction notice.

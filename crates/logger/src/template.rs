@@ -104,6 +104,18 @@ impl Template {
         self.location = (start, self.bytes.len() as u32);
     }
 
+    /// The space-padded `"name":` key of the ordinary field with this index and its length,
+    /// when the key is short: what the one-copy writes of the direct path need.
+    #[inline]
+    pub(crate) fn short_key(&self, index: usize) -> Option<(&[u8; SHORT], usize)> {
+        let k = self.keys.get(index)?;
+        if !k.plain {
+            return None;
+        }
+        let padded = k.short.as_ref()?;
+        Some((padded, (k.range.1 - k.range.0) as usize))
+    }
+
     /// The `"name":` key of the field with this index, and its properties.
     #[inline]
     pub(crate) fn key(&self, index: usize) -> Option<(&[u8], &Key)> {

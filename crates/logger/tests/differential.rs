@@ -47,6 +47,14 @@ fn values_sweep() {
     ] {
         tracing::info!(f, neg = -f, "float");
     }
+    // Every count of trailing zeros in the six decimals the short float path prints.
+    for k in [
+        1, 10, 100, 1000, 10_000, 100_000, 120_000, 123_000, 123_400, 123_450, 123_456, 100_001,
+        500_000, 999_999, 1_000_000, 7_000_010, 42_500_000,
+    ] {
+        let f = k as f64 / 1e6;
+        tracing::info!(f, neg = -f, "decimal {k}");
+    }
     for i in [
         0i64,
         9,
