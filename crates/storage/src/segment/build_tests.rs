@@ -147,11 +147,12 @@ fn digest(segs: &[Vec<(u64, Vec<Row>)>], limits: BlockLimits) -> (u32, usize) {
     (crc.finalize(), len)
 }
 
-/// The bytes of format version 4 as first written, pinned: a speed change to the build
+/// The bytes of format version 4 as first written (CRC-32, length), pinned: a speed change to the build
 /// (scratch buffers and compression contexts reused across blocks and segments, cheaper
 /// stamp detection, direct writes) must not move a byte. Building twice on one thread
-/// checks that nothing a build leaves behind for the next one changes its output. A new
-/// zstd release may legitimately change the frames; then re-pin on the old build's output.
+/// checks that nothing a build leaves behind for the next one changes its output. A format
+/// change (a new version) or a new zstd release legitimately changes them: re-pin then, with
+/// the new values this test prints, in the commit that makes that change.
 #[test]
 fn generator_segments_keep_their_pinned_bytes() {
     let segs = generator_segments(20_000, 10);
@@ -159,12 +160,12 @@ fn generator_segments_keep_their_pinned_bytes() {
         assert_eq!(
             digest(&segs, ONE_BLOCK),
             (1_089_794_922, 1_692_686),
-            "one block per segment"
+            "one block per segment: segment bytes changed (see above)"
         );
         assert_eq!(
             digest(&segs, MANY_BLOCKS),
             (150_371_913, 3_488_316),
-            "many blocks per segment"
+            "many blocks per segment: segment bytes changed (see above)"
         );
     }
 }
