@@ -360,39 +360,61 @@ impl Metastore for SqliteMetastore {
     fn publish(&self, p: &Publish) -> Result<(), StorageError> {
         let mut conn = self.conn.lock();
         let tx = conn.transaction()?;
-        for s in &p.add {
-            tx.execute(
+        // Statements prepared once per publish (a flush adds hundreds of segments and
+        // updates thousands of streams), and one update per group, not per stream.
+        {
+            let mut insert = tx.prepare_cached(
                 "INSERT INTO segments(key, group_id, min_ts, max_ts, events, raw_bytes, size, index_offset, index_len) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS (SELECT 1 FROM groups WHERE id = ?2)",
-                params![s.key, s.group_id as i64, s.min_ts, s.max_ts, s.events as i64, s.raw_bytes as i64, s.size as i64, s.index_offset as i64, s.index_len as i64],
             )?;
-        }
-        for id in &p.remove {
-            tx.execute("DELETE FROM segments WHERE id = ?1", [*id as i64])?;
-        }
-        for s in &p.stats {
-            let group: Option<i64> = tx
-                .query_row(
-                    "SELECT group_id FROM streams WHERE id = ?1",
-                    [s.stream_id as i64],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            // A stream deleted before its data was flushed keeps no statistics.
-            let Some(group) = group else { continue };
-            tx.execute(
+            for s in &p.add {
+                insert.execute(params![
+                    s.key,
+                    s.group_id as i64,
+                    s.min_ts,
+                    s.max_ts,
+                    s.events as i64,
+                    s.raw_bytes as i64,
+                    s.size as i64,
+                    s.index_offset as i64,
+                    s.index_len as i64
+                ])?;
+            }
+            let mut remove = tx.prepare_cached("DELETE FROM segments WHERE id = ?1")?;
+            for id in &p.remove {
+                remove.execute([*id as i64])?;
+            }
+            let mut group_of = tx.prepare_cached("SELECT group_id FROM streams WHERE id = ?1")?;
+            let mut stream = tx.prepare_cached(
                 "UPDATE streams SET first_event = min(coalesce(first_event, ?2), ?2), last_event = max(coalesce(last_event, ?3), ?3), last_ingestion = max(coalesce(last_ingestion, ?4), ?4), stored_bytes = stored_bytes + ?5 WHERE id = ?1",
-                params![s.stream_id as i64, s.first_event, s.last_event, s.last_ingestion, s.bytes as i64],
             )?;
-            tx.execute(
+            let mut grown: BTreeMap<i64, i64> = BTreeMap::new();
+            for s in &p.stats {
+                let group: Option<i64> = group_of
+                    .query_row([s.stream_id as i64], |r| r.get(0))
+                    .optional()?;
+                // A stream deleted before its data was flushed keeps no statistics.
+                let Some(group) = group else { continue };
+                stream.execute(params![
+                    s.stream_id as i64,
+                    s.first_event,
+                    s.last_event,
+                    s.last_ingestion,
+                    s.bytes as i64
+                ])?;
+                *grown.entry(group).or_default() += s.bytes as i64;
+            }
+            let mut grow = tx.prepare_cached(
                 "UPDATE groups SET stored_bytes = stored_bytes + ?2 WHERE id = ?1",
-                params![group, s.bytes as i64],
             )?;
-        }
-        for (group, bytes) in &p.shrink {
-            tx.execute(
+            for (group, bytes) in grown {
+                grow.execute(params![group, bytes])?;
+            }
+            let mut shrink = tx.prepare_cached(
                 "UPDATE groups SET stored_bytes = max(0, stored_bytes - ?2) WHERE id = ?1",
-                params![*group as i64, *bytes as i64],
             )?;
+            for (group, bytes) in &p.shrink {
+                shrink.execute(params![*group as i64, *bytes as i64])?;
+            }
         }
         if let Some(c) = p.checkpoint {
             tx.execute(
