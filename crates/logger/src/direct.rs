@@ -150,7 +150,9 @@ impl Visit for DirectVisitor<'_> {
         if field.index() == 0 && field.name() == "message" {
             self.message(|o| {
                 o.extend_from_slice(b"\"message\":\"");
-                json::fmt_body(o, format_args!("{value:?}"));
+                // A Debug impl that returns Err leaves partial text; the string stays well
+                // formed.
+                let _ = fmt::write(&mut json::Escaper(o), format_args!("{value:?}"));
                 o.extend_from_slice(b"\",");
             });
         } else {

@@ -315,19 +315,13 @@ pub(crate) fn debug_value(out: &mut Vec<u8>, value: &dyn fmt::Debug) {
 /// Appends `"` + escaped `Display`/`Debug` output + `"`.
 pub(crate) fn fmt_string(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     out.push(b'"');
-    fmt_body(out, args);
-    out.push(b'"');
-}
-
-/// Appends escaped `Display`/`Debug` output (no quotes).
-#[inline]
-pub(crate) fn fmt_body(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     if let Some(s) = args.as_str() {
         escape_into(out, s);
     } else {
         // A Display impl that returns Err leaves partial text; the string stays well formed.
         let _ = fmt::write(&mut Escaper(out), args);
     }
+    out.push(b'"');
 }
 
 pub(crate) fn int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {

@@ -178,8 +178,14 @@ impl Cache {
     /// Refreshes the cache for `micros` and returns the sub-second microseconds.
     #[inline]
     fn sub_second(&mut self, micros: i64, format: TimestampFormat, zone: &Zone) -> u32 {
-        let second = micros.div_euclid(1_000_000);
-        let sub = micros.rem_euclid(1_000_000) as u32;
+        // Unsigned division is cheaper, and every time after 1970 takes it.
+        let (second, sub) = match u64::try_from(micros) {
+            Ok(m) => ((m / 1_000_000) as i64, (m % 1_000_000) as u32),
+            Err(_) => (
+                micros.div_euclid(1_000_000),
+                micros.rem_euclid(1_000_000) as u32,
+            ),
+        };
         self.refresh(second, format, zone);
         sub
     }
