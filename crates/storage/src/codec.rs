@@ -84,6 +84,48 @@ pub(crate) fn put_planes(out: &mut Vec<u8>, values: &[i64]) {
     }
 }
 
+/// The 16 bytes of a UUID in canonical lowercase text (`8-4-4-4-12` hex digits), or `None`
+/// for any other text, including uppercase, which would not read back byte for byte.
+pub(crate) fn uuid_bytes(s: &[u8]) -> Option<[u8; 16]> {
+    if s.len() != 36 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut digits = s
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| !matches!(i, 8 | 13 | 18 | 23));
+    if [8, 13, 18, 23].iter().any(|&i| s[i] != b'-') {
+        return None;
+    }
+    for o in &mut out {
+        let mut v = 0u8;
+        for _ in 0..2 {
+            let (_, &c) = digits.next()?;
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                _ => return None,
+            };
+            v = v << 4 | d;
+        }
+        *o = v;
+    }
+    Some(out)
+}
+
+/// Appends the canonical text of the UUID in `id` (16 bytes).
+pub(crate) fn push_uuid(id: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, &b) in id.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push(b'-');
+        }
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
+    }
+}
+
 /// A fixed-width column written by [`put_planes`], checked against its row count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Planes {
@@ -743,6 +785,45 @@ mod tests {
     impl ErrOrDiffers for Result<Vec<u8>, StorageError> {
         fn is_err_or_differs(&self, raw: &[u8]) -> bool {
             self.as_ref().map_or(true, |v| v != raw)
+        }
+    }
+
+    #[test]
+    fn uuids_round_trip_in_canonical_text_only() {
+        let id = "0f9e8d7c-6b5a-4493-a281-70ffeeddccbb";
+        let b = uuid_bytes(id.as_bytes()).unwrap();
+        let mut text = Vec::new();
+        push_uuid(&b, &mut text);
+        assert_eq!(text, id.as_bytes());
+        for other in [
+            "0F9E8D7C-6B5A-4493-A281-70FFEEDDCCBB",
+            "0f9e8d7c6b5a4493a28170ffeeddccbb",
+            "0f9e8d7c-6b5a-4493-a281-70ffeeddccb",
+            "0f9e8d7c-6b5a-4493-a281-70ffeeddccbbb",
+            "0f9e8d7c-6b5a-4493-a281_70ffeeddccbb",
+            "0f9e8d7c-6b5a-4493-a281-70ffeeddccbg",
+            "0f9e8d7c--b5a-4493-a281-70ffeeddccbb",
+        ] {
+            assert_eq!(uuid_bytes(other.as_bytes()), None, "{other}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn uuid_text_round_trips(b in any::<[u8; 16]>()) {
+            let mut text = Vec::new();
+            push_uuid(&b, &mut text);
+            prop_assert_eq!(text.len(), 36);
+            prop_assert_eq!(uuid_bytes(&text), Some(b));
+        }
+
+        #[test]
+        fn uuid_parse_never_panics(s in proptest::collection::vec(any::<u8>(), 0..40)) {
+            if let Some(b) = uuid_bytes(&s) {
+                let mut text = Vec::new();
+                push_uuid(&b, &mut text);
+                prop_assert_eq!(text, s);
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-//! The immutable segment format (version 4; versions 1 to 3 stay readable).
+//! The immutable segment format (version 5; versions 1 to 4 stay readable).
 //!
 //! ```text
 //! "LKSEG\0" version:u16            header, 8 bytes
@@ -6,7 +6,7 @@
 //!                                  field's chunks of every block, then every block's messages
 //! index                            one contiguous region: dictionary, segment stats, field
 //!                                  paths, segment bloom, block directory
-//! index_offset:u64 index_len:u32 index_crc:u32 "LKSEG4IX"     footer, 24 bytes
+//! index_offset:u64 index_len:u32 index_crc:u32 "LKSEG5IX"     footer, 24 bytes
 //! ```
 //!
 //! A block holds rows of several streams, sorted by stream and then (timestamp, arrival),
@@ -35,6 +35,12 @@
 //! field's directory entry), so request, trace and correlation ids are stored once.
 //! Version 3 keys are zstd frames (when smaller) of delta varints.
 //!
+//! Version 5 (footer magic "LKSEG5IX") adds one field encoding: a dictionary whose entries
+//! are all canonical lowercase UUIDs (request ids) stores their 16 bytes instead of their
+//! 36 characters, so a scan that reads a few rows' request ids decompresses less than half
+//! the bytes and no Huffman-coded hex. The messages' prefix holds such a chunk's entries as
+//! text, as before.
+//!
 //! Version 1 wrote one stream per block with chunks in block order; version 2 grouped each
 //! column's chunks (same directory grammar). Their footer magic is "LKSEGEND", which is how
 //! a reader that fetched only the index and footer tells the grammar; their blooms are
@@ -48,9 +54,9 @@ use crate::bloom::{
     Bloom, FastMap, HashSet64, MAX_BLOOM_VALUE, SeenText, field_hash_at, insert_tokens, path_hash,
 };
 use crate::codec::{
-    CodePlanes, PackDict, Planes, Reader, SegDict, ZSTD_MAGIC, plane_codes, put_bytes, put_ivarint,
-    put_planes, put_u8, put_u32, put_u64, put_varint, unzigzag, unzstd, unzstd_prefixed, varint_at,
-    zstd_into, zstd_prefixed,
+    CodePlanes, PackDict, Planes, Reader, SegDict, ZSTD_MAGIC, plane_codes, push_uuid, put_bytes,
+    put_ivarint, put_planes, put_u8, put_u32, put_u64, put_varint, unzigzag, unzstd,
+    unzstd_prefixed, uuid_bytes, varint_at, zstd_into, zstd_prefixed,
 };
 use crate::error::StorageError;
 use crate::fields::{Flat, Kind};
@@ -64,7 +70,9 @@ const FOOT_MAGIC: &[u8; 8] = b"LKSEGEND";
 const FOOT_MAGIC_V3: &[u8; 8] = b"LKSEG3IX";
 /// Footer magic of version 4 (version 3's grammar, fixed-width columns, stamped messages).
 const FOOT_MAGIC_V4: &[u8; 8] = b"LKSEG4IX";
-pub(crate) const VERSION: u16 = 4;
+/// Footer magic of version 5 (version 4 plus UUID dictionaries).
+const FOOT_MAGIC_V5: &[u8; 8] = b"LKSEG5IX";
+pub(crate) const VERSION: u16 = 5;
 /// Oldest format version still decoded.
 const MIN_VERSION: u16 = 1;
 pub(crate) const HEADER_LEN: usize = 8;
@@ -648,7 +656,7 @@ fn build_regions(
     put_u64(&mut out, index_offset);
     put_u32(&mut out, index_len as u32);
     put_u32(&mut out, crc);
-    out.extend_from_slice(FOOT_MAGIC_V4);
+    out.extend_from_slice(FOOT_MAGIC_V5);
     Ok(Built {
         bytes: out,
         index_offset,
@@ -825,7 +833,7 @@ fn build_block(
         let mut in_prefix = false;
         let chunk_ref = if let Some(text) = encode_field(acc, &sc.arena, n, &mut sc.col) {
             if text >= PREFIX_MIN_TEXT {
-                prefix.extend_from_slice(&sc.col);
+                prefix_text(&sc.col, &mut prefix)?;
                 in_prefix = true;
             }
             Some(Regions::put(
@@ -950,11 +958,25 @@ fn encode_field(acc: &FieldAcc, arena: &str, n: usize, raw: &mut Vec<u8>) -> Opt
     let distinct = order.len();
     let mut present_rows = acc.rows.iter().zip(acc.spans.iter().zip(&codes)).peekable();
     if distinct * 4 <= present || distinct <= 16 {
-        // Fixed-width codes (version 4): a scan reads the rows it selects only.
-        put_u8(raw, 2);
-        put_varint(raw, distinct as u64);
-        for s in &order {
-            put_bytes(raw, s.as_bytes());
+        // Fixed-width codes (version 4): a scan reads the rows it selects only. A dictionary
+        // of UUIDs (request ids) keeps their 16 bytes (version 5): smaller than their text
+        // compressed, and random bytes zstd leaves literal decompress at copying speed.
+        let ids: Option<Vec<[u8; 16]>> = order.iter().map(|s| uuid_bytes(s.as_bytes())).collect();
+        match ids {
+            Some(ids) if !ids.is_empty() => {
+                put_u8(raw, 3);
+                put_varint(raw, distinct as u64);
+                for id in &ids {
+                    raw.extend_from_slice(id);
+                }
+            }
+            _ => {
+                put_u8(raw, 2);
+                put_varint(raw, distinct as u64);
+                for s in &order {
+                    put_bytes(raw, s.as_bytes());
+                }
+            }
         }
         let all: Vec<i64> = (0..n as u32)
             .map(|i| match present_rows.next_if(|(r, _)| **r == i) {
@@ -1076,7 +1098,7 @@ pub(crate) struct Footer {
     pub(crate) offset: u64,
     pub(crate) len: u64,
     pub(crate) crc: u32,
-    /// 2 for versions 1 and 2 (one grammar), else the version (3 and 4 share a grammar
+    /// 2 for versions 1 and 2 (one grammar), else the version (3 to 5 share a grammar
     /// and differ in column encodings).
     pub(crate) grammar: u16,
 }
@@ -1091,6 +1113,7 @@ pub(crate) fn decode_footer(f: &[u8]) -> Result<Footer, StorageError> {
         m if m == FOOT_MAGIC => 2,
         m if m == FOOT_MAGIC_V3 => 3,
         m if m == FOOT_MAGIC_V4 => 4,
+        m if m == FOOT_MAGIC_V5 => 5,
         _ => return Err(r.corrupt("bad magic")),
     };
     Ok(Footer {
@@ -1439,7 +1462,7 @@ fn open_messages<'a>(
     let mut prefix = dict.map(|d| d.raw.clone()).unwrap_or_default();
     for f in prefixed {
         if let Some(fc) = &f.chunk {
-            prefix.extend_from_slice(&open_chunk(bufs, fc, dict, verify, "segment field")?);
+            prefix_text(&open_chunk(bufs, fc, dict, verify, FIELD)?, &mut prefix)?;
         }
     }
     let raw_len = usize::try_from(c.raw_len).map_err(|_| StorageError::Corrupt {
@@ -1832,7 +1855,10 @@ impl RawColumn {
 #[derive(Debug)]
 struct FieldChunk {
     bytes: Vec<u8>,
+    /// Byte ranges of the dictionary's text entries (none in a UUID dictionary).
     spans: Vec<(u32, u32)>,
+    /// A UUID dictionary (encoding 3): where its 16-byte entries start, and how many.
+    uuids: Option<(usize, usize)>,
     codes: Codes,
 }
 
@@ -1847,6 +1873,14 @@ const FIELD: &str = "segment field";
 impl FieldChunk {
     /// The code of `value`, or `None` when no row has it.
     fn code_of(&self, value: &str) -> Option<u32> {
+        if let Some((at, nd)) = self.uuids {
+            let id = uuid_bytes(value.as_bytes())?;
+            let table = self.bytes.get(at..at + nd * 16)?;
+            return table
+                .chunks_exact(16)
+                .position(|e| e == id)
+                .map(|c| c as u32 + 1);
+        }
         self.spans
             .iter()
             .position(|&(a, b)| self.bytes.get(a as usize..b as usize) == Some(value.as_bytes()))
@@ -1900,18 +1934,68 @@ impl FieldChunk {
                 codes
             }
             (Codes::Planes(p), None) => {
-                let max = u32::try_from(self.spans.len())
-                    .map_err(|_| corrupt_field("dictionary too large"))?;
+                let nd = self.uuids.map_or(self.spans.len(), |(_, nd)| nd);
+                let max = u32::try_from(nd).map_err(|_| corrupt_field("dictionary too large"))?;
                 let at = p.start();
                 plane_codes(self.bytes.get(at..).unwrap_or_default(), n, max, FIELD)?
             }
         };
+        let Some((at, nd)) = self.uuids else {
+            return Ok(RawColumn {
+                bytes: self.bytes,
+                spans: self.spans,
+                codes,
+            });
+        };
+        // Only the entries the column's rows use are written out as text; the others get
+        // a span that reads as no value.
+        let table = self
+            .bytes
+            .get(at..at + nd * 16)
+            .ok_or_else(|| corrupt_field("truncated"))?;
+        let mut text = Vec::new();
+        let mut spans = vec![(u32::MAX, u32::MAX); nd];
+        for &c in &codes {
+            let Some(slot) = (c as usize).checked_sub(1).and_then(|i| spans.get_mut(i)) else {
+                continue;
+            };
+            if slot.0 == u32::MAX {
+                let id = table
+                    .get((c as usize - 1) * 16..c as usize * 16)
+                    .ok_or_else(|| corrupt_field("dictionary code out of range"))?;
+                let start = text.len();
+                push_uuid(id, &mut text);
+                let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(text.len())) else {
+                    return Err(corrupt_field("dictionary too large"));
+                };
+                *slot = (a, b);
+            }
+        }
         Ok(RawColumn {
-            bytes: self.bytes,
-            spans: self.spans,
+            bytes: text,
+            spans,
             codes,
         })
     }
+}
+
+/// Appends what a field chunk contributes to the prefix its block's messages are
+/// compressed against: the chunk itself, or a UUID dictionary's entries as text (the
+/// messages repeat the text, not the 16-byte forms).
+pub(crate) fn prefix_text(chunk: &[u8], out: &mut Vec<u8>) -> Result<(), StorageError> {
+    if chunk.first() != Some(&3) {
+        out.extend_from_slice(chunk);
+        return Ok(());
+    }
+    let mut r = Reader::new(chunk, FIELD);
+    r.u8()?;
+    let nd = r.len(16)?;
+    let table = r.take(nd * 16)?;
+    out.reserve(nd * 36);
+    for id in table.chunks_exact(16) {
+        push_uuid(id, out);
+    }
+    Ok(())
 }
 
 fn corrupt_field(detail: &str) -> StorageError {
@@ -1925,6 +2009,7 @@ fn parse_field(bytes: Vec<u8>, n: usize) -> Result<FieldChunk, StorageError> {
     let raw = &bytes[..];
     let mut r = Reader::new(raw, FIELD);
     let mut spans = Vec::new();
+    let mut uuids = None;
     // UTF-8 is checked when a value is turned into a string, not for every value here.
     let span = |r: &mut Reader<'_>, len: usize| -> Result<(u32, u32), StorageError> {
         let start = raw.len() - r.remaining();
@@ -1967,6 +2052,16 @@ fn parse_field(bytes: Vec<u8>, n: usize) -> Result<FieldChunk, StorageError> {
             r.take(r.remaining())?;
             Codes::Planes(CodePlanes::parse(raw, at, n, max, FIELD)?)
         }
+        3 => {
+            let nd = r.len(16)?;
+            let at = raw.len() - r.remaining();
+            r.take(nd * 16)?;
+            uuids = Some((at, nd));
+            let max = u32::try_from(nd).map_err(|_| r.corrupt("dictionary too large"))?;
+            let at = raw.len() - r.remaining();
+            r.take(r.remaining())?;
+            Codes::Planes(CodePlanes::parse(raw, at, n, max, FIELD)?)
+        }
         1 => {
             let mut codes = Vec::with_capacity(n.min(r.remaining()));
             for _ in 0..n {
@@ -1989,6 +2084,7 @@ fn parse_field(bytes: Vec<u8>, n: usize) -> Result<FieldChunk, StorageError> {
     Ok(FieldChunk {
         bytes,
         spans,
+        uuids,
         codes,
     })
 }

@@ -48,6 +48,37 @@ fn stamped_rows(n: usize, seq0: u64) -> Vec<Row> {
         .collect()
 }
 
+/// A deterministic lowercase UUID.
+fn uuid(i: usize) -> String {
+    let x = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let y = x.rotate_left(17) ^ 0x5bd1_e995;
+    format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        x >> 32,
+        (x >> 16) & 0xffff,
+        x & 0xfff,
+        y & 0xfff,
+        y >> 16
+    )
+}
+
+/// JSON lines whose request ids (UUIDs, shared by `per_id` lines) are a dictionary column.
+fn uuid_rows(n: usize, seq0: u64, per_id: usize) -> Vec<Row> {
+    (0..n)
+        .map(|i| Row {
+            ts: 2000 + i as i64,
+            ingest: 9000,
+            seq: seq0 + i as u64,
+            msg: format!(
+                r#"{{"level":"{}","function_request_id":"{}","message":"RequestId {} step {i}"}}"#,
+                if i % 5 == 0 { "ERROR" } else { "INFO" },
+                uuid(i / per_id),
+                uuid(i / per_id),
+            ),
+        })
+        .collect()
+}
+
 fn build_two_streams() -> Built {
     let a = rows(50, 1);
     let b = rows(20, 100);
@@ -267,10 +298,16 @@ fn check_fixture(version: u16) {
     } else {
         Vec::new()
     };
+    // From version 5 on, a fourth stream's request ids are a UUID dictionary.
+    let d = if version >= 5 {
+        uuid_rows(60, 700, 4)
+    } else {
+        Vec::new()
+    };
     if version == VERSION && std::env::var_os("LOOKOUT_REGENERATE").is_some() {
         let built = build(
             3,
-            &[(1, &a), (2, &b), (3, &c)],
+            &[(1, &a), (2, &b), (3, &c), (4, &d)],
             BlockLimits {
                 max_events: 64,
                 max_bytes: 1 << 20,
@@ -282,7 +319,7 @@ fn check_fixture(version: u16) {
     }
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), version);
-    let events = 509 + c.len() as u64;
+    let events = 509 + c.len() as u64 + d.len() as u64;
     assert_eq!(verify_segment(&bytes).unwrap(), events);
     let footer = &bytes[bytes.len() - FOOTER_LEN..];
     let f = decode_footer(footer).unwrap();
@@ -298,7 +335,8 @@ fn check_fixture(version: u16) {
     let blocks = match version {
         1 | 2 => 8 + 1,
         3 => 8,
-        _ => 9,
+        4 => 9,
+        _ => 10,
     };
     assert_eq!(
         (ix.group_id, ix.events, ix.blocks.len()),
@@ -336,13 +374,104 @@ fn check_fixture(version: u16) {
             });
         }
     }
-    let expect: Vec<Row> = a.into_iter().chain(b).chain(c).collect();
+    if version >= 5 {
+        let uuid_chunks = ix
+            .blocks
+            .iter()
+            .filter_map(|b| b.field("function_request_id")?.chunk)
+            .filter(|c| {
+                open_chunk(&[(0, &bytes[..])], c, ix.dict.as_deref(), true, FIELD)
+                    .is_ok_and(|raw| raw.first() == Some(&3))
+            })
+            .count();
+        assert!(uuid_chunks > 0, "the fixture covers UUID dictionaries");
+    }
+    let expect: Vec<Row> = a.into_iter().chain(b).chain(c).chain(d).collect();
     let expect_levels: Vec<Option<String>> = expect
         .iter()
         .map(|r| crate::fields::field_of(&r.msg, "level"))
         .collect();
     assert_eq!(got, expect);
     assert_eq!(levels, expect_levels, "version {version} field column");
+}
+
+/// Request ids that are UUIDs are stored as 16 bytes each (encoding 3), read back as
+/// text, found by a field predicate, and still serve as the messages' prefix.
+#[test]
+fn uuid_dictionaries_round_trip_and_stay_in_the_prefix() {
+    let rows = uuid_rows(2000, 1, 10);
+    let built = build(
+        1,
+        &[(1, &rows)],
+        BlockLimits {
+            max_events: 1000,
+            max_bytes: 1 << 20,
+        },
+    )
+    .unwrap();
+    assert_eq!(verify_segment(&built.bytes).unwrap(), 2000);
+    let ix = &built.index;
+    let fields = ["function_request_id".to_owned(), "level".to_owned()];
+    let want = Want {
+        keys: true,
+        ingest: false,
+        messages: true,
+        fields: &fields,
+    };
+    let mut at = 0;
+    let mut text_bytes = 0;
+    for blk in &ix.blocks {
+        let meta = blk.field("function_request_id").unwrap();
+        assert!(
+            meta.in_prefix,
+            "100 ids of 36 characters are prefix material"
+        );
+        let c = meta.chunk.unwrap();
+        let raw = open_chunk(
+            &[(0, &built.bytes[..])],
+            &c,
+            ix.dict.as_deref(),
+            true,
+            FIELD,
+        )
+        .unwrap();
+        assert_eq!(raw[0], 3, "a UUID dictionary");
+        let mut text = Vec::new();
+        prefix_text(&raw, &mut text).unwrap();
+        assert_eq!(text.len(), 100 * 36);
+        text_bytes += raw.len();
+        let d = decode_block(ix.dict.as_deref(), blk, &built.bytes, 0, &want).unwrap();
+        let ids = d.fields[0].as_ref().unwrap();
+        for (i, m) in d.messages.as_ref().unwrap().iter().enumerate() {
+            assert_eq!(m, &rows[at + i].msg);
+            assert_eq!(ids.get(i), Some(uuid((at + i) / 10).as_str()));
+        }
+        // A predicate on one id selects its ten rows; another value, none.
+        let bufs = [(0, &built.bytes[..])];
+        let id = uuid(at / 10 + 3);
+        let gate = [(0, id.as_str())];
+        let got = decode_block_gated(ix.dict.as_deref(), blk, &bufs, &want, true, &gate, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.selected, Some((30..40).collect::<Vec<u32>>()));
+        let col = got.fields[0].as_ref().unwrap();
+        assert_eq!(col.get(35), Some(id.as_str()));
+        assert_eq!((col.get(0), col.code_of(&uuid(at / 10))), (None, u32::MAX));
+        for other in [uuid(5000), id.to_uppercase(), "x".to_owned()] {
+            let gate = [(0, other.as_str())];
+            let none = decode_block_gated(ix.dict.as_deref(), blk, &bufs, &want, true, &gate, None);
+            assert!(none.unwrap().is_none(), "{other}");
+        }
+        at += blk.count as usize;
+    }
+    assert_eq!(at, 2000);
+    // 16 bytes per id and a code plane, against 37 per id as text.
+    assert!(text_bytes < 200 * (16 + 1) + 4100, "{text_bytes}");
+    // Truncated or cut tables are errors, not panics.
+    for cut in [&[3u8][..], &[3, 2, 0][..], &[3, 200][..]] {
+        assert!(prefix_text(cut, &mut Vec::new()).is_err());
+        assert!(parse_field(cut.to_vec(), 1).is_err());
+    }
 }
 
 #[test]
