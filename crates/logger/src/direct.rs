@@ -103,25 +103,34 @@ impl DirectVisitor<'_> {
     /// Writes `"name":<value>,` for an ordinary field; `write` writes the value and the comma.
     #[inline]
     fn field(&mut self, field: &Field, write: impl FnOnce(&mut Vec<u8>)) {
+        // One call of `write` at the end, so it is inlined.
         if self.past_message
             && let Some((padded, len)) = self.tpl.short_key(field.index())
         {
             let start = self.out.len();
             self.out.extend_from_slice(padded);
             self.out.truncate(start + len);
-            write(self.out);
+        } else if !self.slow_key(field) {
             return;
         }
+        write(self.out);
+    }
+
+    /// [`field`](Self::field)'s key when it is long or comes first: writes the missing
+    /// message and the key, or returns `false` (setting `bail`) when the field is not an
+    /// ordinary one.
+    #[inline(never)]
+    fn slow_key(&mut self, field: &Field) -> bool {
         let Some(key) = self.tpl.key(field.index()).filter(|k| k.1.plain) else {
             // The message field, or a field set the template does not describe.
             self.bail = true;
-            return;
+            return false;
         };
         if !self.past_message {
             self.message(|o| o.extend_from_slice(NO_MESSAGE));
         }
         put_key(self.out, key);
-        write(self.out);
+        true
     }
 }
 

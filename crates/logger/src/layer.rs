@@ -21,7 +21,8 @@ use crate::scope;
 use crate::template::{self, Templates};
 
 thread_local! {
-    /// The thread's scratch, its callsite templates and the invocation of its last record.
+    /// The thread's scratch, its callsite templates and the invocation of its last record
+    /// (released by the thread's next record outside it; until then it only holds memory).
     static SCRATCH: RefCell<(Scratch, Templates, Option<Arc<Invocation>>)> =
         RefCell::new(Default::default());
 }
