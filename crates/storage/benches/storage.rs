@@ -380,9 +380,13 @@ fn main() {
             t.elapsed().as_secs_f64() * 1000.0 / top_only as f64
         );
         let mut stats = lookout_storage::ScanStats::default();
+        let mut batches = 0u64;
         for g in &groups {
             let s = store
-                .scan(g, &top10_scan(), &mut |_| ControlFlow::Continue(()))
+                .scan(g, &top10_scan(), &mut |_| {
+                    batches += 1;
+                    ControlFlow::Continue(())
+                })
                 .unwrap();
             stats.blocks += s.blocks;
             stats.pruned_by_time += s.pruned_by_time;
@@ -390,7 +394,7 @@ fn main() {
             stats.decoded += s.decoded;
             stats.events += s.events;
         }
-        println!("top-10 scan: {stats:?}");
+        println!("top-10 scan: {batches} batches, {stats:?}");
         return;
     }
     let runs = 10;
