@@ -235,12 +235,8 @@ impl PowertoolsLayer {
         let Some(tpl) = site.tpl else {
             return false;
         };
-        if !tpl.direct
-            || !cfg.direct
-            || site.internal
-            || cfg.text_output
-            || !cfg.first_keys.is_empty()
-        {
+        // (The template of one of this crate's own callsites is never `direct`.)
+        if !tpl.direct || !sh.direct {
             return false;
         }
         let has_persistent = sh.has_persistent.load(std::sync::atomic::Ordering::Acquire);

@@ -82,6 +82,9 @@ impl Sampler {
 pub(crate) struct Shared {
     pub(crate) cfg: Resolved,
     pub(crate) level_pieces: [Vec<u8>; 6],
+    /// Whether the configuration lets records take the direct path (`direct.rs`): it is
+    /// on, the output is JSON and no key order is configured.
+    pub(crate) direct: bool,
     /// `{` + the level piece + `,`, zero-padded: how the direct path opens a record with
     /// one constant-size copy.
     pub(crate) level_heads: [[u8; 32]; 6],
@@ -270,6 +273,7 @@ impl PowertoolsLayer {
             warned: Mutex::new(Vec::new()),
             min_rank,
             extra_rank,
+            direct: cfg.direct && !cfg.text_output && cfg.first_keys.is_empty(),
             level_pieces,
             level_heads,
             level_head_lens,

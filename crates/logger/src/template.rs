@@ -34,8 +34,9 @@ pub(crate) struct Template {
     keys: Vec<Key>,
     location: (u32, u32),
     /// Whether records of this callsite can be written straight into the output line: the
-    /// message (if any) is the first field and every other field is an ordinary user key
-    /// with a unique, unreserved name, so no key is renamed, replaced or moved.
+    /// callsite is not this crate's own, the message (if any) is the first field and every
+    /// other field is an ordinary user key with a unique, unreserved name, so no key is
+    /// renamed, replaced or moved.
     pub(crate) direct: bool,
     /// Union of the fields' duplicate-check bits: appended keys whose bits miss it cannot
     /// share a name with a field.
@@ -94,6 +95,10 @@ impl Template {
                 reserved,
                 plain,
             });
+        }
+        if self.internal {
+            // The library's own records carry no `location`: the general path's job.
+            self.direct = false;
         }
         let start = self.bytes.len() as u32;
         self.bytes.extend_from_slice(b"\"location\":\"");
