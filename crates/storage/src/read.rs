@@ -1328,7 +1328,7 @@ fn scan_decoded(
                 messages: scan.messages.then(|| std::mem::take(&mut messages)),
                 fields: std::mem::take(&mut cols)
                     .into_iter()
-                    .map(RawColumn::into_column)
+                    .map(|c| c.into_column(n))
                     .collect(),
             });
             return;
@@ -1369,9 +1369,7 @@ fn scan_decoded(
             };
             candidates
                 .filter(|&i| {
-                    field_codes
-                        .iter()
-                        .all(|&(j, code)| cols[j].codes.get(i) == Some(&code))
+                    field_codes.iter().all(|&(j, code)| cols[j].code(i) == code)
                         && (!keyed
                             || ts
                                 .get(i)

@@ -1759,11 +1759,43 @@ pub(crate) struct RawColumn {
     /// Byte range of each dictionary entry in `bytes` (UTF-8 checked on use; checksums
     /// vouch for it, and a value that is not reads as empty).
     spans: Vec<(u32, u32)>,
-    /// One per row: 0 = absent, `n` = `spans[n - 1]`.
-    pub(crate) codes: Vec<u32>,
+    /// One per row: 0 = absent, `n` = `spans[n - 1]`; with `rows`, one per row listed there.
+    codes: Vec<u32>,
+    /// When a scan selected rows: the rows `codes` belongs to, ascending; the others are
+    /// absent. Spares a zeroed row-sized column per field and block.
+    rows: Option<Vec<u32>>,
 }
 
 impl RawColumn {
+    /// Row `i`'s code: 0 when absent.
+    #[inline]
+    pub(crate) fn code(&self, i: usize) -> u32 {
+        match &self.rows {
+            None => self.codes.get(i).copied().unwrap_or(0),
+            Some(rows) => u32::try_from(i)
+                .ok()
+                .and_then(|i| rows.binary_search(&i).ok())
+                .and_then(|k| self.codes.get(k).copied())
+                .unwrap_or(0),
+        }
+    }
+
+    /// Every row's code.
+    fn dense(&self, n: usize) -> Vec<u32> {
+        match &self.rows {
+            None => self.codes.clone(),
+            Some(_) => (0..n).map(|i| self.code(i)).collect(),
+        }
+    }
+
+    /// Number of rows the column covers (a sparse column: up to its last listed row).
+    pub(crate) fn len(&self) -> usize {
+        match &self.rows {
+            None => self.codes.len(),
+            Some(rows) => rows.last().map_or(0, |&r| r as usize + 1),
+        }
+    }
+
     /// A column of `n` rows without values.
     pub(crate) fn absent(n: usize) -> Self {
         Self {
@@ -1794,7 +1826,7 @@ impl RawColumn {
     /// The value of row `i`, if present.
     #[cfg(test)]
     pub(crate) fn get(&self, i: usize) -> Option<&str> {
-        self.entry(*self.codes.get(i)?)
+        self.entry(self.code(i))
     }
 
     /// The code of `value`, or `u32::MAX` (matches no row) when no row has it.
@@ -1805,15 +1837,16 @@ impl RawColumn {
             .map_or(u32::MAX, |c| c as u32 + 1)
     }
 
-    /// Every row, as the public column type.
-    pub(crate) fn into_column(self) -> FieldColumn {
+    /// Every one of `n` rows, as the public column type.
+    pub(crate) fn into_column(self, n: usize) -> FieldColumn {
         let dict = (1..=self.spans.len() as u32)
             .map(|c| self.entry(c).unwrap_or_default().to_owned())
             .collect();
-        FieldColumn {
-            dict,
-            codes: self.codes,
-        }
+        let codes = match self.rows {
+            None => self.codes,
+            Some(_) => self.dense(n),
+        };
+        FieldColumn { dict, codes }
     }
 
     /// The given rows, with a dictionary of only the values they use. `remap` is scratch
@@ -1829,7 +1862,7 @@ impl RawColumn {
         };
         let mut used: Vec<u32> = Vec::new();
         for &i in rows {
-            let c = self.codes.get(i).copied().unwrap_or(0);
+            let c = self.code(i);
             let code = match remap.get(c as usize) {
                 Some(&m) if c != 0 && m == 0 => {
                     out.dict.push(self.entry(c).unwrap_or_default().to_owned());
@@ -1921,17 +1954,14 @@ impl FieldChunk {
     /// The column of `n` rows; with `only`, codes are read at those rows alone and the others
     /// left absent (a scan hands over selected rows only).
     fn into_column(self, n: usize, only: Option<&[u32]>) -> Result<RawColumn, StorageError> {
+        let mut listed = None;
         let codes = match (self.codes, only) {
             (Codes::Rows(c), _) => c,
             (Codes::Planes(p), Some(rows)) => {
-                let mut codes = vec![0; n];
-                for &i in rows {
-                    let slot = codes
-                        .get_mut(i as usize)
-                        .ok_or_else(|| corrupt_field("row out of range"))?;
-                    *slot = p.get(&self.bytes, i as usize, FIELD)?;
-                }
-                codes
+                listed = Some(rows.to_vec());
+                rows.iter()
+                    .map(|&i| p.get(&self.bytes, i as usize, FIELD))
+                    .collect::<Result<Vec<u32>, _>>()?
             }
             (Codes::Planes(p), None) => {
                 let nd = self.uuids.map_or(self.spans.len(), |(_, nd)| nd);
@@ -1945,6 +1975,7 @@ impl FieldChunk {
                 bytes: self.bytes,
                 spans: self.spans,
                 codes,
+                rows: listed,
             });
         };
         // Only the entries the column's rows use are written out as text; the others get
@@ -1975,6 +2006,7 @@ impl FieldChunk {
             bytes: text,
             spans,
             codes,
+            rows: listed,
         })
     }
 }
@@ -2138,11 +2170,7 @@ fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
             fields: &paths,
         };
         let d = decode_block_in(index.dict.as_deref(), b, &[(0, bytes)], &want, verify)?;
-        if d.fields
-            .iter()
-            .flatten()
-            .any(|c| c.codes.len() != d.ts.len())
-        {
+        if d.fields.iter().flatten().any(|c| c.len() != d.ts.len()) {
             return Err(corrupt("field column disagrees with the block's count"));
         }
         total += d.ts.len() as u64;
