@@ -81,7 +81,7 @@ fn values_sweep() {
         tracing::info!(
             abcdefghijklmnopqrstuvwxyz0 = v,
             e = esc.as_str(),
-            "28-byte key {n}"
+            "30-byte key {n}"
         );
         tracing::info!(abcdefghijklmnopqrstuvwxyz012 = v, "32-byte key {n}");
         tracing::info!(
