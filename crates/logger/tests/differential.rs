@@ -109,6 +109,10 @@ fn values_sweep() {
     tracing::info!("a literal message of more than thirty-two bytes, \"quoted\"\n");
     tracing::info!("");
     tracing::info!(only = 1);
+    // A message recorded as a `&str` rather than `fmt::Arguments`.
+    tracing::info!(message = "a str message", a = 1);
+    tracing::info!(message = "a str message of more than thirty-two bytes, \"quoted\"");
+    tracing::info!(message = "tab\tinside");
     tracing::warn!(w = 1, "warn");
     tracing::error!(e = 1, "error");
     tracing::debug!(d = 1, "debug (not emitted at INFO)");
