@@ -1,4 +1,6 @@
-//! Segment I/O through `object_store`, driven from synchronous code.
+//! Segment I/O through `object_store`, driven from synchronous code. The default local
+//! directory is the one exception: segments are written into it directly (see
+//! [`Objects::put`]), while reads, listing and deletes still go through `object_store`.
 //!
 //! The engine's public API is blocking (callers in async code use `spawn_blocking`), so the
 //! object store's futures are driven to completion here with a minimal thread-parking
