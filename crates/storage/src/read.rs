@@ -1119,8 +1119,10 @@ impl Store {
 
 /// Threads decoding a scan's segments.
 const SCAN_THREADS: usize = 2;
-/// Scans with fewer candidate blocks than this run on the calling thread alone.
-const PARALLEL_MIN_BLOCKS: usize = 64;
+/// Scans with fewer candidate blocks than this run on the calling thread alone. A block
+/// costs tens of microseconds to decode, a thread about as much to start: at 64, 32 of the
+/// 50 groups of the 10M benchmark (45% of the top-10 query's blocks) ran on one thread.
+const PARALLEL_MIN_BLOCKS: usize = 16;
 
 /// What every segment of one scan shares.
 struct SegScan<'a> {
