@@ -66,12 +66,15 @@ pub(crate) fn varint_at(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 /// first. Any row reads in constant time, so a selective scan touches only its rows, and
 /// the planes compress well (the high ones barely change within a block).
 pub(crate) fn put_planes(out: &mut Vec<u8>, values: &[i64]) {
-    let base = values.iter().copied().min().unwrap_or(0);
-    let span = values
-        .iter()
-        .map(|&v| v.wrapping_sub(base) as u64)
-        .max()
-        .unwrap_or(0);
+    // One pass for both ends; every value is at least `base`, so the largest distance is
+    // the largest value's (exact in u64 even when it overflows i64).
+    let (base, top) = match values.first() {
+        Some(&v) => values
+            .iter()
+            .fold((v, v), |(lo, hi), &v| (lo.min(v), hi.max(v))),
+        None => (0, 0),
+    };
+    let span = top.wrapping_sub(base) as u64;
     let width = (8 - span.leading_zeros() as usize / 8).min(8);
     put_ivarint(out, base);
     out.push(width as u8);
