@@ -2211,7 +2211,56 @@ pub fn fuzz_segment(messages: &[&str], flips: &[(usize, u8)]) -> Result<u64, Sto
             built[pos % n] ^= mask;
         }
     }
+    fuzz_gated(&built);
     decode_segment(&built, false)
+}
+
+/// Every block of a (possibly mutated) image through a scan's gated decoding, checksums
+/// off: a field gate (on a level, a UUID, nothing) selects rows, the other fields are read
+/// at those rows, and a few rows are handed over as a batch's column would be.
+fn fuzz_gated(bytes: &[u8]) {
+    let Some(footer) = bytes
+        .len()
+        .checked_sub(FOOTER_LEN)
+        .and_then(|at| bytes.get(at..))
+    else {
+        return;
+    };
+    let Ok(f) = decode_footer(footer) else {
+        return;
+    };
+    let (Ok(off), Ok(len)) = (usize::try_from(f.offset), usize::try_from(f.len)) else {
+        return;
+    };
+    let Some(index) = off.checked_add(len).and_then(|end| bytes.get(off..end)) else {
+        return;
+    };
+    let Ok(ix) = decode_index(index, None, f.offset, f.grammar) else {
+        return;
+    };
+    for b in &ix.blocks {
+        let paths: Vec<String> = b.fields.iter().take(4).map(|f| f.path.clone()).collect();
+        let want = Want {
+            keys: false,
+            ingest: false,
+            messages: true,
+            fields: &paths,
+        };
+        for gate in [
+            (0, "ERROR"),
+            (1, "0f9e8d7c-6b5a-4493-a281-70ffeeddccbb"),
+            (0, ""),
+        ] {
+            let bufs = [(0, bytes)];
+            if let Ok(Some(d)) =
+                decode_block_gated(ix.dict.as_deref(), b, &bufs, &want, false, &[gate], None)
+            {
+                for col in d.fields.iter().flatten() {
+                    let _ = col.select(&[0, 1, 2], &mut Vec::new());
+                }
+            }
+        }
+    }
 }
 
 /// Benchmark entry point: segments' worth of streams' events, built on demand with

@@ -474,6 +474,21 @@ fn uuid_dictionaries_round_trip_and_stay_in_the_prefix() {
     }
 }
 
+/// The fuzz target's segment entry, over UUID dictionaries, with one flipped byte at
+/// every position: an error or a count, never a panic (its gated decoding included).
+#[test]
+fn fuzz_entry_survives_flips_over_uuid_segments() {
+    let msgs: Vec<String> = uuid_rows(12, 1, 2).into_iter().map(|r| r.msg).collect();
+    let msgs: Vec<&str> = msgs.iter().map(String::as_str).collect();
+    assert_eq!(fuzz_segment(&msgs, &[]).unwrap(), 12);
+    let mut errors = 0;
+    // Positions past the end of the image wrap around it.
+    for pos in (0..6000).step_by(3) {
+        errors += usize::from(fuzz_segment(&msgs, &[(pos, 0x41)]).is_err());
+    }
+    assert!(errors > 0);
+}
+
 #[test]
 fn dictionary_compression_round_trips_and_pays_off() {
     let a = rows(3000, 1);
