@@ -359,21 +359,15 @@ fn check(store: &Store, model: &Model, label: &str) {
             .iter()
             .filter(|(_, e)| e.timestamp >= 1_000 && e.timestamp < 1_600 && f(&e.message))
             .map(|(s, e)| {
-                let v: Option<serde_json::Value> = serde_json::from_str(&e.message).ok();
-                let field = |k: &str| {
-                    v.as_ref()
-                        .and_then(|v| v.get(k))
-                        .and_then(|x| x.as_str())
-                        .map(str::to_owned)
-                };
+                let (level, service) = level_and_service(&e.message);
                 (
                     s.clone(),
                     e.seq,
                     e.timestamp,
                     e.ingestion_time,
                     e.message.clone(),
-                    field("level"),
-                    field("service"),
+                    level,
+                    service,
                 )
             })
             .collect::<Vec<_>>();
@@ -418,14 +412,8 @@ fn check(store: &Store, model: &Model, label: &str) {
                         && f(&e.message)
                 })
                 .map(|(s, e)| {
-                    let v: Option<serde_json::Value> = serde_json::from_str(&e.message).ok();
-                    let field = |k: &str| {
-                        v.as_ref()
-                            .and_then(|v| v.get(k))
-                            .and_then(|x| x.as_str())
-                            .map(str::to_owned)
-                    };
-                    (s.clone(), field("level"), field("service"))
+                    let (level, service) = level_and_service(&e.message);
+                    (s.clone(), level, service)
                 })
                 .collect();
             expect.sort();
@@ -553,4 +541,17 @@ fn empty_stream_and_bounds() {
         "sequence numbers are unique"
     );
     assert!(read(&store, "app/1", stream_read(Direction::Forward, 0)).is_empty());
+}
+
+/// The expected answer's `level` and `service` of a message: string values of a JSON object
+/// message, `None` otherwise.
+fn level_and_service(message: &str) -> (Option<String>, Option<String>) {
+    let v: Option<serde_json::Value> = serde_json::from_str(message).ok();
+    let field = |k: &str| {
+        v.as_ref()
+            .and_then(|v| v.get(k))
+            .and_then(|x| x.as_str())
+            .map(str::to_owned)
+    };
+    (field("level"), field("service"))
 }

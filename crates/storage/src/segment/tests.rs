@@ -241,24 +241,10 @@ fn gated_decoding_reads_the_selected_rows() {
         bad[pos] ^= 0x3c;
         for blk in &ix.blocks {
             let bufs = [(0, &bad[..])];
-            let _ = decode_block_gated(
-                ix.dict.as_deref(),
-                blk,
-                &bufs,
-                &want,
-                false,
-                &[(0, "ERROR")],
-                None,
-            );
-            let _ = decode_block_gated(
-                ix.dict.as_deref(),
-                blk,
-                &bufs,
-                &want,
-                false,
-                &[(1, "req-3")],
-                None,
-            );
+            for gate in [(0, "ERROR"), (1, "req-3")] {
+                let _ =
+                    decode_block_gated(ix.dict.as_deref(), blk, &bufs, &want, false, &[gate], None);
+            }
         }
     }
 }
