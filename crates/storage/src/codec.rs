@@ -168,10 +168,7 @@ pub(crate) fn plane_codes(
     what: &'static str,
 ) -> Result<Vec<u32>, StorageError> {
     let (base, width, at) = planes_header(bytes, n, what)?;
-    let corrupt = || StorageError::Corrupt {
-        what,
-        detail: "dictionary code out of range".into(),
-    };
+    let corrupt = || StorageError::corrupt(what, "dictionary code out of range");
     let base = u32::try_from(base).map_err(|_| corrupt())?;
     if width > 4 {
         return Err(corrupt());
@@ -222,10 +219,7 @@ impl CodePlanes {
         max: u32,
         what: &'static str,
     ) -> Result<Self, StorageError> {
-        let corrupt = |detail: &str| StorageError::Corrupt {
-            what,
-            detail: detail.into(),
-        };
+        let corrupt = |d: &str| StorageError::corrupt(what, d);
         let col = bytes.get(start..).ok_or_else(|| corrupt("truncated"))?;
         let (base, width, at) = planes_header(col, n, what)?;
         let base = u32::try_from(base).map_err(|_| corrupt("dictionary code out of range"))?;
@@ -255,10 +249,7 @@ impl CodePlanes {
         i: usize,
         what: &'static str,
     ) -> Result<u32, StorageError> {
-        let corrupt = |detail: &str| StorageError::Corrupt {
-            what,
-            detail: detail.into(),
-        };
+        let corrupt = |d: &str| StorageError::corrupt(what, d);
         if i >= self.n {
             return Err(corrupt("row out of range"));
         }
@@ -464,11 +455,9 @@ pub(crate) struct SegDict {
 
 impl SegDict {
     pub(crate) fn new(raw: Vec<u8>) -> Result<Self, StorageError> {
-        let ddict =
-            zstd::zstd_safe::DDict::try_create(&raw).ok_or_else(|| StorageError::Corrupt {
-                what: "segment dictionary",
-                detail: "zstd refused the dictionary".into(),
-            })?;
+        let ddict = zstd::zstd_safe::DDict::try_create(&raw).ok_or_else(|| {
+            StorageError::corrupt("segment dictionary", "zstd refused the dictionary")
+        })?;
         Ok(Self { raw, ddict })
     }
 }

@@ -60,6 +60,14 @@ pub enum ErrorKind {
 }
 
 impl StorageError {
+    /// A [`StorageError::Corrupt`] for the structure `what`.
+    pub(crate) fn corrupt(what: &'static str, detail: impl Into<String>) -> Self {
+        Self::Corrupt {
+            what,
+            detail: detail.into(),
+        }
+    }
+
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {

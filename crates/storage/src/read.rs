@@ -312,10 +312,7 @@ impl Inner {
             .saturating_add(seg.index_len)
             .saturating_add(segment::FOOTER_LEN as u64);
         let bytes = self.objects.get_range(&seg.key, seg.index_offset..end)?;
-        let corrupt = |d: &str| StorageError::Corrupt {
-            what: "segment",
-            detail: d.into(),
-        };
+        let corrupt = |d: &str| StorageError::corrupt("segment", d);
         let split = usize::try_from(seg.index_len).map_err(|_| corrupt("index too long"))?;
         if bytes.len() != split + segment::FOOTER_LEN {
             return Err(corrupt("short index read"));
@@ -483,10 +480,7 @@ impl Inner {
         let wanted: Vec<std::ops::Range<u64>> = merged.iter().map(|&(lo, hi)| lo..hi).collect();
         let got = self.objects.get_ranges(key, &wanted)?;
         if got.len() != merged.len() {
-            return Err(StorageError::Corrupt {
-                what: "segment",
-                detail: "short range read".into(),
-            });
+            return Err(StorageError::corrupt("segment", "short range read"));
         }
         Ok(merged.into_iter().map(|(lo, _)| lo).zip(got).collect())
     }

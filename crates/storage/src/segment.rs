@@ -1148,10 +1148,7 @@ pub(crate) fn decode_index(
     if let Some(crc) = crc
         && crc32fast::hash(bytes) != crc
     {
-        return Err(StorageError::Corrupt {
-            what: "segment index",
-            detail: "checksum mismatch".into(),
-        });
+        return Err(StorageError::corrupt("segment index", "checksum mismatch"));
     }
     let mut r = Reader::new(bytes, "segment index");
     let packed_len = r.u32()? as usize;
@@ -1397,10 +1394,7 @@ pub(crate) type Bufs<'a> = [(u64, &'a [u8])];
 
 /// The stored bytes of chunk `c`, from whichever buffer holds it.
 fn slice<'a>(bufs: &Bufs<'a>, c: &ChunkRef, verify: bool) -> Result<&'a [u8], StorageError> {
-    let corrupt = || StorageError::Corrupt {
-        what: "segment chunk",
-        detail: "out of range".into(),
-    };
+    let corrupt = || StorageError::corrupt("segment chunk", "out of range");
     let end = c.offset.checked_add(c.len).ok_or_else(corrupt)?;
     let (base, data) = bufs
         .iter()
@@ -1412,10 +1406,7 @@ fn slice<'a>(bufs: &Bufs<'a>, c: &ChunkRef, verify: bool) -> Result<&'a [u8], St
         .get(start..start.checked_add(len).ok_or_else(corrupt)?)
         .ok_or_else(corrupt)?;
     if verify && crc32fast::hash(s) != c.crc {
-        return Err(StorageError::Corrupt {
-            what: "segment chunk",
-            detail: "checksum mismatch".into(),
-        });
+        return Err(StorageError::corrupt("segment chunk", "checksum mismatch"));
     }
     Ok(s)
 }
@@ -1435,10 +1426,8 @@ fn open_chunk<'a>(
     if stored.len() as u64 == c.raw_len && !stored.starts_with(&ZSTD_MAGIC) {
         return Ok(Cow::Borrowed(stored));
     }
-    let raw_len = usize::try_from(c.raw_len).map_err(|_| StorageError::Corrupt {
-        what,
-        detail: "length overflows".into(),
-    })?;
+    let raw_len =
+        usize::try_from(c.raw_len).map_err(|_| StorageError::corrupt(what, "length overflows"))?;
     Ok(Cow::Owned(unzstd(stored, raw_len, dict, what)?))
 }
 
@@ -1465,18 +1454,13 @@ fn open_messages<'a>(
             prefix_text(&open_chunk(bufs, fc, dict, verify, FIELD)?, &mut prefix)?;
         }
     }
-    let raw_len = usize::try_from(c.raw_len).map_err(|_| StorageError::Corrupt {
-        what: WHAT,
-        detail: "length overflows".into(),
-    })?;
+    let raw_len =
+        usize::try_from(c.raw_len).map_err(|_| StorageError::corrupt(WHAT, "length overflows"))?;
     Ok(Cow::Owned(unzstd_prefixed(stored, raw_len, &prefix, WHAT)?))
 }
 
 fn deltas(bytes: &[u8], n: usize) -> Result<Vec<i64>, StorageError> {
-    let corrupt = |detail: &str| StorageError::Corrupt {
-        what: "segment key column",
-        detail: detail.into(),
-    };
+    let corrupt = |d: &str| StorageError::corrupt("segment key column", d);
     // Every varint is at least one byte.
     let mut out = Vec::with_capacity(n.min(bytes.len()));
     let mut prev = 0i64;
@@ -1560,10 +1544,8 @@ pub(crate) fn decode_block_gated(
     gate: &[(usize, &str)],
     rows: Option<&[std::ops::Range<usize>]>,
 ) -> Result<Option<Lazy>, StorageError> {
-    let n = usize::try_from(b.count).map_err(|_| StorageError::Corrupt {
-        what: "segment block",
-        detail: "count overflows".into(),
-    })?;
+    let n = usize::try_from(b.count)
+        .map_err(|_| StorageError::corrupt("segment block", "count overflows"))?;
     let mut chunks = Vec::with_capacity(want.fields.len());
     for p in want.fields {
         match b.field(p).and_then(|f| f.chunk) {
@@ -2031,10 +2013,7 @@ pub(crate) fn prefix_text(chunk: &[u8], out: &mut Vec<u8>) -> Result<(), Storage
 }
 
 fn corrupt_field(detail: &str) -> StorageError {
-    StorageError::Corrupt {
-        what: FIELD,
-        detail: detail.into(),
-    }
+    StorageError::corrupt(FIELD, detail)
 }
 
 fn parse_field(bytes: Vec<u8>, n: usize) -> Result<FieldChunk, StorageError> {
@@ -2128,10 +2107,7 @@ pub fn verify_segment(bytes: &[u8]) -> Result<u64, StorageError> {
 }
 
 fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
-    let corrupt = |d: &str| StorageError::Corrupt {
-        what: "segment",
-        detail: d.into(),
-    };
+    let corrupt = |d: &str| StorageError::corrupt("segment", d);
     if bytes.len() < HEADER_LEN + FOOTER_LEN {
         return Err(corrupt("too short"));
     }

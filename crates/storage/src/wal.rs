@@ -208,10 +208,7 @@ impl WalBatchView {
 pub(crate) fn decode_file(bytes: &[u8]) -> (Vec<WalBatch>, Option<StorageError>) {
     let mut out = Vec::new();
     if bytes.len() < HEADER_LEN || &bytes[..6] != MAGIC {
-        let e = StorageError::Corrupt {
-            what: "wal file",
-            detail: "bad magic".into(),
-        };
+        let e = StorageError::corrupt("wal file", "bad magic");
         return (out, Some(e));
     }
     let version = u16::from_le_bytes([bytes[6], bytes[7]]);

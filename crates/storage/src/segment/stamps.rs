@@ -156,10 +156,7 @@ fn varint_len(v: u64) -> usize {
 
 /// A message of the chunk, its stamps expanded against the event's timestamp `ts`.
 pub(crate) fn message(stored: &[u8], ts: i64) -> Result<String, StorageError> {
-    let corrupt = |detail: &str| StorageError::Corrupt {
-        what: "segment messages",
-        detail: detail.into(),
-    };
+    let corrupt = |d: &str| StorageError::corrupt("segment messages", d);
     let Some(first) = stored.iter().position(|&c| c == MARK) else {
         return std::str::from_utf8(stored)
             .map(str::to_owned)
