@@ -355,6 +355,8 @@ struct Scratch {
     touched: Vec<u32>,
     /// Number of the current block, from 1.
     block: u32,
+    /// Stamps of the message being written ([`stamps::put_message`]).
+    stamps: Vec<stamps::Found>,
 }
 
 /// What the build keeps per flattened path.
@@ -700,7 +702,7 @@ fn build_block(
     let block = sc.block;
     let mut raw_bytes = 0u64;
     for (i, r) in rows.enumerate() {
-        stamps::put_message(&mut sc.msg, &r.msg, r.ts);
+        stamps::put_message(&mut sc.msg, &mut sc.stamps, &r.msg, r.ts);
         raw_bytes += r.msg.len() as u64;
         if !r.msg.trim_start().starts_with('{') {
             insert_tokens(&r.msg, &mut sc.hashes);

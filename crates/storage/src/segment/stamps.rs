@@ -106,12 +106,14 @@ fn format(out: &mut Vec<u8>, fmt: u8, ms: i64) {
     }
 }
 
+/// A stamp found in a message: (position, format, distance from the event's timestamp).
+pub(crate) type Found = (usize, u8, i64);
+
 /// Appends `msg` to `out` with every stamp near `ts` replaced, as a length-prefixed
-/// string of the message chunk.
-pub(crate) fn put_message(out: &mut Vec<u8>, msg: &str, ts: i64) {
+/// string of the message chunk. `found` is scratch space, reused across messages.
+pub(crate) fn put_message(out: &mut Vec<u8>, found: &mut Vec<Found>, msg: &str, ts: i64) {
     let b = msg.as_bytes();
-    // Stamps found: (position, format, distance).
-    let mut found: Vec<(usize, u8, i64)> = Vec::new();
+    found.clear();
     let mut len = b.len();
     let mut i = 0;
     while i + STAMP_LEN <= b.len() {
@@ -127,7 +129,7 @@ pub(crate) fn put_message(out: &mut Vec<u8>, msg: &str, ts: i64) {
         if b[i + 7] == b'-'
             && let Some((fmt, ms)) = parse(&b[i..])
             && let Some(dist) = ms.checked_sub(ts)
-            && dist.abs() <= MAX_DISTANCE
+            && dist.unsigned_abs() <= MAX_DISTANCE.unsigned_abs()
         {
             let stored = 2 + varint_len(zigzag(dist));
             let text = STAMP_LEN + usize::from(fmt & ZULU != 0);
@@ -140,7 +142,7 @@ pub(crate) fn put_message(out: &mut Vec<u8>, msg: &str, ts: i64) {
     }
     put_varint(out, len as u64);
     let mut at = 0;
-    for (pos, fmt, dist) in found {
+    for &(pos, fmt, dist) in found.iter() {
         out.extend_from_slice(&b[at..pos]);
         out.push(MARK);
         out.push(fmt);
@@ -157,7 +159,7 @@ fn varint_len(v: u64) -> usize {
 /// A message of the chunk, its stamps expanded against the event's timestamp `ts`.
 pub(crate) fn message(stored: &[u8], ts: i64) -> Result<String, StorageError> {
     let corrupt = |d: &str| StorageError::corrupt("segment messages", d);
-    let Some(first) = stored.iter().position(|&c| c == MARK) else {
+    let Some(first) = memchr::memchr(MARK, stored) else {
         return std::str::from_utf8(stored)
             .map(str::to_owned)
             .map_err(|_| corrupt("invalid utf-8"));
@@ -167,10 +169,7 @@ pub(crate) fn message(stored: &[u8], ts: i64) -> Result<String, StorageError> {
     let mut pos = first;
     while pos < stored.len() {
         if stored[pos] != MARK {
-            let next = stored[pos..]
-                .iter()
-                .position(|&c| c == MARK)
-                .map_or(stored.len(), |k| pos + k);
+            let next = memchr::memchr(MARK, &stored[pos..]).map_or(stored.len(), |k| pos + k);
             out.extend_from_slice(&stored[pos..next]);
             pos = next;
             continue;
@@ -199,7 +198,7 @@ mod tests {
 
     fn round_trip(msg: &str, ts: i64) -> Vec<u8> {
         let mut out = Vec::new();
-        put_message(&mut out, msg, ts);
+        put_message(&mut out, &mut Vec::new(), msg, ts);
         let mut pos = 0;
         let len = varint_at(&out, &mut pos).unwrap() as usize;
         let stored = out[pos..].to_vec();
@@ -255,7 +254,7 @@ mod tests {
         while i + STAMP_LEN <= b.len() {
             if let Some((fmt, ms)) = parse(&b[i..])
                 && let Some(dist) = ms.checked_sub(ts)
-                && dist.abs() <= MAX_DISTANCE
+                && dist.unsigned_abs() <= MAX_DISTANCE.unsigned_abs()
             {
                 body.extend_from_slice(&b[at..i]);
                 body.extend_from_slice(&[MARK, fmt]);
@@ -286,7 +285,7 @@ mod tests {
             }
             let msg = String::from_utf8(text).unwrap();
             let mut out = Vec::new();
-            put_message(&mut out, &msg, ts);
+            put_message(&mut out, &mut Vec::new(), &msg, ts);
             prop_assert_eq!(out, reference(&msg, ts));
         }
 
