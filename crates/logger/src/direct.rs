@@ -158,11 +158,9 @@ impl Visit for DirectVisitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if field.index() == 0 && field.name() == "message" {
             self.message(|o| {
-                o.extend_from_slice(b"\"message\":\"");
-                // A Debug impl that returns Err leaves partial text; the string stays well
-                // formed.
-                let _ = fmt::write(&mut json::Escaper(o), format_args!("{value:?}"));
-                o.extend_from_slice(b"\",");
+                o.extend_from_slice(b"\"message\":");
+                json::fmt_string(o, format_args!("{value:?}"));
+                o.push(b',');
             });
         } else {
             self.field(field, |o| {
@@ -277,9 +275,7 @@ impl PowertoolsLayer {
             ..
         } = s;
         *fatal = false;
-        if !reserved_hits.is_empty() {
-            reserved_hits.clear();
-        }
+        reserved_hits.clear();
         out.clear();
         out.reserve(block.len() + aux.len() + appended.block.len() + 256);
         let level_piece = &sh.level_pieces[level as usize];

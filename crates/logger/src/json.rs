@@ -65,8 +65,9 @@ fn clean_len(b: &[u8]) -> usize {
 }
 
 /// Longest string the short paths take: loaded with fixed-size copies into a stack buffer,
-/// checked a word at a time and appended with one constant-size copy, so a typical short
-/// value costs no `memcpy` call and no byte loop.
+/// checked for bytes needing escapes with compares the compiler vectorises, and appended
+/// with one constant-size copy, so a typical short value costs no `memcpy` call and no
+/// byte loop.
 const SHORT_STR: usize = 32;
 
 /// A stack buffer for the short paths: an opening quote, up to [`SHORT_STR`] bytes, the
