@@ -557,12 +557,7 @@ pub(crate) fn zstd_into(
             Some(d) => cctx.compress_using_cdict(scratch, raw, &d.0),
             None => cctx.compress(scratch, raw, level),
         };
-        res.map(drop).map_err(|code| {
-            StorageError::Io(std::io::Error::other(format!(
-                "zstd: {}",
-                zstd::zstd_safe::get_error_name(code)
-            )))
-        })
+        res.map(drop).map_err(zstd_error)
     })
 }
 

@@ -59,7 +59,7 @@ pub(crate) struct Objects {
 struct Local {
     fs: Arc<LocalFileSystem>,
     /// Directories that gained a file since their last fsync ([`Objects::sync`]); held
-    /// while syncing, so a sync that finds a directory absent knows its entries are durable.
+    /// while syncing, so a file written meanwhile is left for the next sync, never skipped.
     dirty: Mutex<HashSet<PathBuf>>,
 }
 
@@ -99,16 +99,14 @@ impl Objects {
             return Ok(());
         };
         let file = local.fs.path_to_filesystem(&path)?;
-        let written = std::fs::OpenOptions::new()
+        // An existing file is never ours to remove: `create_new` fails before touching it.
+        let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&file)
-            .and_then(|mut f| {
-                f.write_all(&data)?;
-                f.sync_data()
-            });
-        if let Err(e) = written {
+            .open(&file)?;
+        if let Err(e) = f.write_all(&data).and_then(|()| f.sync_data()) {
             // Best effort: what is left is an orphan, removed at the next open anyway.
+            drop(f);
             let _ = std::fs::remove_file(&file);
             return Err(e.into());
         }

@@ -1524,14 +1524,10 @@ type SegmentJob<'a> = (u64, i64, Vec<(u64, &'a [Row])>);
 
 /// Drops `value` on a thread of its own when one can be started, else here.
 fn free_later<T: Send + 'static>(value: T) {
-    let slot = Arc::new(Mutex::new(Some(value)));
-    let theirs = slot.clone();
-    let started = std::thread::Builder::new()
+    // A thread that cannot start drops its closure, and the value with it, right here.
+    let _ = std::thread::Builder::new()
         .name("lookout-free".into())
-        .spawn(move || drop(theirs.lock().take()));
-    if started.is_err() {
-        drop(slot.lock().take());
-    }
+        .spawn(move || drop(value));
 }
 
 /// Nice value of the background thread and the threads it starts (flush, compaction).
