@@ -555,10 +555,14 @@ impl Store {
         // A change bumps the generation after the metastore has it, so a lookup that raced
         // one is either not cached here or cached under a generation already stale.
         if self.inner.targets_gen.load(SeqCst) == generation {
-            if cache.generation != generation {
+            // Names that were appended to once stay until a change or this bound: a server
+            // seeing ever new streams must not grow the cache without end.
+            if cache.generation != generation || cache.streams >= TARGET_CACHE_STREAMS {
                 cache.groups.clear();
+                cache.streams = 0;
                 cache.generation = generation;
             }
+            cache.streams += 1;
             cache
                 .groups
                 .entry(group.to_owned())
@@ -1477,7 +1481,12 @@ pub struct AppendTarget {
 struct TargetCache {
     generation: u64,
     groups: HashMap<String, CachedGroup>,
+    /// Streams cached in all groups.
+    streams: usize,
 }
+
+/// Most streams [`TargetCache`] holds before it starts over.
+const TARGET_CACHE_STREAMS: usize = 100_000;
 
 struct CachedGroup {
     id: u64,
