@@ -159,48 +159,11 @@ fn planes_header(
     Ok((base, width, bytes.len() - r.remaining()))
 }
 
-/// Every value of a [`put_planes`] column of dictionary codes, each checked to be at most
-/// `max`.
-pub(crate) fn plane_codes(
-    bytes: &[u8],
-    n: usize,
-    max: u32,
-    what: &'static str,
-) -> Result<Vec<u32>, StorageError> {
-    let (base, width, at) = planes_header(bytes, n, what)?;
-    let corrupt = || StorageError::corrupt(what, "dictionary code out of range");
-    let base = u32::try_from(base).map_err(|_| corrupt())?;
-    if width > 4 {
-        return Err(corrupt());
-    }
-    // Plain loops over byte planes: the compiler vectorizes them.
-    let mut out = vec![0u32; n];
-    for k in 0..width {
-        if let Some(plane) = bytes.get(at + k * n..at + (k + 1) * n) {
-            for (o, &b) in out.iter_mut().zip(plane) {
-                *o |= u32::from(b) << (8 * k);
-            }
-        }
-    }
-    let top = out.iter().copied().max().unwrap_or(0);
-    if top.checked_add(base).is_none_or(|t| t > max) {
-        return Err(corrupt());
-    }
-    if base != 0 {
-        for o in &mut out {
-            *o += base;
-        }
-    }
-    Ok(out)
-}
-
 /// A [`put_planes`] column of dictionary codes left in its chunk and read row by row: a scan
 /// that selects rows by one field finds them in that field's planes and reads the other
 /// fields' codes at those rows only. Offsets are into the chunk the column was parsed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CodePlanes {
-    /// Where the column (its header) starts in the chunk.
-    start: usize,
     /// Where the first plane starts in the chunk.
     at: usize,
     base: u32,
@@ -227,7 +190,6 @@ impl CodePlanes {
             return Err(corrupt("dictionary code out of range"));
         }
         Ok(Self {
-            start,
             at: start + at,
             base,
             width,
@@ -236,9 +198,30 @@ impl CodePlanes {
         })
     }
 
-    /// Where the column starts in its chunk ([`plane_codes`] reads it whole from there).
-    pub(crate) fn start(&self) -> usize {
-        self.start
+    /// Every row's code, each checked against the dictionary.
+    pub(crate) fn all(&self, bytes: &[u8], what: &'static str) -> Result<Vec<u32>, StorageError> {
+        let corrupt = || StorageError::corrupt(what, "dictionary code out of range");
+        let n = self.n;
+        // Plain loops over byte planes: the compiler vectorizes them.
+        let mut out = vec![0u32; n];
+        for k in 0..self.width {
+            let plane = bytes
+                .get(self.at + k * n..self.at + (k + 1) * n)
+                .ok_or_else(|| StorageError::corrupt(what, "truncated"))?;
+            for (o, &b) in out.iter_mut().zip(plane) {
+                *o |= u32::from(b) << (8 * k);
+            }
+        }
+        let top = out.iter().copied().max().unwrap_or(0);
+        if top.checked_add(self.base).is_none_or(|t| t > self.max) {
+            return Err(corrupt());
+        }
+        if self.base != 0 {
+            for o in &mut out {
+                *o += self.base;
+            }
+        }
+        Ok(out)
     }
 
     /// Row `i`'s code, checked against the dictionary.
@@ -692,7 +675,7 @@ mod tests {
                 .filter(|&i| codes[i as usize] == probe)
                 .collect();
             prop_assert_eq!(rows, expect);
-            let full = plane_codes(&chunk[p.start()..], codes.len(), max, "t").unwrap();
+            let full = p.all(&chunk, "t").unwrap();
             prop_assert_eq!(full, codes.clone());
             // A dictionary smaller than a code makes reading that row an error.
             if let Some(&top) = codes.iter().max() && top > 0 {

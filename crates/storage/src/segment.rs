@@ -54,9 +54,9 @@ use crate::bloom::{
     Bloom, FastMap, HashSet64, MAX_BLOOM_VALUE, SeenText, field_hash_at, insert_tokens, path_hash,
 };
 use crate::codec::{
-    CodePlanes, PackDict, Planes, Reader, SegDict, ZSTD_MAGIC, plane_codes, push_uuid, put_bytes,
-    put_ivarint, put_planes, put_u8, put_u32, put_u64, put_varint, unzigzag, unzstd,
-    unzstd_prefixed, uuid_bytes, varint_at, zstd_into, zstd_prefixed,
+    CodePlanes, PackDict, Planes, Reader, SegDict, ZSTD_MAGIC, push_uuid, put_bytes, put_ivarint,
+    put_planes, put_u8, put_u32, put_u64, put_varint, unzigzag, unzstd, unzstd_prefixed,
+    uuid_bytes, varint_at, zstd_into, zstd_prefixed,
 };
 use crate::error::StorageError;
 use crate::fields::{Flat, Kind};
@@ -1579,7 +1579,7 @@ pub(crate) fn decode_block_gated(
     let mut fields = Vec::with_capacity(chunks.len());
     for c in chunks {
         fields.push(match c {
-            Some(c) => Some(c.into_column(n, selected.as_deref())?),
+            Some(c) => Some(c.into_column(selected.as_deref())?),
             None => None,
         });
     }
@@ -1937,7 +1937,7 @@ impl FieldChunk {
 
     /// The column of `n` rows; with `only`, codes are read at those rows alone and the others
     /// left absent (a scan hands over selected rows only).
-    fn into_column(self, n: usize, only: Option<&[u32]>) -> Result<RawColumn, StorageError> {
+    fn into_column(self, only: Option<&[u32]>) -> Result<RawColumn, StorageError> {
         let mut listed = None;
         let codes = match (self.codes, only) {
             (Codes::Rows(c), _) => c,
@@ -1947,12 +1947,7 @@ impl FieldChunk {
                     .map(|&i| p.get(&self.bytes, i as usize, FIELD))
                     .collect::<Result<Vec<u32>, _>>()?
             }
-            (Codes::Planes(p), None) => {
-                let nd = self.uuids.map_or(self.spans.len(), |(_, nd)| nd);
-                let max = u32::try_from(nd).map_err(|_| corrupt_field("dictionary too large"))?;
-                let at = p.start();
-                plane_codes(self.bytes.get(at..).unwrap_or_default(), n, max, FIELD)?
-            }
+            (Codes::Planes(p), None) => p.all(&self.bytes, FIELD)?,
         };
         let Some((at, nd)) = self.uuids else {
             return Ok(RawColumn {
