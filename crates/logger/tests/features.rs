@@ -228,7 +228,11 @@ fn error_records_carry_backtrace_frames_when_enabled() {
     let frames = recs[0]["stack_trace"]["frames"].as_array().unwrap();
     let ours = frames
         .iter()
-        .find(|f| f["function"].as_str().unwrap().ends_with("::charge_card"))
+        // An inlined frame named from line tables alone carries no module path.
+        .find(|f| {
+            let name = f["function"].as_str().unwrap();
+            name == "charge_card" || name.ends_with("::charge_card")
+        })
         .unwrap();
     assert!(
         ours["file"].as_str().unwrap().ends_with("features.rs"),
