@@ -1,6 +1,7 @@
 //! Segment I/O through `object_store`, driven from synchronous code. The default local
 //! directory is the one exception: segments are written into it directly (see
-//! [`Objects::put`]), while reads, listing and deletes still go through `object_store`.
+//! [`Objects::put`]) and read through cached open files (see [`Objects::get_ranges`]),
+//! while listing and deletes still go through `object_store`.
 //!
 //! The engine's public API is blocking (callers in async code use `spawn_blocking`), so the
 //! object store's futures are driven to completion here with a minimal thread-parking
@@ -8,10 +9,11 @@
 //! current and hands it to the runtime's blocking pool otherwise; both work under this
 //! executor.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Write;
 use std::ops::Range;
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
@@ -61,6 +63,43 @@ struct Local {
     /// Directories that gained a file since their last fsync ([`Objects::sync`]); held
     /// while syncing, so a file written meanwhile is left for the next sync, never skipped.
     dirty: Mutex<HashSet<PathBuf>>,
+    /// Segment files open for reading, by key. Segments are immutable and their keys never
+    /// reused, so a cached handle always reads the bytes its key was written with.
+    open: Mutex<HashMap<String, Arc<std::fs::File>>>,
+    /// Most files `open` holds; past it the cache starts over.
+    open_max: usize,
+}
+
+/// How many segment files to keep open: a quarter of the process's file limit, leaving
+/// the rest to sockets, the WAL and the metastore; at least 64, at most 4,096.
+fn open_files_max() -> usize {
+    #[cfg(target_os = "linux")]
+    {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        if let Some(cur) = limit.current {
+            return usize::try_from(cur / 4)
+                .unwrap_or(usize::MAX)
+                .clamp(64, 4096);
+        }
+    }
+    256
+}
+
+impl Local {
+    /// The open file of `key`: opening a file per read cost as much as a small read.
+    fn file(&self, key: &str) -> Result<Arc<std::fs::File>, StorageError> {
+        if let Some(f) = self.open.lock().get(key) {
+            return Ok(f.clone());
+        }
+        let path = self.fs.path_to_filesystem(&Path::from(key))?;
+        let f = Arc::new(std::fs::File::open(path)?);
+        let mut open = self.open.lock();
+        if open.len() >= self.open_max {
+            open.clear();
+        }
+        open.insert(key.to_owned(), f.clone());
+        Ok(f)
+    }
 }
 
 pub(crate) const SEGMENT_PREFIX: &str = "segments";
@@ -77,6 +116,8 @@ impl Objects {
         let local = Local {
             fs: fs.clone(),
             dirty: Mutex::new(HashSet::new()),
+            open: Mutex::new(HashMap::new()),
+            open_max: open_files_max(),
         };
         // The segment directory's own entry, in case it was just created.
         local.dirty.lock().insert(dir.to_path_buf());
@@ -131,21 +172,45 @@ impl Objects {
     }
 
     pub(crate) fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, StorageError> {
-        let path = Path::from(key);
-        Ok(block_on(self.store.get_range(&path, range))?)
+        let mut got = self.get_ranges(key, std::slice::from_ref(&range))?;
+        got.pop()
+            .ok_or_else(|| StorageError::corrupt("segment", "short range read"))
     }
 
-    /// Several ranges of one object in one request (one open file for a local store).
+    /// Several ranges of one object in one request; from the local directory, positioned
+    /// reads of one cached open file. A range past the end of the object is an error.
     pub(crate) fn get_ranges(
         &self,
         key: &str,
         ranges: &[Range<u64>],
     ) -> Result<Vec<Bytes>, StorageError> {
-        let path = Path::from(key);
-        Ok(block_on(self.store.get_ranges(&path, ranges))?)
+        let Some(local) = &self.local else {
+            let path = Path::from(key);
+            return Ok(block_on(self.store.get_ranges(&path, ranges))?);
+        };
+        let file = local.file(key)?;
+        ranges
+            .iter()
+            .map(|r| {
+                let len = usize::try_from(r.end.saturating_sub(r.start))
+                    .map_err(|_| StorageError::corrupt("segment", "range too long"))?;
+                let mut buf = vec![0u8; len];
+                file.read_exact_at(&mut buf, r.start).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                        StorageError::corrupt("segment", "truncated: a range ends past the file")
+                    } else {
+                        e.into()
+                    }
+                })?;
+                Ok(Bytes::from(buf))
+            })
+            .collect()
     }
 
     pub(crate) fn delete(&self, key: &str) -> Result<(), StorageError> {
+        if let Some(local) = &self.local {
+            local.open.lock().remove(key);
+        }
         let path = Path::from(key);
         match block_on(self.store.delete(&path)) {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),

@@ -929,7 +929,7 @@ impl Store {
     }
 
     /// The part of a scan after the sources are listed: memtable rows, then blocks that
-    /// survive pruning, decoded on up to [`SCAN_THREADS`] threads.
+    /// survive pruning, decoded by this thread and up to [`SCAN_THREADS`] - 1 more.
     #[allow(clippy::too_many_arguments)]
     fn scan_sources(
         &self,
@@ -989,7 +989,7 @@ impl Store {
             }
         }
         // Blocks of one segment are fetched together; segments are decoded on up to
-        // SCAN_THREADS threads while this thread hands batches to the sink.
+        // SCAN_THREADS threads, this one among them: it also hands every batch to the sink.
         let mut segs: Vec<&[Candidate]> = Vec::new();
         let mut rest = &blocks[..];
         while let Some(first) = rest.first() {
@@ -1030,15 +1030,15 @@ impl Store {
             }
             return Ok(stats);
         }
+        use std::sync::atomic::Ordering::Relaxed;
         let next = std::sync::atomic::AtomicUsize::new(0);
         let stop = std::sync::atomic::AtomicBool::new(false);
         let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<ScanBatch>, ScanStats)>(threads * 4);
         std::thread::scope(|scope| {
-            for _ in 0..threads {
+            for _ in 1..threads {
                 let tx = tx.clone();
                 let (next, stop, job, segs) = (&next, &stop, &job, &segs);
                 scope.spawn(move || {
-                    use std::sync::atomic::Ordering::Relaxed;
                     while !stop.load(Relaxed) {
                         let Some(seg) = segs.get(next.fetch_add(1, Relaxed)) else {
                             break;
@@ -1054,21 +1054,38 @@ impl Store {
             }
             drop(tx);
             let mut stopped = false;
-            for (batches, st) in rx.iter() {
+            let mut hand = |(batches, st): (Vec<ScanBatch>, ScanStats), stats: &mut ScanStats| {
                 stats.blocks += st.blocks;
                 stats.decoded += st.decoded;
                 stats.corrupt += st.corrupt;
                 if stopped {
-                    continue;
+                    return;
                 }
                 for batch in batches {
                     stats.events += batch.len() as u64;
                     if sink(batch).is_break() {
                         stopped = true;
-                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                        break;
+                        stop.store(true, Relaxed);
+                        return;
                     }
                 }
+            };
+            // Decode beside the helpers, handing over what they finished in between, so
+            // no thread sleeps waiting for another while segments remain.
+            while !stop.load(Relaxed) {
+                let Some(seg) = segs.get(next.fetch_add(1, Relaxed)) else {
+                    break;
+                };
+                let mut st = ScanStats::default();
+                let mut out = Vec::new();
+                job.run(seg, &mut st, &mut out);
+                hand((out, st), &mut stats);
+                while let Ok(done) = rx.try_recv() {
+                    hand(done, &mut stats);
+                }
+            }
+            for done in rx.iter() {
+                hand(done, &mut stats);
             }
         });
         Ok(stats)

@@ -1548,14 +1548,20 @@ pub(crate) fn decode_block_gated(
 ) -> Result<Option<Lazy>, StorageError> {
     let n = usize::try_from(b.count)
         .map_err(|_| StorageError::corrupt("segment block", "count overflows"))?;
-    let mut chunks = Vec::with_capacity(want.fields.len());
-    for p in want.fields {
+    let open_field = |p: &str| -> Result<Option<_>, StorageError> {
         match b.field(p).and_then(|f| f.chunk) {
             Some(c) => {
                 let raw = open_chunk(bufs, &c, dict, verify, FIELD)?;
-                chunks.push(Some(parse_field(raw.into_owned(), n)?));
+                Ok(Some(parse_field(raw.into_owned(), n)?))
             }
-            None => chunks.push(None),
+            None => Ok(None),
+        }
+    };
+    // Gate columns are opened first: a block they rule out costs no other decompression.
+    let mut chunks: Vec<Option<_>> = (0..want.fields.len()).map(|_| None).collect();
+    for &(j, _) in gate {
+        if let (Some(slot @ None), Some(p)) = (chunks.get_mut(j), want.fields.get(j)) {
+            *slot = open_field(p)?;
         }
     }
     // Rows every gate holds for, found in the gate columns' planes: no row, no block. The
@@ -1574,6 +1580,13 @@ pub(crate) fn decode_block_gated(
         }
         if selected.as_ref().is_some_and(Vec::is_empty) {
             return Ok(None);
+        }
+    }
+    for (j, p) in want.fields.iter().enumerate() {
+        if gate.iter().all(|&(g, _)| g != j)
+            && let Some(slot) = chunks.get_mut(j)
+        {
+            *slot = open_field(p)?;
         }
     }
     let mut fields = Vec::with_capacity(chunks.len());

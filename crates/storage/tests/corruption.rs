@@ -73,6 +73,45 @@ fn corrupt_segment_is_reported_and_skipped() {
 }
 
 #[test]
+fn truncated_segment_is_reported_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small_config(dir.path());
+    let store = Store::open(cfg.clone()).unwrap();
+    store
+        .create_group(&group("t"), Default::default(), 0)
+        .unwrap();
+    store.create_stream("t", &stream("s"), 0).unwrap();
+    for w in 0..2 {
+        let evs = (0..10)
+            .map(|i| ev(w * 50 + i, format!("w{w} e{i}")))
+            .collect();
+        store.append("t", "s", evs).unwrap();
+    }
+    store.flush().unwrap();
+    // Read once, so the open store holds the files it reads.
+    assert_eq!(all_of_stream(&store, "t", "s").len(), 20);
+    drop(store);
+    let files = segment_files(dir.path());
+    assert_eq!(files.len(), 2);
+    let bytes = std::fs::read(&files[1]).unwrap();
+    std::fs::write(&files[1], &bytes[..bytes.len() / 2]).unwrap();
+
+    let store = Store::open(cfg).unwrap();
+    let got = all_of_stream(&store, "t", "s");
+    assert_eq!(got.len(), 10, "the intact segment stays readable");
+    let stats = store
+        .scan("t", &Scan::all(), &mut |_| ControlFlow::Continue(()))
+        .unwrap();
+    assert_eq!(stats.events, 10);
+    assert!(stats.corrupt >= 1);
+    assert!(
+        store.problems().iter().any(|p| p.contains("truncated")),
+        "{:?}",
+        store.problems()
+    );
+}
+
+#[test]
 fn truncated_or_garbled_wal_tail_keeps_the_prefix() {
     for damage in ["truncate", "garble", "garbage-file"] {
         let dir = tempfile::tempdir().unwrap();
