@@ -13,7 +13,6 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::Write;
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
@@ -63,9 +62,10 @@ struct Local {
     /// Directories that gained a file since their last fsync ([`Objects::sync`]); held
     /// while syncing, so a file written meanwhile is left for the next sync, never skipped.
     dirty: Mutex<HashSet<PathBuf>>,
-    /// Segment files open for reading, by key. Segments are immutable and their keys never
-    /// reused, so a cached handle always reads the bytes its key was written with.
-    open: Mutex<HashMap<String, Arc<std::fs::File>>>,
+    /// Segment files open for reading, with their lengths, by key. Segments are immutable
+    /// and their keys never reused, so a cached handle always reads the bytes its key was
+    /// written with.
+    open: Mutex<HashMap<String, Arc<(std::fs::File, u64)>>>,
     /// Most files `open` holds; past it the cache starts over.
     open_max: usize,
 }
@@ -86,19 +86,52 @@ fn open_files_max() -> usize {
 }
 
 impl Local {
-    /// The open file of `key`: opening a file per read cost as much as a small read.
-    fn file(&self, key: &str) -> Result<Arc<std::fs::File>, StorageError> {
+    /// The open file of `key` and its length: opening a file per read cost as much as a
+    /// small read.
+    fn file(&self, key: &str) -> Result<Arc<(std::fs::File, u64)>, StorageError> {
         if let Some(f) = self.open.lock().get(key) {
             return Ok(f.clone());
         }
         let path = self.fs.path_to_filesystem(&Path::from(key))?;
-        let f = Arc::new(std::fs::File::open(path)?);
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        let f = Arc::new((file, len));
         let mut open = self.open.lock();
         if open.len() >= self.open_max {
             open.clear();
         }
         open.insert(key.to_owned(), f.clone());
         Ok(f)
+    }
+
+    /// `ranges` of the segment file `key`, by positioned reads. A range past the end of the
+    /// file is a truncated segment, found before anything is allocated for it.
+    #[cfg(unix)]
+    fn read_ranges(&self, key: &str, ranges: &[Range<u64>]) -> Result<Vec<Bytes>, StorageError> {
+        use std::os::unix::fs::FileExt;
+        let f = self.file(key)?;
+        let (file, len) = (&f.0, f.1);
+        let truncated =
+            || StorageError::corrupt("segment", "truncated: a range ends past the file");
+        ranges
+            .iter()
+            .map(|r| {
+                if r.start > r.end || r.end > len {
+                    return Err(truncated());
+                }
+                // Bounded by the file's length, so a damaged catalogue cannot ask for more.
+                let n = usize::try_from(r.end - r.start).map_err(|_| truncated())?;
+                let mut buf = vec![0u8; n];
+                file.read_exact_at(&mut buf, r.start).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                        truncated()
+                    } else {
+                        e.into()
+                    }
+                })?;
+                Ok(Bytes::from(buf))
+            })
+            .collect()
     }
 }
 
@@ -184,27 +217,12 @@ impl Objects {
         key: &str,
         ranges: &[Range<u64>],
     ) -> Result<Vec<Bytes>, StorageError> {
-        let Some(local) = &self.local else {
-            let path = Path::from(key);
-            return Ok(block_on(self.store.get_ranges(&path, ranges))?);
-        };
-        let file = local.file(key)?;
-        ranges
-            .iter()
-            .map(|r| {
-                let len = usize::try_from(r.end.saturating_sub(r.start))
-                    .map_err(|_| StorageError::corrupt("segment", "range too long"))?;
-                let mut buf = vec![0u8; len];
-                file.read_exact_at(&mut buf, r.start).map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                        StorageError::corrupt("segment", "truncated: a range ends past the file")
-                    } else {
-                        e.into()
-                    }
-                })?;
-                Ok(Bytes::from(buf))
-            })
-            .collect()
+        #[cfg(unix)]
+        if let Some(local) = &self.local {
+            return local.read_ranges(key, ranges);
+        }
+        let path = Path::from(key);
+        Ok(block_on(self.store.get_ranges(&path, ranges))?)
     }
 
     pub(crate) fn delete(&self, key: &str) -> Result<(), StorageError> {

@@ -112,6 +112,40 @@ fn truncated_segment_is_reported_and_skipped() {
 }
 
 #[test]
+fn catalogue_range_past_the_file_is_reported_not_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small_config(dir.path());
+    let store = Store::open(cfg.clone()).unwrap();
+    store
+        .create_group(&group("r"), Default::default(), 0)
+        .unwrap();
+    store.create_stream("r", &stream("s"), 0).unwrap();
+    let evs = (0..10).map(|i| ev(i, format!("e{i}"))).collect();
+    store.append("r", "s", evs).unwrap();
+    store.flush().unwrap();
+    drop(store);
+    // A damaged catalogue row claiming a petabyte-long index.
+    let db = rusqlite::Connection::open(dir.path().join("meta.db")).unwrap();
+    let changed = db
+        .execute("UPDATE segments SET index_len = ?1", [1_i64 << 50])
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+
+    let store = Store::open(cfg).unwrap();
+    assert!(all_of_stream(&store, "r", "s").is_empty());
+    let stats = store
+        .scan("r", &Scan::all(), &mut |_| ControlFlow::Continue(()))
+        .unwrap();
+    assert_eq!(stats.corrupt, 1);
+    assert!(
+        store.problems().iter().any(|p| p.contains("truncated")),
+        "{:?}",
+        store.problems()
+    );
+}
+
+#[test]
 fn truncated_or_garbled_wal_tail_keeps_the_prefix() {
     for damage in ["truncate", "garble", "garbage-file"] {
         let dir = tempfile::tempdir().unwrap();
