@@ -159,6 +159,18 @@ fn planes_header(
     Ok((base, width, bytes.len() - r.remaining()))
 }
 
+/// Row `i`'s bytes in planes `from..width` of a [`put_planes`] column whose first plane of
+/// `n` rows starts at `at`, shifted to their places: the row's offset from the column's base
+/// (without the planes before `from`). `None` when a plane is cut short.
+#[inline]
+fn gather(bytes: &[u8], at: usize, n: usize, width: usize, i: usize, from: usize) -> Option<u64> {
+    let mut v = 0u64;
+    for k in from..width {
+        v |= u64::from(*bytes.get(at + k * n + i)?) << (8 * k);
+    }
+    Some(v)
+}
+
 /// A [`put_planes`] column of dictionary codes left in its chunk and read row by row: a scan
 /// that selects rows by one field finds them in that field's planes and reads the other
 /// fields' codes at those rows only. Offsets are into the chunk the column was parsed from.
@@ -236,13 +248,8 @@ impl CodePlanes {
         if i >= self.n {
             return Err(corrupt("row out of range"));
         }
-        let mut v = 0u64;
-        for k in 0..self.width {
-            let b = bytes
-                .get(self.at + k * self.n + i)
-                .ok_or_else(|| corrupt("truncated"))?;
-            v |= u64::from(*b) << (8 * k);
-        }
+        let v =
+            gather(bytes, self.at, self.n, self.width, i, 0).ok_or_else(|| corrupt("truncated"))?;
         match u32::try_from(v + u64::from(self.base)) {
             Ok(c) if c <= self.max => Ok(c),
             _ => Err(corrupt("dictionary code out of range")),
@@ -274,12 +281,8 @@ impl CodePlanes {
             let mut keep = first;
             for j in first..out.len() {
                 let i = out[j] as usize;
-                let mut v = 0u64;
-                for k in 1..self.width {
-                    let b = bytes.get(self.at + k * self.n + i).copied().unwrap_or(0);
-                    v |= u64::from(b) << (8 * k);
-                }
-                if v == t & !0xff {
+                let v = gather(bytes, self.at, self.n, self.width, i, 1);
+                if v == Some(t & !0xff) {
                     out[keep] = out[j];
                     keep += 1;
                 }
@@ -315,10 +318,7 @@ impl Planes {
         if i >= self.n {
             return None;
         }
-        let mut v = 0u64;
-        for k in 0..self.width {
-            v |= u64::from(*self.bytes.get(self.at + k * self.n + i)?) << (8 * k);
-        }
+        let v = gather(&self.bytes, self.at, self.n, self.width, i, 0)?;
         Some(self.base.wrapping_add(v as i64))
     }
 

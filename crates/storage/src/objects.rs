@@ -71,7 +71,8 @@ struct Local {
 }
 
 /// How many segment files to keep open: a quarter of the process's file limit, leaving
-/// the rest to sockets, the WAL and the metastore; at least 64, at most 4,096.
+/// the rest to sockets, the WAL and the metastore; at least 64, at most 4,096. Where the
+/// limit is not read, 64 (a quarter of macOS's default limit).
 fn open_files_max() -> usize {
     #[cfg(target_os = "linux")]
     {
@@ -82,7 +83,31 @@ fn open_files_max() -> usize {
                 .clamp(64, 4096);
         }
     }
-    256
+    64
+}
+
+/// Fills `buf` from `file` at offset `at` without moving a shared cursor, so threads read
+/// one handle at once.
+#[cfg(unix)]
+fn read_at(file: &std::fs::File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(buf, at)
+}
+
+/// Fills `buf` from `file` at offset `at`: `seek_read` moves the handle's cursor, which no
+/// read here relies on.
+#[cfg(windows)]
+fn read_at(file: &std::fs::File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_read(buf, at)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        at += n as u64;
+    }
+    Ok(())
 }
 
 impl Local {
@@ -106,9 +131,7 @@ impl Local {
 
     /// `ranges` of the segment file `key`, by positioned reads. A range past the end of the
     /// file is a truncated segment, found before anything is allocated for it.
-    #[cfg(unix)]
     fn read_ranges(&self, key: &str, ranges: &[Range<u64>]) -> Result<Vec<Bytes>, StorageError> {
-        use std::os::unix::fs::FileExt;
         let f = self.file(key)?;
         let (file, len) = (&f.0, f.1);
         let truncated =
@@ -122,7 +145,7 @@ impl Local {
                 // Bounded by the file's length, so a damaged catalogue cannot ask for more.
                 let n = usize::try_from(r.end - r.start).map_err(|_| truncated())?;
                 let mut buf = vec![0u8; n];
-                file.read_exact_at(&mut buf, r.start).map_err(|e| {
+                read_at(file, &mut buf, r.start).map_err(|e| {
                     if e.kind() == std::io::ErrorKind::UnexpectedEof {
                         truncated()
                     } else {
@@ -217,7 +240,6 @@ impl Objects {
         key: &str,
         ranges: &[Range<u64>],
     ) -> Result<Vec<Bytes>, StorageError> {
-        #[cfg(unix)]
         if let Some(local) = &self.local {
             return local.read_ranges(key, ranges);
         }

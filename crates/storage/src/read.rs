@@ -1035,6 +1035,9 @@ impl Store {
         let stop = std::sync::atomic::AtomicBool::new(false);
         let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<ScanBatch>, ScanStats)>(threads * 4);
         std::thread::scope(|scope| {
+            // Owned here, so a panic on this thread drops the receiver and a helper
+            // blocked on a full channel wakes up instead of holding the scope forever.
+            let rx = rx;
             for _ in 1..threads {
                 let tx = tx.clone();
                 let (next, stop, job, segs) = (&next, &stop, &job, &segs);

@@ -7,3 +7,4 @@ mod corruption;
 mod crash;
 mod harness;
 mod lifecycle;
+mod parallel_scan;
