@@ -1034,22 +1034,28 @@ impl Store {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let stop = std::sync::atomic::AtomicBool::new(false);
         let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<ScanBatch>, ScanStats)>(threads * 4);
+        // The next segment no thread has taken, decoded; `None` once all are taken or the
+        // sink has stopped the scan.
+        let decode_next = || {
+            if stop.load(Relaxed) {
+                return None;
+            }
+            let seg = segs.get(next.fetch_add(1, Relaxed))?;
+            let mut st = ScanStats::default();
+            let mut out = Vec::new();
+            job.run(seg, &mut st, &mut out);
+            Some((out, st))
+        };
         std::thread::scope(|scope| {
             // Owned here, so a panic on this thread drops the receiver and a helper
             // blocked on a full channel wakes up instead of holding the scope forever.
             let rx = rx;
             for _ in 1..threads {
                 let tx = tx.clone();
-                let (next, stop, job, segs) = (&next, &stop, &job, &segs);
+                let decode_next = &decode_next;
                 scope.spawn(move || {
-                    while !stop.load(Relaxed) {
-                        let Some(seg) = segs.get(next.fetch_add(1, Relaxed)) else {
-                            break;
-                        };
-                        let mut st = ScanStats::default();
-                        let mut out = Vec::new();
-                        job.run(seg, &mut st, &mut out);
-                        if tx.send((out, st)).is_err() {
+                    while let Some(done) = decode_next() {
+                        if tx.send(done).is_err() {
                             break;
                         }
                     }
@@ -1075,14 +1081,8 @@ impl Store {
             };
             // Decode beside the helpers, handing over what they finished in between, so
             // no thread sleeps waiting for another while segments remain.
-            while !stop.load(Relaxed) {
-                let Some(seg) = segs.get(next.fetch_add(1, Relaxed)) else {
-                    break;
-                };
-                let mut st = ScanStats::default();
-                let mut out = Vec::new();
-                job.run(seg, &mut st, &mut out);
-                hand((out, st), &mut stats);
+            while let Some(done) = decode_next() {
+                hand(done, &mut stats);
                 while let Ok(done) = rx.try_recv() {
                     hand(done, &mut stats);
                 }
