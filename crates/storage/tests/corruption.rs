@@ -3,7 +3,7 @@
 use std::ops::ControlFlow;
 
 use lookout_model::InputEvent;
-use lookout_storage::{Scan, Store};
+use lookout_storage::{Scan, Store, StoreConfig};
 
 use crate::common::{all_of_stream, group, small_config, stream};
 
@@ -23,25 +23,30 @@ fn segment_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     v
 }
 
+/// A store with group `g`, stream `s` and one flushed segment per window: 10 events in
+/// each 50 ms window of `0..windows`.
+fn flushed_windows(cfg: &StoreConfig, g: &str, windows: i64) -> Store {
+    let store = Store::open(cfg.clone()).unwrap();
+    store
+        .create_group(&group(g), Default::default(), 0)
+        .unwrap();
+    store.create_stream(g, &stream("s"), 0).unwrap();
+    for w in 0..windows {
+        let evs = (0..10)
+            .map(|i| ev(w * 50 + i, format!("w{w} e{i}")))
+            .collect();
+        store.append(g, "s", evs).unwrap();
+    }
+    store.flush().unwrap();
+    store
+}
+
 #[test]
 fn corrupt_segment_is_reported_and_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = small_config(dir.path());
     cfg.block_events = 100;
-    let store = Store::open(cfg.clone()).unwrap();
-    store
-        .create_group(&group("c"), Default::default(), 0)
-        .unwrap();
-    store.create_stream("c", &stream("s"), 0).unwrap();
-    for w in 0..3 {
-        // One segment per 50 ms window.
-        let evs = (0..10)
-            .map(|i| ev(w * 50 + i, format!("w{w} e{i}")))
-            .collect();
-        store.append("c", "s", evs).unwrap();
-    }
-    store.flush().unwrap();
-    drop(store);
+    drop(flushed_windows(&cfg, "c", 3));
     let files = segment_files(dir.path());
     assert_eq!(files.len(), 3);
     // Damage the data of one segment and the index of another.
@@ -76,18 +81,7 @@ fn corrupt_segment_is_reported_and_skipped() {
 fn truncated_segment_is_reported_and_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = small_config(dir.path());
-    let store = Store::open(cfg.clone()).unwrap();
-    store
-        .create_group(&group("t"), Default::default(), 0)
-        .unwrap();
-    store.create_stream("t", &stream("s"), 0).unwrap();
-    for w in 0..2 {
-        let evs = (0..10)
-            .map(|i| ev(w * 50 + i, format!("w{w} e{i}")))
-            .collect();
-        store.append("t", "s", evs).unwrap();
-    }
-    store.flush().unwrap();
+    let store = flushed_windows(&cfg, "t", 2);
     // Read once, so the store holds both files open and their indexes decoded.
     assert_eq!(all_of_stream(&store, "t", "s").len(), 20);
     let files = segment_files(dir.path());
@@ -121,15 +115,7 @@ fn truncated_segment_is_reported_and_skipped() {
 fn catalogue_range_past_the_file_is_reported_not_allocated() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = small_config(dir.path());
-    let store = Store::open(cfg.clone()).unwrap();
-    store
-        .create_group(&group("r"), Default::default(), 0)
-        .unwrap();
-    store.create_stream("r", &stream("s"), 0).unwrap();
-    let evs = (0..10).map(|i| ev(i, format!("e{i}"))).collect();
-    store.append("r", "s", evs).unwrap();
-    store.flush().unwrap();
-    drop(store);
+    drop(flushed_windows(&cfg, "r", 1));
     // A damaged catalogue row claiming a petabyte-long index.
     let db = rusqlite::Connection::open(dir.path().join("meta.db")).unwrap();
     let changed = db
