@@ -142,6 +142,7 @@ fn main() {
         .map(|b| parking_lot::Mutex::new(Some(b)))
         .collect();
     let load_before = load_average();
+    let cpu_start = cpu_seconds();
     let t = Instant::now();
     let mut latencies: Vec<u64> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..writers)
@@ -167,6 +168,8 @@ fn main() {
     });
     let ingest_s = t.elapsed().as_secs_f64();
     let load_after = load_average();
+    let ws = store.write_stats();
+    let cpu_ingest = cpu_seconds();
     latencies.sort_unstable();
     let t = Instant::now();
     let cpu_before = cpu_seconds();
@@ -203,12 +206,29 @@ fn main() {
         events as f64 / ingest_s
     );
     println!(
+        "ingest CPU: user {:.2}s system {:.2}s, {:.2} µs per event, {:.2} of 2 cores",
+        cpu_ingest.0 - cpu_start.0,
+        cpu_ingest.1 - cpu_start.1,
+        (cpu_ingest.0 - cpu_start.0 + cpu_ingest.1 - cpu_start.1) * 1e6 / events as f64,
+        (cpu_ingest.0 - cpu_start.0 + cpu_ingest.1 - cpu_start.1) / ingest_s
+    );
+    println!(
         "append latency ms: p50 {:.1} p90 {:.1} p99 {:.1} max {:.1} ({} appends)",
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.9),
         percentile(&latencies, 0.99),
         percentile(&latencies, 1.0),
         latencies.len()
+    );
+    println!(
+        "during ingest: {} flushes ({} unindexed) taking {:.1}s, longest {:.2}s; {} appends held {:.1}s in all; {} unindexed segments indexed",
+        ws.flushes,
+        ws.unindexed_flushes,
+        ws.flush_time.as_secs_f64(),
+        ws.longest_flush.as_secs_f64(),
+        ws.held_appends,
+        ws.held_time.as_secs_f64(),
+        ws.indexed_segments
     );
     println!(
         "final flush {flush_s:.1}s; end to end {:.0} events/s; {segments} segments ({:.0} events each) after it",

@@ -68,7 +68,7 @@ fn timed<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     (median(times), out)
 }
 
-/// `LOOKOUT_BENCH_BUILD=N`: the segment build alone on N generator events spread over
+/// `LOOKOUT_BENCH_BUILD=N`: the segment build alone (`LOOKOUT_BENCH_UNINDEXED=1`: unindexed) on N generator events spread over
 /// `LOOKOUT_BENCH_SPAN_MIN` minutes (default 20), one segment per group and hour as a flush
 /// writes them, with the store's default block limits. Run it under
 /// `valgrind --tool=callgrind --toggle-collect='lookout_storage::segment::build*'` for
@@ -107,13 +107,16 @@ fn build_only(events: u64) {
         .collect();
     let segments = lookout_storage::BenchSegments::new(segments);
     let defaults = StoreConfig::new(".");
+    // LOOKOUT_BENCH_UNINDEXED=1: the unindexed build a flush under load does.
+    let indexed = env("LOOKOUT_BENCH_UNINDEXED", 0) == 0;
     let t = Instant::now();
     let rep = segments
-        .build_all(defaults.block_events, defaults.block_bytes)
+        .build_all(defaults.block_events, defaults.block_bytes, indexed)
         .unwrap();
     let s = t.elapsed().as_secs_f64();
+    let kind = if indexed { "indexed" } else { "unindexed" };
     println!(
-        "segment build: {events} events in {n} segments ({} blocks), {s:.2}s, {:.0} events/s on one thread, {} B for {raw} B (1/{:.2})",
+        "segment build ({kind}): {events} events in {n} segments ({} blocks), {s:.2}s, {:.0} events/s on one thread, {} B for {raw} B (1/{:.2})",
         rep.blocks,
         events as f64 / s,
         rep.total,

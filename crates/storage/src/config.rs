@@ -37,6 +37,18 @@ pub struct StoreConfig {
     pub compact_min_segments: usize,
     /// Segments above this size are left alone by compaction.
     pub compact_max_bytes: u64,
+    /// Message bytes per second of appends above which ingest counts as busy: a background
+    /// flush then writes unindexed segments (messages and keys only, a fraction of an
+    /// indexed segment's CPU), and the background thread indexes them (rebuilds them as
+    /// full segments) only once appends arrive slower than this again. Reads see every
+    /// event either way; queries over unindexed segments read their messages instead of
+    /// skipping blocks by field values and blooms. `u64::MAX` always indexes at once; `0`
+    /// never counts ingest as calm (every background flush is unindexed, and only the bound
+    /// below or [`Store::compact`](crate::Store::compact) indexes).
+    pub index_rate: u64,
+    /// Message bytes in unindexed segments beyond which the background thread indexes them
+    /// even while ingest is busy, bounding how much of the store queries cannot prune.
+    pub unindexed_max_bytes: u64,
     /// Replaced segment objects are deleted after this grace period, so reads that listed
     /// them just before the replacement still find them.
     pub delete_grace: Duration,
@@ -62,6 +74,8 @@ impl StoreConfig {
             block_bytes: 2 << 20,
             compact_min_segments: 4,
             compact_max_bytes: 256 << 20,
+            index_rate: 16 << 20,
+            unindexed_max_bytes: 4 << 30,
             delete_grace: Duration::from_secs(30),
             background: true,
             retention_interval: Duration::from_secs(60),

@@ -82,6 +82,8 @@ pub(crate) struct Memtable {
     pub(crate) bytes: usize,
     pub(crate) events: usize,
     pub(crate) max_seq: u64,
+    /// When the first row came in (when the memtable was made, while it is empty): the
+    /// age `flush_age` bounds, and the start of the fill rate a flush judges load by.
     pub(crate) created: Instant,
 }
 
@@ -103,6 +105,9 @@ impl Memtable {
             return;
         };
         let (first, last) = (first.key(), last.key());
+        if self.events == 0 {
+            self.created = Instant::now();
+        }
         self.max_seq = rows.iter().fold(self.max_seq, |m, r| m.max(r.seq));
         self.bytes += delta.bytes as usize + rows.len() * ROW_OVERHEAD;
         self.events += rows.len();

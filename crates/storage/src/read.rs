@@ -723,8 +723,12 @@ fn bloom_may_match(bloom: &Bloom, plan: &[Prune<'_>]) -> bool {
     })
 }
 
-/// How a block can be skipped without decoding it, given the predicates.
+/// How a block can be skipped without decoding it, given the predicates. An unindexed
+/// block has nothing to rule them out with.
 fn block_may_match(blk: &BlockMeta, plan: &[Prune<'_>]) -> bool {
+    if !blk.indexed {
+        return true;
+    }
     plan.iter().all(|p| match p {
         Prune::Tokens { whole, prefix } => tokens_may_match(&blk.bloom, whole, *prefix),
         Prune::Field { path, number, hash } => {
@@ -1160,11 +1164,8 @@ impl SegScan<'_> {
             .map(|(_, index, block, runs)| {
                 let blk = index.blocks.get(*block);
                 // Fields the block has but did not columnize come from the messages.
-                let from_msgs = blk.is_some_and(|blk| {
-                    self.wanted
-                        .iter()
-                        .any(|p| blk.field(p).is_some_and(|f| f.chunk.is_none()))
-                });
+                let from_msgs =
+                    blk.is_some_and(|blk| self.wanted.iter().any(|p| blk.field_in_messages(p)));
                 // Keys not asked for are still read to bound rows of runs reaching past
                 // the time range.
                 let inside = blk.is_some_and(|blk| {
@@ -1282,7 +1283,7 @@ fn scan_decoded(
     for p in wanted {
         let col = match decoded.next().flatten() {
             Some(c) => c,
-            None if blk.field(p).is_some() => {
+            None if blk.may_have_field(p) => {
                 let msgs: Vec<&str> = messages.iter().map(String::as_str).collect();
                 RawColumn::from_column(column_from_messages(&msgs, p))
             }

@@ -65,6 +65,11 @@ pub struct WriteStats {
     pub held_time: Duration,
     /// The longest delay of one append.
     pub longest_hold: Duration,
+    /// Flushes that wrote unindexed segments because appends were arriving faster than
+    /// [`StoreConfig::index_rate`].
+    pub unindexed_flushes: u64,
+    /// Unindexed segments compaction has since rebuilt indexed.
+    pub indexed_segments: u64,
 }
 
 /// The atomics behind [`WriteStats`], in nanoseconds.
@@ -79,6 +84,10 @@ struct Counters {
     held: AtomicU64,
     held_ns: AtomicU64,
     held_max_ns: AtomicU64,
+    unindexed_flushes: AtomicU64,
+    indexed_segments: AtomicU64,
+    /// Message bytes appended since the store opened.
+    appended: AtomicU64,
 }
 
 impl Counters {
@@ -103,6 +112,8 @@ impl Counters {
             held_appends: self.held.load(Relaxed),
             held_time: d(&self.held_ns),
             longest_hold: d(&self.held_max_ns),
+            unindexed_flushes: self.unindexed_flushes.load(Relaxed),
+            indexed_segments: self.indexed_segments.load(Relaxed),
         }
     }
 }
@@ -197,6 +208,12 @@ pub(crate) struct Inner {
     flushed_lock: Mutex<()>,
     unique: std::sync::atomic::AtomicU64,
     counters: Counters,
+    /// When the append rate was last measured, the `appended` count then, and whether the
+    /// rate over the interval before was above `index_rate`.
+    rate: Mutex<(Instant, u64, bool)>,
+    /// Message bytes in unindexed segments, as the last compaction pass counted them plus
+    /// what flushes wrote since; `u64::MAX` until the first pass after opening.
+    unindexed_bytes: AtomicU64,
 }
 
 /// The storage engine. Blocking API: async callers use `spawn_blocking`.
@@ -315,6 +332,8 @@ impl Store {
             flushed_lock: Mutex::new(()),
             unique: std::sync::atomic::AtomicU64::new(0),
             counters: Counters::default(),
+            rate: Mutex::new((Instant::now(), 0, false)),
+            unindexed_bytes: AtomicU64::new(u64::MAX),
         });
         let w_inner = inner.clone();
         let writer = std::thread::Builder::new()
@@ -594,8 +613,12 @@ impl Store {
                 "a batch needs at least one event".into(),
             ));
         }
+        let bytes: usize = events.iter().map(|e| e.message.len()).sum();
+        self.inner.wait_for_room(bytes);
         self.inner
-            .wait_for_room(events.iter().map(|e| e.message.len()).sum());
+            .counters
+            .appended
+            .fetch_add(bytes as u64, Relaxed);
         let mut events: Vec<(i64, String)> = events
             .into_iter()
             .map(|e| (e.timestamp, e.message))
@@ -627,11 +650,12 @@ impl Store {
     }
 
     /// Merges the segments of each group's time windows that hold at least
-    /// `compact_min_segments` segments at most `compact_max_bytes` large. Returns segments
-    /// replaced. (The background thread merges size-tiered instead, see
-    /// [`StoreConfig::compact_min_segments`].)
+    /// `compact_min_segments` segments at most `compact_max_bytes` large, and rebuilds
+    /// every unindexed segment indexed. Returns segments replaced. (The background thread
+    /// merges size-tiered instead, see [`StoreConfig::compact_min_segments`], and indexes
+    /// as [`StoreConfig::index_rate`] says.)
     pub fn compact(&self) -> Result<usize, StorageError> {
-        self.inner.compact(true)
+        self.inner.compact(true, true)
     }
 
     /// Drops segments entirely past their group's retention at `now_ms`. Returns how many.
@@ -841,7 +865,8 @@ fn rotate(inner: &Inner, file: &mut WalWriter) -> Result<Vec<u64>, StorageError>
 fn background_loop(inner: &Inner) {
     lower_priority();
     let mut last_retention = Instant::now();
-    let mut compaction_due = false;
+    // The first pass counts the unindexed segments a previous run left.
+    let mut compaction_due = true;
     loop {
         {
             let mut stop = inner.stop.lock();
@@ -862,9 +887,12 @@ fn background_loop(inner: &Inner) {
             compaction_due = true;
         }
         // Compaction yields to flushes (it checks between windows), so it never holds
-        // appends back; what it skipped is picked up after the next flush.
-        if compaction_due && !inner.flush_due() {
-            match inner.compact(false) {
+        // appends back; what it skipped is picked up after the next flush. Unindexed
+        // segments wait for ingest to calm down, or for their bound.
+        let index = inner.may_index();
+        let unindexed = inner.unindexed_bytes.load(Relaxed) > 0;
+        if (compaction_due || (unindexed && index)) && !inner.flush_due() {
+            match inner.compact(false, index) {
                 Ok(_) => compaction_due = inner.flush_due(),
                 Err(e) => tracing::error!(error = %e, "background compaction failed"),
             }
@@ -882,6 +910,27 @@ fn background_loop(inner: &Inner) {
 }
 
 impl Inner {
+    /// Whether appends arrived faster than `index_rate` over the last measured second.
+    fn busy(&self) -> bool {
+        if self.cfg.index_rate == 0 {
+            return true;
+        }
+        let mut r = self.rate.lock();
+        let elapsed = r.0.elapsed();
+        if elapsed >= RATE_INTERVAL {
+            let now = self.counters.appended.load(Relaxed);
+            let per_sec = (now.saturating_sub(r.1) as f64 / elapsed.as_secs_f64()) as u64;
+            *r = (Instant::now(), now, per_sec > self.cfg.index_rate);
+        }
+        r.2
+    }
+
+    /// Whether the background thread may rebuild unindexed segments now: ingest is not
+    /// busy, or they reached their bound.
+    fn may_index(&self) -> bool {
+        !self.busy() || self.unindexed_bytes.load(Relaxed) >= self.cfg.unindexed_max_bytes
+    }
+
     /// Whether the background thread should flush now: the memtable is full or old.
     fn flush_due(&self) -> bool {
         let a = self.active.read();
@@ -1073,7 +1122,7 @@ impl Inner {
         Ok(due.len())
     }
 
-    fn segment_key(&self, group_id: u64, window: i64) -> String {
+    fn segment_key(&self, group_id: u64, window: i64, indexed: bool) -> String {
         let n = self
             .unique
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -1081,7 +1130,8 @@ impl Inner {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        format!("{SEGMENT_PREFIX}/g{group_id}-w{window}-{nanos:x}-{n}.seg")
+        let kind = if indexed { "" } else { UNINDEXED_MARK };
+        format!("{SEGMENT_PREFIX}/g{group_id}-w{window}-{nanos:x}-{n}{kind}.seg")
     }
 
     fn limits(&self) -> BlockLimits {
@@ -1097,9 +1147,14 @@ impl Inner {
         group_id: u64,
         window: i64,
         streams: &[(u64, &[Row])],
+        indexed: bool,
     ) -> Result<SegmentRecord, StorageError> {
-        let built = segment::build(group_id, streams, self.limits())?;
-        let key = self.segment_key(group_id, window);
+        let built = if indexed {
+            segment::build(group_id, streams, self.limits())?
+        } else {
+            segment::build_unindexed(group_id, streams, self.limits())?
+        };
+        let key = self.segment_key(group_id, window, indexed);
         let size = built.bytes.len() as u64;
         self.objects.put(&key, built.bytes)?;
         let rec = SegmentRecord {
@@ -1120,7 +1175,11 @@ impl Inner {
 
     /// Builds and uploads segments on a few threads: uploads wait on fsync, and a backfill
     /// flush can cover hundreds of group-windows.
-    fn write_segments(&self, jobs: &[SegmentJob<'_>]) -> Result<Vec<SegmentRecord>, StorageError> {
+    fn write_segments(
+        &self,
+        jobs: &[SegmentJob<'_>],
+        indexed: bool,
+    ) -> Result<Vec<SegmentRecord>, StorageError> {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let results: Mutex<Vec<(usize, Result<SegmentRecord, StorageError>)>> =
             Mutex::new(Vec::with_capacity(jobs.len()));
@@ -1132,7 +1191,7 @@ impl Inner {
                         let Some((gid, w, streams)) = jobs.get(i) else {
                             break;
                         };
-                        let r = self.write_segment(*gid, *w, streams);
+                        let r = self.write_segment(*gid, *w, streams, indexed);
                         let failed = r.is_err();
                         results.lock().push((i, r));
                         if failed {
@@ -1193,7 +1252,16 @@ impl Inner {
         } else {
             0
         };
-        let hot = match full {
+        // Under load, indexing is left for later (see `StoreConfig::index_rate`): appends
+        // then wait on nothing but the WAL while the memtable turns over. Nothing stays
+        // back either: keeping a window whole in memory spares segments a merge, and
+        // unindexed ones are rewritten anyway.
+        // The rate the memtable filled at tells the first flush of a burst too, before
+        // the append rate has been measured.
+        let filled_fast = frozen.bytes as f64
+            > self.cfg.index_rate as f64 * frozen.created.elapsed().as_secs_f64();
+        let indexed = full || !(filled_fast || self.busy());
+        let hot = match full || !indexed {
             true => None,
             false => frozen.hot_start(window_ms, budget.min(self.cfg.hot_bytes), min_cold),
         };
@@ -1221,6 +1289,10 @@ impl Inner {
                 sids.sort_unstable();
                 let cutoff = retention_cutoff(&group, now_ms());
                 let mut windows: BTreeMap<i64, Vec<(u64, &[Row])>> = BTreeMap::new();
+                // An unindexed flush writes one segment per group, whatever windows it
+                // spans: each object costs an fsync, and a day of backfill in one flush
+                // would otherwise be hundreds of them. Compaction splits it by window.
+                let mut spanning: Vec<(u64, &[Row])> = Vec::new();
                 for sid in sids {
                     let Some(s) = frozen.streams.get(&sid) else {
                         continue;
@@ -1230,13 +1302,10 @@ impl Inner {
                         carried.push((gid, sid));
                     }
                     let rows = &cold[cold.partition_point(|r| r.ts < cutoff)..];
-                    let mut start = 0;
-                    while start < rows.len() {
-                        let w = rows[start].ts.div_euclid(window_ms);
-                        let end = start
-                            + rows[start..].partition_point(|r| r.ts.div_euclid(window_ms) == w);
-                        windows.entry(w).or_default().push((sid, &rows[start..end]));
-                        start = end;
+                    if indexed {
+                        split_windows(sid, rows, window_ms, &mut windows);
+                    } else if !rows.is_empty() {
+                        spanning.push((sid, rows));
                     }
                     if let Some(d) = delta_of(cold) {
                         publish.stats.push(StreamStats {
@@ -1250,6 +1319,10 @@ impl Inner {
                 }
                 for (w, streams) in windows {
                     jobs.push((gid, w, streams));
+                }
+                if let Some(first) = spanning.first().and_then(|(_, r)| r.first()) {
+                    let w = first.ts.div_euclid(window_ms);
+                    jobs.push((gid, w, spanning));
                 }
             }
             // The carry file is written while the segments build: it must be durable
@@ -1270,7 +1343,7 @@ impl Inner {
                         wal::write_carry(&self.wal_dir, upto, &records)
                     })
                 });
-                let added = self.write_segments(&jobs);
+                let added = self.write_segments(&jobs, indexed);
                 let carry = carry.map_or(Ok(()), |h| {
                     h.join().unwrap_or_else(|_| {
                         Err(StorageError::Invalid("carry writer panicked".into()))
@@ -1333,6 +1406,13 @@ impl Inner {
         if let Some(c) = publish.checkpoint {
             self.published.store(c, SeqCst);
         }
+        if !indexed && !publish.add.is_empty() {
+            let raw: u64 = publish.add.iter().map(|s| s.raw_bytes).sum();
+            let _ = self
+                .unindexed_bytes
+                .fetch_update(SeqCst, SeqCst, |b| Some(b.saturating_add(raw)));
+            self.counters.unindexed_flushes.fetch_add(1, Relaxed);
+        }
         for n in old_files {
             std::fs::remove_file(wal::file_path(&self.wal_dir, n))?;
         }
@@ -1367,38 +1447,49 @@ impl Inner {
     }
 
     /// Compacts every group. `full` merges all small segments of a window; otherwise only a
-    /// size tier (see [`tier`]).
-    fn compact(&self, full: bool) -> Result<usize, StorageError> {
-        let _guard = self.flush_lock.lock();
+    /// size tier (see [`tier`]). `index` lets it rebuild unindexed segments indexed; the
+    /// pass recounts `unindexed_bytes`.
+    ///
+    /// Segments are read and built without the flush lock, so flushes go on meanwhile; only
+    /// publishing takes it, and a merge whose inputs retention, a group deletion or another
+    /// compaction removed in between is dropped.
+    fn compact(&self, full: bool, index: bool) -> Result<usize, StorageError> {
+        let before = self.unindexed_bytes.load(Relaxed);
         let mut replaced = 0;
+        let mut left = 0u64;
         let mut after: Option<String> = None;
         loop {
             let groups = self.meta.list_groups(None, after.as_deref(), 1000)?;
             let Some(last) = groups.last() else { break };
             after = Some(last.name.clone());
             for g in &groups {
-                replaced += self.compact_group(g, full)?;
+                replaced += self.compact_group(g, full, index, &mut left)?;
             }
         }
+        // Flushes during the pass added what they wrote; the pass's count replaces the rest.
+        let _ = self.unindexed_bytes.fetch_update(Relaxed, Relaxed, |cur| {
+            Some(cur.saturating_sub(before).saturating_add(left))
+        });
         Ok(replaced)
     }
 
-    fn compact_group(&self, g: &GroupRecord, full: bool) -> Result<usize, StorageError> {
+    /// Compacts one group: rebuilds its unindexed segments when `index` allows, and merges
+    /// the small segments of its windows. Adds to `left` the message bytes of the
+    /// unindexed segments it leaves (corrupt ones aside: they are never rebuilt).
+    fn compact_group(
+        &self,
+        g: &GroupRecord,
+        full: bool,
+        index: bool,
+        left: &mut u64,
+    ) -> Result<usize, StorageError> {
         let window_ms = self.cfg.window_ms.max(1);
         // Deleting the group meanwhile removes these segments without the flush lock.
         let _pin = self.pin_segments();
         let segs = self.meta.segments(g.id, i64::MIN, i64::MAX)?;
-        let mut by_window: BTreeMap<i64, Vec<SegmentRecord>> = BTreeMap::new();
-        for s in segs {
-            if s.size <= self.cfg.compact_max_bytes
-                && s.min_ts.div_euclid(window_ms) == s.max_ts.div_euclid(window_ms)
-            {
-                by_window
-                    .entry(s.min_ts.div_euclid(window_ms))
-                    .or_default()
-                    .push(s);
-            }
-        }
+        let (unindexed, indexed): (Vec<_>, Vec<_>) =
+            segs.into_iter().partition(|s| is_unindexed(&s.key));
+        *left += unindexed.iter().map(|s| s.raw_bytes).sum::<u64>();
         let live: HashSet<u64> = self
             .meta
             .list_streams(g.id, None, None, usize::MAX)?
@@ -1406,62 +1497,191 @@ impl Inner {
             .map(|s| s.id)
             .collect();
         let mut replaced = 0;
+        if index && !unindexed.is_empty() {
+            replaced += self.index_segments(g, unindexed, &live, full, left)?;
+        }
+        let mut by_window: BTreeMap<i64, Vec<SegmentRecord>> = BTreeMap::new();
+        for s in indexed {
+            let w = s.min_ts.div_euclid(window_ms);
+            if s.size <= self.cfg.compact_max_bytes && w == s.max_ts.div_euclid(window_ms) {
+                by_window.entry(w).or_default().push(s);
+            }
+        }
         for (w, mut segs) in by_window {
             if !full {
                 if self.cfg.background && self.flush_due() {
                     break;
                 }
-                tier(&mut segs);
+                tier(&mut segs, 0);
             }
             if segs.len() < self.cfg.compact_min_segments.max(2) {
                 continue;
             }
-            let mut per_stream: BTreeMap<u64, Vec<Row>> = BTreeMap::new();
-            let mut readable = Vec::new();
-            let mut dropped_bytes = 0u64;
-            for s in &segs {
-                match crate::read::read_all_rows(self, s) {
-                    Ok(rows) => {
-                        for (sid, r) in rows {
-                            if live.contains(&sid) {
-                                per_stream.entry(sid).or_default().extend(r);
-                            } else {
-                                dropped_bytes += r.iter().map(|x| x.msg.len() as u64).sum::<u64>();
-                            }
-                        }
-                        readable.push(s.clone());
-                    }
-                    Err(e) => {
-                        // A corrupt segment stays where it is (reads skip and report it).
-                        tracing::warn!(segment = %s.key, error = %e, "compaction skips a corrupt segment");
-                        self.problems.lock().push(format!("segment {}: {e}", s.key));
-                    }
-                }
-            }
-            if readable.len() < 2 {
+            let merged = self.gather(&segs, &live, left);
+            if merged.readable.len() < 2 {
                 continue;
             }
-            for rows in per_stream.values_mut() {
-                rows.sort_unstable_by_key(Row::key);
-            }
-            let streams: Vec<(u64, &[Row])> = per_stream
+            let streams: Vec<(u64, &[Row])> = merged
+                .per_stream
                 .iter()
                 .filter(|(_, r)| !r.is_empty())
                 .map(|(s, r)| (*s, r.as_slice()))
                 .collect();
-            let mut publish = Publish {
-                remove: readable.iter().map(|s| s.id).collect(),
-                shrink: vec![(g.id, dropped_bytes)],
-                ..Publish::default()
+            let added = match streams.is_empty() {
+                true => Vec::new(),
+                false => vec![self.write_segment(g.id, w, &streams, true)?],
             };
-            if !streams.is_empty() {
-                publish.add.push(self.write_segment(g.id, w, &streams)?);
+            if self.publish_replacement(g, &merged.readable, added, merged.dropped)? {
+                replaced += merged.readable.len();
             }
-            self.publish(&publish)?;
-            replaced += readable.len();
-            self.doom(readable.into_iter().map(|s| s.key).collect());
         }
         Ok(replaced)
+    }
+
+    /// Rebuilds unindexed segments indexed, oldest first and about a flush's worth at a
+    /// time: their rows, split by window, become one indexed segment per window (merged
+    /// with that window's other segments by later passes).
+    fn index_segments(
+        &self,
+        g: &GroupRecord,
+        mut segs: Vec<SegmentRecord>,
+        live: &HashSet<u64>,
+        full: bool,
+        left: &mut u64,
+    ) -> Result<usize, StorageError> {
+        let window_ms = self.cfg.window_ms.max(1);
+        let budget = self.cfg.flush_bytes.max(1) as u64;
+        segs.sort_by_key(|s| s.id);
+        let mut replaced = 0;
+        let mut rest = &segs[..];
+        while !rest.is_empty() {
+            if !full && self.cfg.background && (self.flush_due() || !self.may_index()) {
+                break;
+            }
+            let mut n = 0;
+            let mut raw = 0u64;
+            while let Some(s) = rest.get(n) {
+                if n > 0 && raw + s.raw_bytes > budget {
+                    break;
+                }
+                raw += s.raw_bytes;
+                n += 1;
+            }
+            let (batch, tail) = rest.split_at(n);
+            rest = tail;
+            let merged = self.gather(batch, live, left);
+            if merged.readable.is_empty() {
+                continue;
+            }
+            let mut windows: BTreeMap<i64, Vec<(u64, &[Row])>> = BTreeMap::new();
+            for (&sid, rows) in &merged.per_stream {
+                split_windows(sid, rows, window_ms, &mut windows);
+            }
+            let jobs: Vec<SegmentJob<'_>> = windows
+                .into_iter()
+                .map(|(w, streams)| (g.id, w, streams))
+                .collect();
+            let added = self.write_segments(&jobs, true)?;
+            if self.publish_replacement(g, &merged.readable, added, merged.dropped)? {
+                let rebuilt: u64 = merged.readable.iter().map(|s| s.raw_bytes).sum();
+                *left = left.saturating_sub(rebuilt);
+                self.counters
+                    .indexed_segments
+                    .fetch_add(merged.readable.len() as u64, Relaxed);
+                replaced += merged.readable.len();
+            }
+        }
+        Ok(replaced)
+    }
+
+    /// The rows of `segs` per live stream, sorted; rows of deleted streams are dropped and
+    /// counted. A corrupt segment is reported and left out (and out of `left`).
+    fn gather(&self, segs: &[SegmentRecord], live: &HashSet<u64>, left: &mut u64) -> Gathered {
+        let mut out = Gathered::default();
+        for s in segs {
+            match crate::read::read_all_rows(self, s) {
+                Ok(rows) => {
+                    for (sid, r) in rows {
+                        if live.contains(&sid) {
+                            out.per_stream.entry(sid).or_default().extend(r);
+                        } else {
+                            out.dropped += r.iter().map(|x| x.msg.len() as u64).sum::<u64>();
+                        }
+                    }
+                    out.readable.push(s.clone());
+                }
+                Err(e) => {
+                    // A corrupt segment stays where it is (reads skip and report it).
+                    tracing::warn!(segment = %s.key, error = %e, "compaction skips a corrupt segment");
+                    self.problems.lock().push(format!("segment {}: {e}", s.key));
+                    if is_unindexed(&s.key) {
+                        *left = left.saturating_sub(s.raw_bytes);
+                    }
+                }
+            }
+        }
+        for rows in out.per_stream.values_mut() {
+            rows.sort_unstable_by_key(Row::key);
+        }
+        out
+    }
+
+    /// Publishes `added` in place of `replaced`, unless retention, a group deletion or
+    /// another compaction removed one of those since they were read: `added` is then
+    /// dropped. Returns whether it published.
+    fn publish_replacement(
+        &self,
+        g: &GroupRecord,
+        replaced: &[SegmentRecord],
+        added: Vec<SegmentRecord>,
+        dropped: u64,
+    ) -> Result<bool, StorageError> {
+        {
+            let _guard = self.flush_lock.lock();
+            let current: HashSet<u64> = self
+                .meta
+                .segments(g.id, i64::MIN, i64::MAX)?
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            if !replaced.iter().all(|s| current.contains(&s.id)) {
+                self.doom(added.into_iter().map(|s| s.key).collect());
+                return Ok(false);
+            }
+            self.publish(&Publish {
+                add: added,
+                remove: replaced.iter().map(|s| s.id).collect(),
+                shrink: vec![(g.id, dropped)],
+                ..Publish::default()
+            })?;
+        }
+        self.doom(replaced.iter().map(|s| s.key.clone()).collect());
+        Ok(true)
+    }
+}
+
+/// Rows compaction read from the segments it replaces.
+#[derive(Default)]
+struct Gathered {
+    per_stream: BTreeMap<u64, Vec<Row>>,
+    readable: Vec<SegmentRecord>,
+    /// Message bytes of deleted streams left out.
+    dropped: u64,
+}
+
+/// Adds a stream's rows (sorted by time) to `windows`, one slice per window they touch.
+fn split_windows<'a>(
+    sid: u64,
+    rows: &'a [Row],
+    window_ms: i64,
+    windows: &mut BTreeMap<i64, Vec<(u64, &'a [Row])>>,
+) {
+    let mut start = 0;
+    while let Some(first) = rows.get(start) {
+        let w = first.ts.div_euclid(window_ms);
+        let end = start + rows[start..].partition_point(|r| r.ts.div_euclid(window_ms) == w);
+        windows.entry(w).or_default().push((sid, &rows[start..end]));
+        start = end;
     }
 }
 
@@ -1572,15 +1792,15 @@ const BACKPRESSURE_BATCH_BYTES: usize = 256 << 10;
 const WRITE_THREADS: usize = 4;
 
 /// Keeps the smallest segments of a window that merge into one tier: sorted by size, each
-/// next segment joins while it is at most `TIER_RATIO` times the bytes gathered so far. A
+/// next segment joins while it is at most `TIER_RATIO` times the bytes gathered so far
+/// (starting from `gathered`, the bytes merged anyway; with none the smallest joins). A
 /// large segment is thus rewritten only once comparable bytes have gathered beside it, so
 /// each byte is rewritten a logarithmic number of times, not once per flush of its window.
-fn tier(segs: &mut Vec<SegmentRecord>) {
+fn tier(segs: &mut Vec<SegmentRecord>, mut gathered: u64) {
     segs.sort_by_key(|s| (s.size, s.id));
-    let mut gathered = 0u64;
     let mut keep = 0;
     for s in segs.iter() {
-        if keep > 0 && s.size > gathered.saturating_mul(TIER_RATIO) {
+        if gathered > 0 && s.size > gathered.saturating_mul(TIER_RATIO) {
             break;
         }
         gathered += s.size;
@@ -1592,6 +1812,18 @@ fn tier(segs: &mut Vec<SegmentRecord>) {
 
 /// See [`tier`].
 const TIER_RATIO: u64 = 2;
+
+/// Marks the object key of an unindexed segment, so compaction finds them in the catalogue
+/// without reading indexes. Reads go by the segment's own index flag.
+const UNINDEXED_MARK: &str = "-unindexed";
+
+fn is_unindexed(key: &str) -> bool {
+    key.strip_suffix(".seg")
+        .is_some_and(|k| k.ends_with(UNINDEXED_MARK))
+}
+
+/// How often the append rate is measured against `index_rate`.
+const RATE_INTERVAL: Duration = Duration::from_secs(1);
 
 pub(crate) fn retention_cutoff(g: &GroupRecord, now: i64) -> i64 {
     match g

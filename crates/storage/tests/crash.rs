@@ -19,7 +19,8 @@ const G: &str = "crash";
 const THREADS: usize = 4;
 const ROUNDS: u64 = 60;
 
-fn config(dir: &std::path::Path) -> StoreConfig {
+/// The store's settings in `round`: odd rounds flush unindexed, even ones indexed.
+fn config(dir: &std::path::Path, round: u64) -> StoreConfig {
     let mut cfg = StoreConfig::new(dir);
     // Windows of three batches per writer, so most background flushes keep the newest
     // window back in a carry file and kills land before, during and after its publish.
@@ -29,6 +30,12 @@ fn config(dir: &std::path::Path) -> StoreConfig {
     cfg.window_ms = 300;
     cfg.compact_min_segments = 3;
     cfg.delete_grace = Duration::from_millis(20);
+    // In odd rounds every background flush writes unindexed segments (keeping no window
+    // back), and compaction rebuilds them once a few flushes' worth gathered; in even
+    // rounds flushes index at once and keep windows back. Kills land in all of these,
+    // and each round's store reopens what the previous round's settings wrote.
+    cfg.index_rate = if round % 2 == 1 { 0 } else { u64::MAX };
+    cfg.unindexed_max_bytes = 64 << 10;
     cfg
 }
 
@@ -58,7 +65,7 @@ fn child() {
         return; // Only runs when re-executed by `sigkill_rounds`.
     };
     let round: u64 = round.parse().unwrap();
-    let store = Store::open(config(std::path::Path::new(&dir))).unwrap();
+    let store = Store::open(config(std::path::Path::new(&dir), round)).unwrap();
     let _ = store.create_group(&group(G), Default::default(), 0);
     for t in 0..THREADS {
         let _ = store.create_stream(G, &stream(&format!("s{t}")), 0);
@@ -106,6 +113,8 @@ fn sigkill_rounds() {
     let mut checked_events = 0u64;
     let mut torn = 0;
     let mut carried = 0;
+    // Unindexed segment objects a kill left, summed over rounds.
+    let mut unindexed = 0;
     for round in 0..ROUNDS {
         let mut child = Command::new(&exe)
             .args(["--exact", "crash::child", "--nocapture", "--test-threads=1"])
@@ -140,7 +149,14 @@ fn sigkill_rounds() {
             acked.insert((round, t, b), n);
         }
 
-        let store = Store::open(config(&dir)).unwrap();
+        unindexed += std::fs::read_dir(dir.join("objects/segments"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().contains("-unindexed"))
+                    .count()
+            })
+            .unwrap_or(0);
+        let store = Store::open(config(&dir, round)).unwrap();
         torn += store.recovery_report().problems.len();
         carried += store.recovery_report().carried_events;
         for t in 0..THREADS {
@@ -196,7 +212,7 @@ fn sigkill_rounds() {
         drop(store);
     }
     eprintln!(
-        "crash test: {ROUNDS} rounds, {} acknowledged batches, {checked_events} event checks, {torn} torn wal tails, {carried} events recovered from carry files, {:.1}s",
+        "crash test: {ROUNDS} rounds, {} acknowledged batches, {checked_events} event checks, {torn} torn wal tails, {carried} events recovered from carry files, {unindexed} unindexed segments found after kills, {:.1}s",
         acked.len(),
         started.elapsed().as_secs_f64()
     );
@@ -205,4 +221,5 @@ fn sigkill_rounds() {
         "children acknowledged too little to test anything"
     );
     assert!(carried > 0, "no kill left rows in a carry file to recover");
+    assert!(unindexed > 0, "no kill left an unindexed segment to read");
 }

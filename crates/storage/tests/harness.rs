@@ -511,6 +511,38 @@ fn every_read_path_gives_the_same_answer() {
     assert_eq!(store.group(G).unwrap().stored_bytes, bytes);
 }
 
+/// Segments a flush under load writes unindexed (no field columns, no blooms) answer every
+/// read like indexed ones, alone, beside the memtable, after a reopen, and once
+/// compaction has rebuilt them indexed (when needles skip blocks again).
+#[test]
+fn unindexed_segments_give_the_same_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = small_config(dir.path());
+    // Ingest never counts as calm: every settled flush is unindexed.
+    cfg.index_rate = 0;
+    let mut model = Model::default();
+    {
+        let store = Store::open(cfg.clone()).unwrap();
+        setup(&store);
+        ingest(&store, &mut model, 0, 120);
+        store.flush_settled().unwrap();
+        assert_eq!(store.write_stats().unindexed_flushes, 1);
+        check(&store, &model, "unindexed segments");
+        ingest(&store, &mut model, 120, 60);
+        store.flush_settled().unwrap();
+        check(&store, &model, "unindexed segments and memtable");
+    }
+    let store = Store::open(cfg).unwrap();
+    check(&store, &model, "unindexed segments after reopen");
+    store.flush().unwrap();
+    let replaced = store.compact().unwrap();
+    assert!(replaced > 0);
+    assert!(store.write_stats().indexed_segments > 0);
+    store.collect_garbage(true).unwrap();
+    check(&store, &model, "unindexed segments rebuilt");
+    expect_pruning(&store);
+}
+
 #[test]
 fn empty_stream_and_bounds() {
     let dir = tempfile::tempdir().unwrap();

@@ -152,6 +152,14 @@ pub(crate) fn put_message(out: &mut Vec<u8>, found: &mut Vec<Found>, msg: &str, 
     out.extend_from_slice(&b[at..]);
 }
 
+/// Appends `msg` to `out` with no stamp replaced: what [`put_message`] writes for a message
+/// without stamps, and valid for any message, since the marker never occurs in UTF-8.
+/// Unindexed segments take this, skipping the search for stamps.
+pub(crate) fn put_verbatim(out: &mut Vec<u8>, msg: &str) {
+    put_varint(out, msg.len() as u64);
+    out.extend_from_slice(msg.as_bytes());
+}
+
 fn varint_len(v: u64) -> usize {
     (64 - v.max(1).leading_zeros() as usize).div_ceil(7)
 }

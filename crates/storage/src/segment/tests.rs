@@ -492,3 +492,85 @@ fn dictionary_compression_round_trips_and_pays_off() {
         "small blocks compress against the dictionary: {packed} of {raw}"
     );
 }
+
+/// An unindexed segment (version 6 flag) as first written stays readable: the flag is
+/// read back, its blocks carry no field directory or bloom, and every row, stamped
+/// timestamps included, comes back from the messages and key columns. Regenerated only
+/// with `LOOKOUT_REGENERATE=1` while version 6 is current.
+#[test]
+fn unindexed_fixture_stays_readable() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/segment-v6-unindexed.seg");
+    let (a, b, c) = (rows(500, 1), rows(9, 500), stamped_rows(40, 600));
+    if VERSION == 6 && std::env::var_os("LOOKOUT_REGENERATE").is_some() {
+        let limits = BlockLimits {
+            max_events: 64,
+            max_bytes: 1 << 20,
+        };
+        let built = build_unindexed(3, &[(1, &a), (2, &b), (3, &c)], limits).unwrap();
+        std::fs::write(&path, &built.bytes).unwrap();
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 6);
+    assert_eq!(verify_segment(&bytes).unwrap(), 549);
+    let f = decode_footer(&bytes[bytes.len() - FOOTER_LEN..]).unwrap();
+    let ix = decode_index(
+        &bytes[f.offset as usize..(f.offset + f.len) as usize],
+        Some(f.crc),
+        f.offset,
+        f.grammar,
+    )
+    .unwrap();
+    assert!(!ix.indexed && ix.bloom.is_none() && ix.dict.is_none());
+    assert_eq!((ix.group_id, ix.events, ix.blocks.len()), (3, 549, 9));
+    let want = Want {
+        keys: true,
+        ingest: true,
+        messages: true,
+        fields: &[],
+    };
+    let mut got = Vec::new();
+    for blk in &ix.blocks {
+        assert!(!blk.indexed && blk.fields.is_empty());
+        assert!(blk.field_in_messages("level") && blk.may_have_field("level"));
+        let d = decode_block(None, blk, &bytes, 0, &want).unwrap();
+        for (i, m) in d.messages.unwrap().into_iter().enumerate() {
+            got.push(Row {
+                ts: d.ts[i],
+                ingest: d.ingest[i],
+                seq: d.seq[i],
+                msg: m,
+            });
+        }
+    }
+    let expect: Vec<Row> = a.into_iter().chain(b).chain(c).collect();
+    assert_eq!(got, expect);
+}
+
+/// A flags byte with an unknown bit is corruption, not an unindexed segment.
+#[test]
+fn unknown_index_flags_are_rejected() {
+    let rows = rows(20, 1);
+    let limits = BlockLimits {
+        max_events: 64,
+        max_bytes: 1 << 20,
+    };
+    let built = build_unindexed(1, &[(1, &rows)], limits).unwrap();
+    let mut ix_bytes = Vec::new();
+    encode_index(&built.index, &[], &mut ix_bytes);
+    // group id, 2 timestamps, 2 sequences, events and raw bytes are varints before it.
+    let mut r = Reader::new(&ix_bytes, "test");
+    r.varint().unwrap();
+    r.ivarint().unwrap();
+    r.ivarint().unwrap();
+    for _ in 0..4 {
+        r.varint().unwrap();
+    }
+    let at = ix_bytes.len() - r.remaining();
+    assert_eq!(ix_bytes[at], FLAG_UNINDEXED);
+    ix_bytes[at] |= 2;
+    let mut region = vec![0u8; 8];
+    region.extend_from_slice(&ix_bytes);
+    let err = decode_index(&region, None, built.index_offset, 6).unwrap_err();
+    assert!(err.to_string().contains("unknown index flags"), "{err}");
+}
