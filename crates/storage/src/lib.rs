@@ -9,6 +9,9 @@
 //! per flattened JSON field, per-minute event counts, and bloom filters per segment and
 //! block over message tokens and field values, all indexed by one contiguous
 //! region. Recovery replays the WAL after the last published checkpoint exactly once.
+//! While appends arrive faster than [`StoreConfig::index_rate`], background flushes write
+//! *unindexed* segments instead (one per group: keys, messages and histograms only, at a
+//! fraction of the CPU), which compaction rebuilds indexed once ingest calms down.
 //!
 //! Reads:
 //! - [`Store::read_stream`]: one stream from a position, forward or backward (GetLogEvents).

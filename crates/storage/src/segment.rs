@@ -2296,15 +2296,18 @@ pub fn fuzz_segment(messages: &[&str], flips: &[(usize, u8)]) -> Result<u64, Sto
     let half = rows.len() / 2;
     let streams = [(1, &rows[..half]), (2, &rows[half..])];
     let streams: Vec<(u64, &[Row])> = streams.into_iter().filter(|(_, r)| !r.is_empty()).collect();
-    let mut built = build(
-        1,
-        &streams,
-        BlockLimits {
-            max_events: 5,
-            max_bytes: 1 << 16,
-        },
-    )?
-    .bytes;
+    // An odd number of flips mutates an unindexed segment (version 6 flag), an even one an
+    // indexed segment.
+    let builder = if flips.len() % 2 == 1 {
+        build_unindexed
+    } else {
+        build
+    };
+    let limits = BlockLimits {
+        max_events: 5,
+        max_bytes: 1 << 16,
+    };
+    let mut built = builder(1, &streams, limits)?.bytes;
     for &(pos, mask) in flips {
         let n = built.len();
         if n > 0 {

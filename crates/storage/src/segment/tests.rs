@@ -461,18 +461,22 @@ fn uuid_dictionaries_round_trip_and_stay_in_the_prefix() {
 }
 
 /// The fuzz target's segment entry, over UUID dictionaries, with one flipped byte at
-/// every position: an error or a count, never a panic (its gated decoding included).
+/// every position of an unindexed and of an indexed image: an error or a count, never a
+/// panic (its gated decoding included).
 #[test]
 fn fuzz_entry_survives_flips_over_uuid_segments() {
     let msgs: Vec<String> = uuid_rows(12, 1, 2).into_iter().map(|r| r.msg).collect();
     let msgs: Vec<&str> = msgs.iter().map(String::as_str).collect();
     assert_eq!(fuzz_segment(&msgs, &[]).unwrap(), 12);
-    let mut errors = 0;
-    // Positions past the end of the image wrap around it.
+    assert_eq!(fuzz_segment(&msgs, &[(0, 0)]).unwrap(), 12);
+    let (mut unindexed, mut indexed) = (0, 0);
+    // Positions past the end of the image wrap around it; a second, empty flip selects
+    // the indexed image.
     for pos in (0..6000).step_by(3) {
-        errors += usize::from(fuzz_segment(&msgs, &[(pos, 0x41)]).is_err());
+        unindexed += usize::from(fuzz_segment(&msgs, &[(pos, 0x41)]).is_err());
+        indexed += usize::from(fuzz_segment(&msgs, &[(pos, 0x41), (0, 0)]).is_err());
     }
-    assert!(errors > 0);
+    assert!(unindexed > 0 && indexed > 0);
 }
 
 #[test]
