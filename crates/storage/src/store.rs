@@ -1497,15 +1497,15 @@ impl Inner {
             .map(|s| s.id)
             .collect();
         let mut replaced = 0;
-        if index && !unindexed.is_empty() {
-            replaced += self.index_segments(g, unindexed, &live, full, left)?;
-        }
         let mut by_window: BTreeMap<i64, Vec<SegmentRecord>> = BTreeMap::new();
         for s in indexed {
             let w = s.min_ts.div_euclid(window_ms);
             if s.size <= self.cfg.compact_max_bytes && w == s.max_ts.div_euclid(window_ms) {
                 by_window.entry(w).or_default().push(s);
             }
+        }
+        if index && !unindexed.is_empty() {
+            replaced += self.index_segments(g, unindexed, &mut by_window, &live, full, left)?;
         }
         for (w, mut segs) in by_window {
             if !full {
@@ -1539,12 +1539,15 @@ impl Inner {
     }
 
     /// Rebuilds unindexed segments indexed, oldest first and about a flush's worth at a
-    /// time: their rows, split by window, become one indexed segment per window (merged
-    /// with that window's other segments by later passes).
+    /// time: their rows, split by window, become one indexed segment per window, merged
+    /// with that window's small indexed segments (`small`, by window): all of them when
+    /// `full`, else a size tier over the rebuilt rows (see [`tier`]). What a rebuild merged
+    /// is taken out of `small`.
     fn index_segments(
         &self,
         g: &GroupRecord,
         mut segs: Vec<SegmentRecord>,
+        small: &mut BTreeMap<i64, Vec<SegmentRecord>>,
         live: &HashSet<u64>,
         full: bool,
         left: &mut u64,
@@ -1569,10 +1572,42 @@ impl Inner {
             }
             let (batch, tail) = rest.split_at(n);
             rest = tail;
-            let merged = self.gather(batch, live, left);
+            let mut merged = self.gather(batch, live, left);
             if merged.readable.is_empty() {
                 continue;
             }
+            let rebuilt_bytes: u64 = merged.readable.iter().map(|s| s.raw_bytes).sum();
+            let rebuilt_count = merged.readable.len() as u64;
+            // Message bytes per window, against which the window's segments tier.
+            let mut per_window: BTreeMap<i64, u64> = BTreeMap::new();
+            for r in merged.per_stream.values().flatten() {
+                *per_window.entry(r.ts.div_euclid(window_ms)).or_default() += r.msg.len() as u64;
+            }
+            let mut joined = Vec::new();
+            for (w, bytes) in per_window {
+                let Some(mut segs) = small.remove(&w) else {
+                    continue;
+                };
+                if !full {
+                    // Compared by size: stored bytes run at about a sixth of the raw ones.
+                    let mut chosen = segs.clone();
+                    tier(&mut chosen, bytes / 6);
+                    segs.retain(|s| chosen.iter().all(|c| c.id != s.id));
+                    if !segs.is_empty() {
+                        small.insert(w, segs);
+                    }
+                    segs = chosen;
+                }
+                joined.extend(segs);
+            }
+            let other = self.gather(&joined, live, left);
+            for (sid, rows) in other.per_stream {
+                let mine = merged.per_stream.entry(sid).or_default();
+                mine.extend(rows);
+                mine.sort_unstable_by_key(Row::key);
+            }
+            merged.readable.extend(other.readable);
+            merged.dropped += other.dropped;
             let mut windows: BTreeMap<i64, Vec<(u64, &[Row])>> = BTreeMap::new();
             for (&sid, rows) in &merged.per_stream {
                 split_windows(sid, rows, window_ms, &mut windows);
@@ -1583,11 +1618,10 @@ impl Inner {
                 .collect();
             let added = self.write_segments(&jobs, true)?;
             if self.publish_replacement(g, &merged.readable, added, merged.dropped)? {
-                let rebuilt: u64 = merged.readable.iter().map(|s| s.raw_bytes).sum();
-                *left = left.saturating_sub(rebuilt);
+                *left = left.saturating_sub(rebuilt_bytes);
                 self.counters
                     .indexed_segments
-                    .fetch_add(merged.readable.len() as u64, Relaxed);
+                    .fetch_add(rebuilt_count, Relaxed);
                 replaced += merged.readable.len();
             }
         }
