@@ -268,6 +268,8 @@ struct LoadResult {
     seconds: f64,
     p50: Duration,
     p99: Duration,
+    /// The slowest requests: (latency, when they started after the load began).
+    slowest: Vec<(Duration, Duration)>,
     requests: usize,
     /// CPU seconds per thread name over the load phase.
     cpu: BTreeMap<String, f64>,
@@ -303,7 +305,7 @@ async fn load(
                     let t = Instant::now();
                     match conn.call("PutLogEvents", body.clone()).await {
                         Ok(resp) => {
-                            lat.push(t.elapsed());
+                            lat.push((t.elapsed(), t - t0));
                             if resp.windows(21).any(|w| w == b"rejectedLogEventsInfo") {
                                 failures.push("rejectedLogEventsInfo in a response".to_string());
                             }
@@ -329,10 +331,13 @@ async fn load(
     }
     cpu.retain(|_, secs| *secs > 0.0);
     lat.sort();
+    let slowest = lat.iter().rev().take(8).copied().collect();
+    let lat: Vec<Duration> = lat.into_iter().map(|(l, _)| l).collect();
     Ok(LoadResult {
         seconds,
         p50: percentile(&lat, 0.50),
         p99: percentile(&lat, 0.99),
+        slowest,
         requests: lat.len(),
         cpu,
         failures: failures.len(),
@@ -607,6 +612,15 @@ async fn run() -> Result<(), BoxError> {
             parts.join(", "),
             per_event(r.cpu.values().sum()),
             loadavg()
+        ));
+        let slowest: Vec<String> = r
+            .slowest
+            .iter()
+            .map(|(l, at)| format!("{:.1} at {:.2}", l.as_secs_f64() * 1e3, at.as_secs_f64()))
+            .collect();
+        notes.push(format!(
+            "{name}: slowest requests (ms, at s into the load): {}",
+            slowest.join(", ")
         ));
         if name == "lookout" {
             notes.push(format!(

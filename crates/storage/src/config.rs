@@ -13,8 +13,8 @@ pub struct StoreConfig {
     pub object_store: Option<Arc<dyn object_store::ObjectStore>>,
     /// Metastore; `None` means SQLite at `dir/meta.db`.
     pub metastore: Option<Arc<dyn Metastore>>,
-    /// Flush the memtable once it holds this many bytes. The background flush keeps the
-    /// newest one or two windows in memory when they hold at most this much (and at most
+    /// Flush the memtable once it holds this many bytes. An indexed background flush keeps
+    /// the newest one or two windows in memory when they hold at most this much (and at most
     /// `hot_bytes`) and leave a quarter of it to flush; appends slow down once the memtable
     /// grows past one and a half times this while a flush runs, and wait at twice it.
     pub flush_bytes: usize,

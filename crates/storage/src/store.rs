@@ -644,7 +644,9 @@ impl Store {
 
     /// Flushes as the background thread does: the newest time windows stay in memory when
     /// they fit in `flush_bytes` (re-logged in a carry file so the WAL files can go), so a
-    /// window still filling ends as one segment rather than one per flush.
+    /// window still filling ends as one segment rather than one per flush. While ingest is
+    /// busy (see [`StoreConfig::index_rate`]) it writes unindexed segments instead and
+    /// keeps nothing back.
     pub fn flush_settled(&self) -> Result<(), StorageError> {
         self.inner.flush(false)
     }
