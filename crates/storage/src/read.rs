@@ -331,7 +331,7 @@ impl Inner {
         Ok(ix)
     }
 
-    fn report(&self, what: &str, e: &StorageError) {
+    pub(crate) fn report(&self, what: &str, e: &StorageError) {
         tracing::warn!(what, error = %e, "skipping corrupt data");
         let mut p = self.problems.lock();
         if p.len() < 1000 {

@@ -1,4 +1,4 @@
-//! The immutable segment format (version 5; versions 1 to 4 stay readable).
+//! The immutable segment format (version 6; versions 1 to 5 stay readable).
 //!
 //! ```text
 //! "LKSEG\0" version:u16            header, 8 bytes

@@ -214,6 +214,9 @@ pub(crate) struct Inner {
     /// Message bytes in unindexed segments, as the last compaction pass counted them plus
     /// what flushes wrote since; `u64::MAX` until the first pass after opening.
     unindexed_bytes: AtomicU64,
+    /// When the last flush rotated the memtable, and `appended` then: the flush after it
+    /// judges the append rate over the time between.
+    last_rotation: Mutex<(Instant, u64)>,
 }
 
 /// The storage engine. Blocking API: async callers use `spawn_blocking`.
@@ -334,6 +337,7 @@ impl Store {
             counters: Counters::default(),
             rate: Mutex::new((Instant::now(), 0, false)),
             unindexed_bytes: AtomicU64::new(u64::MAX),
+            last_rotation: Mutex::new((Instant::now(), 0)),
         });
         let w_inner = inner.clone();
         let writer = std::thread::Builder::new()
@@ -930,7 +934,9 @@ impl Inner {
     /// Whether the background thread may rebuild unindexed segments now: ingest is not
     /// busy, or they reached their bound.
     fn may_index(&self) -> bool {
-        !self.busy() || self.unindexed_bytes.load(Relaxed) >= self.cfg.unindexed_max_bytes
+        // `u64::MAX`: not counted yet since opening, which is no reason to index under load.
+        let waiting = self.unindexed_bytes.load(Relaxed);
+        !self.busy() || (waiting != u64::MAX && waiting >= self.cfg.unindexed_max_bytes)
     }
 
     /// Whether the background thread should flush now: the memtable is full or old.
@@ -1240,6 +1246,8 @@ impl Inner {
     fn flush_locked(&self, full: bool) -> Result<(), StorageError> {
         use std::sync::atomic::Ordering::SeqCst;
         let (reply, rx) = mpsc::sync_channel(1);
+        let rotation = (Instant::now(), self.counters.appended.load(Relaxed));
+        let previous = std::mem::replace(&mut *self.last_rotation.lock(), rotation);
         self.send(Cmd::Rotate { reply })?;
         let Rotated { old_files, upto } = rx.recv().map_err(|_| StorageError::Closed)??;
         let Some(frozen) = self.frozen.read().clone() else {
@@ -1258,10 +1266,16 @@ impl Inner {
         // then wait on nothing but the WAL while the memtable turns over. Nothing stays
         // back either: keeping a window whole in memory spares segments a merge, and
         // unindexed ones are rewritten anyway.
-        // The rate the memtable filled at tells the first flush of a burst too, before
-        // the append rate has been measured.
-        let filled_fast = frozen.bytes as f64
-            > self.cfg.index_rate as f64 * frozen.created.elapsed().as_secs_f64();
+        // The rate messages were appended at while this memtable was active (from its first
+        // row: an idle spell before a burst does not count) tells the first flush of a
+        // burst too, before the append rate has been measured.
+        let active_since = previous.0.max(frozen.created);
+        let filled_fast = rotation.1.saturating_sub(previous.1) as f64
+            > self.cfg.index_rate as f64
+                * rotation
+                    .0
+                    .saturating_duration_since(active_since)
+                    .as_secs_f64();
         let indexed = full || !(filled_fast || self.busy());
         let hot = match full || !indexed {
             true => None,
@@ -1648,8 +1662,7 @@ impl Inner {
                 }
                 Err(e) => {
                     // A corrupt segment stays where it is (reads skip and report it).
-                    tracing::warn!(segment = %s.key, error = %e, "compaction skips a corrupt segment");
-                    self.problems.lock().push(format!("segment {}: {e}", s.key));
+                    self.report(&format!("compaction skips segment {}", s.key), &e);
                     if is_unindexed(&s.key) {
                         *left = left.saturating_sub(s.raw_bytes);
                     }
@@ -1883,6 +1896,8 @@ mod write_path_tests {
         cfg.window_ms = 1000;
         cfg.flush_bytes = 1 << 20;
         cfg.hot_bytes = hot_bytes;
+        // These tests are about keeping windows back, which only indexed flushes do.
+        cfg.index_rate = u64::MAX;
         let store = Store::open(cfg).unwrap();
         let g = LogGroupName::new("g").unwrap();
         store.create_group(&g, GroupOptions::default(), 0).unwrap();
