@@ -217,6 +217,10 @@ pub(crate) struct Inner {
     /// When the last flush rotated the memtable, and `appended` then: the flush after it
     /// judges the append rate over the time between.
     last_rotation: Mutex<(Instant, u64)>,
+    /// One compaction pass at a time: an explicit `Store::compact` beside the background
+    /// thread's pass would otherwise rebuild the same segments, and the one that publishes
+    /// second finds its inputs gone and leaves its windows unmerged.
+    compact_lock: Mutex<()>,
 }
 
 /// The storage engine. Blocking API: async callers use `spawn_blocking`.
@@ -338,6 +342,7 @@ impl Store {
             rate: Mutex::new((Instant::now(), 0, false)),
             unindexed_bytes: AtomicU64::new(u64::MAX),
             last_rotation: Mutex::new((Instant::now(), 0)),
+            compact_lock: Mutex::new(()),
         });
         let w_inner = inner.clone();
         let writer = std::thread::Builder::new()
@@ -1470,6 +1475,7 @@ impl Inner {
     /// publishing takes it, and a merge whose inputs retention, a group deletion or another
     /// compaction removed in between is dropped.
     fn compact(&self, full: bool, index: bool) -> Result<usize, StorageError> {
+        let _one = self.compact_lock.lock();
         let before = self.unindexed_bytes.load(Relaxed);
         let mut replaced = 0;
         let mut left = 0u64;
