@@ -221,12 +221,6 @@ pub(crate) struct Inner {
     /// thread's pass would otherwise rebuild the same segments, and the one that publishes
     /// second finds its inputs gone and leaves its windows unmerged.
     compact_lock: Mutex<()>,
-    /// Number of the WAL file the writer appends to.
-    wal_number: AtomicU64,
-    /// The next WAL file, created and fsynced by the flush after a rotation, so the next
-    /// rotation only swaps files: creating it on the writer thread held every append
-    /// behind two fsyncs, which showed in the tail latency of bursts.
-    spare_wal: Mutex<Option<WalWriter>>,
 }
 
 /// The storage engine. Blocking API: async callers use `spawn_blocking`.
@@ -349,10 +343,7 @@ impl Store {
             unindexed_bytes: AtomicU64::new(u64::MAX),
             last_rotation: Mutex::new((Instant::now(), 0)),
             compact_lock: Mutex::new(()),
-            wal_number: AtomicU64::new(number),
-            spare_wal: Mutex::new(None),
         });
-        inner.prepare_wal();
         let w_inner = inner.clone();
         let writer = std::thread::Builder::new()
             .name("lookout-wal".into())
@@ -865,19 +856,8 @@ struct Rotated {
 /// Starts a new WAL file and freezes the memtable; returns the numbers of the WAL files
 /// whose records are all in the frozen memtable (or older segments).
 fn rotate(inner: &Inner, file: &mut WalWriter) -> Result<Vec<u64>, StorageError> {
-    let want = file.number + 1;
-    let spare = inner.spare_wal.lock().take();
-    let next = match spare {
-        Some(w) if w.number == want => w,
-        _ => {
-            // Files numbered past the writer's are only ever spares, so one found here is
-            // what a failed preparation left, and holds no events.
-            let _ = std::fs::remove_file(wal::file_path(&inner.wal_dir, want));
-            WalWriter::create(&inner.wal_dir, want)?
-        }
-    };
+    let next = WalWriter::create(&inner.wal_dir, file.number + 1)?;
     *file = next;
-    inner.wal_number.store(want, Relaxed);
     let mut frozen = inner.frozen.write();
     let mut active = inner.active.write();
     let mut old = std::mem::replace(&mut *active, Memtable::new());
@@ -1464,26 +1444,7 @@ impl Inner {
             }
         }
         self.flushed.notify_all();
-        self.prepare_wal();
         Ok(())
-    }
-
-    /// Creates the WAL file the next rotation will take (see `spare_wal`). Runs under the
-    /// flush lock, as every rotation does, so the writer's number cannot move meanwhile.
-    fn prepare_wal(&self) {
-        let want = self.wal_number.load(Relaxed) + 1;
-        let mut spare = self.spare_wal.lock();
-        if spare.as_ref().is_some_and(|w| w.number == want) {
-            return;
-        }
-        match WalWriter::create(&self.wal_dir, want) {
-            Ok(w) => *spare = Some(w),
-            Err(e) => {
-                // The rotation creates it itself then.
-                let _ = std::fs::remove_file(wal::file_path(&self.wal_dir, want));
-                tracing::warn!(error = %e, "cannot prepare the next WAL file");
-            }
-        }
     }
 
     fn enforce_retention(&self, now: i64) -> Result<usize, StorageError> {
