@@ -8,8 +8,16 @@
 //! ```
 //!
 //! Environment: `LOOKOUT_LOAD_EVENTS` (default 1,000,000), `LOOKOUT_LOAD_CONNECTIONS`
-//! (default 8), `LOOKOUT_LOAD_PEERS` (`name=url,...`). Lookout runs in this process on its
-//! own runtime with a fresh data directory, acknowledging each batch after fsync.
+//! (default 8), `LOOKOUT_LOAD_PEERS` (`name=url,...`), `LOOKOUT_LOAD_RATE` (default 300,000
+//! events/s; 0 skips the paced run). Lookout runs in this process on its own runtime with a
+//! fresh data directory, acknowledging each batch after fsync.
+//!
+//! Two loads are measured. The closed loop sends each connection's next batch as soon as
+//! the last is answered: the most a server takes, where a request's latency is mostly its
+//! wait behind the other connections' (on two cores, 8 connections at ~500k events/s mean
+//! ~22 ms by Little's law). The paced run offers the same batches to a second, empty
+//! Lookout at `LOOKOUT_LOAD_RATE`, each batch due at a fixed time and its latency counted
+//! from then, so stalls count in full: the latency shippers see at that rate.
 //!
 //! Every answer is checked: after the load, each stream is read back with GetLogEvents and
 //! must hold exactly the events sent (count, order, timestamps and messages); each filter's total must equal the count computed here
@@ -157,6 +165,49 @@ fn batches(s: &StreamData) -> Vec<(Bytes, usize)> {
     out
 }
 
+/// For each connection, when each of its batches is due after the load starts (`None`
+/// throughout when the load is not paced). Each connection carries its share of `rate` in
+/// proportion to its events, so all of them finish together, and a batch is due once the
+/// connection's events before it would have arrived at that share. The connections start
+/// staggered across one batch interval rather than all at once.
+fn due_times(
+    work: &[Vec<(Bytes, usize)>],
+    queues: &[Vec<usize>],
+    rate: Option<f64>,
+) -> Vec<Vec<Option<Duration>>> {
+    let batches: Vec<Vec<usize>> = queues
+        .iter()
+        .map(|q| {
+            q.iter()
+                .flat_map(|&i| work[i].iter().map(|(_, n)| *n))
+                .collect()
+        })
+        .collect();
+    let Some(rate) = rate.filter(|r| *r > 0.0) else {
+        return batches.iter().map(|b| vec![None; b.len()]).collect();
+    };
+    let total: usize = batches.iter().flatten().sum();
+    let connections = batches.len().max(1) as f64;
+    batches
+        .iter()
+        .enumerate()
+        .map(|(c, b)| {
+            let events: usize = b.iter().sum();
+            // The connection's share of the rate, in events per second.
+            let share = rate * events as f64 / total.max(1) as f64;
+            let interval = events as f64 / b.len().max(1) as f64 / share;
+            let mut sent = 0usize;
+            b.iter()
+                .map(|n| {
+                    let at = c as f64 / connections * interval + sent as f64 / share;
+                    sent += n;
+                    Some(Duration::from_secs_f64(at))
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -277,10 +328,18 @@ struct LoadResult {
     first_failure: Option<String>,
 }
 
+/// Sends every batch of `work`. Closed loop (`rate` is `None`): each connection sends its
+/// next batch as soon as the last one is answered, so the load is as heavy as the
+/// connections can make it and a latency includes the queueing of a saturated server.
+/// Paced (`rate` in events per second): the batches are due at fixed times, as from shippers
+/// whose events arrive at that rate; a connection still waiting on an answer sends its next
+/// batch late, and a latency counts from when the batch was due, not from when it was sent,
+/// so a stall shows in every batch it delays (no coordinated omission).
 async fn load(
     addr: SocketAddr,
     work: Arc<Vec<Vec<(Bytes, usize)>>>,
     connections: usize,
+    rate: Option<f64>,
 ) -> Result<LoadResult, BoxError> {
     // Streams are dealt to connections so each stream's batches go in order on one
     // connection, as a shipper with one sender per stream does.
@@ -288,6 +347,7 @@ async fn load(
     for i in 0..work.len() {
         queues[i % connections].push(i);
     }
+    let due = due_times(&work, &queues, rate);
     let mut conns = Vec::new();
     for _ in 0..connections {
         conns.push(Connection::open(addr).await?);
@@ -295,14 +355,22 @@ async fn load(
     let cpu0 = thread_cpu();
     let t0 = Instant::now();
     let mut tasks = Vec::new();
-    for (mut conn, queue) in conns.into_iter().zip(queues) {
+    for ((mut conn, queue), due) in conns.into_iter().zip(queues).zip(due) {
         let work = Arc::clone(&work);
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut failures = Vec::new();
+            let mut due = due.into_iter();
             for i in queue {
                 for (body, _) in &work[i] {
-                    let t = Instant::now();
+                    let t = match due.next().flatten() {
+                        Some(offset) => {
+                            let at = t0 + offset;
+                            tokio::time::sleep_until(at.into()).await;
+                            at
+                        }
+                        None => Instant::now(),
+                    };
                     match conn.call("PutLogEvents", body.clone()).await {
                         Ok(resp) => {
                             lat.push((t.elapsed(), t - t0));
@@ -547,30 +615,84 @@ async fn run() -> Result<(), BoxError> {
         "---|".repeat(cases.len())
     );
     let mut notes = Vec::new();
+    let run = Run {
+        streams: &streams,
+        groups: &groups,
+        work: &work,
+        cases: &cases,
+        events: n,
+        connections,
+    };
     for (name, addr) in targets {
+        let service = (name == "lookout").then_some(&lookout);
+        run.measure(&name, addr, None, service, &mut notes).await;
+    }
+    // The same events again, offered at a fixed rate to a second, empty Lookout: the
+    // latency a shipper sees while the server sustains that rate, where the closed loop
+    // above reports the latency of a saturated server.
+    let rate = env_usize("LOOKOUT_LOAD_RATE", 300_000);
+    if rate > 0 {
+        let dir = tempfile::tempdir()?;
+        let (addr, paced) = start_lookout(dir.path())?;
+        let name = format!("lookout, paced at {rate} events/s");
+        run.measure(&name, addr, Some(rate as f64), Some(&paced), &mut notes)
+            .await;
+    }
+    println!();
+    for note in notes {
+        println!("{note}");
+    }
+    Ok(())
+}
+
+/// What every measured target gets: the same streams, batches and filters.
+struct Run<'a> {
+    streams: &'a [StreamData],
+    groups: &'a [String],
+    work: &'a Arc<Vec<Vec<(Bytes, usize)>>>,
+    cases: &'a [FilterCase],
+    events: usize,
+    connections: usize,
+}
+
+impl Run<'_> {
+    /// Creates the streams on `addr`, sends the load, reads every stream back and runs the
+    /// filters; prints the table row and leaves the notes in `notes`. `lookout` is the
+    /// in-process server behind `addr`, whose write path is reported and which is left
+    /// with everything flushed and indexed, so its background work does not run beside the
+    /// next target.
+    async fn measure(
+        &self,
+        name: &str,
+        addr: SocketAddr,
+        rate: Option<f64>,
+        lookout: Option<&Service>,
+        notes: &mut Vec<String>,
+    ) {
+        let (streams, groups, cases, n) = (self.streams, self.groups, self.cases, self.events);
         let load_before = loadavg();
-        if let Err(e) = setup(addr, &streams, &groups).await {
+        if let Err(e) = setup(addr, streams, groups).await {
             println!("| {name} | setup failed: {e} |");
-            continue;
+            return;
         }
-        let stats_before = lookout.store().write_stats();
-        let r = match load(addr, Arc::clone(&work), connections).await {
+        let stats_before = lookout.map(|l| l.store().write_stats());
+        let r = match load(addr, Arc::clone(self.work), self.connections, rate).await {
             Ok(r) => r,
             Err(e) => {
                 println!("| {name} | load failed: {e} |");
-                continue;
+                return;
             }
         };
-        let stats_after = lookout.store().write_stats();
-        let read_back = match verify(addr, &streams).await {
+        let stats_after = lookout.map(|l| l.store().write_stats());
+        let read_back = match verify(addr, streams).await {
             Ok(w) if w.is_empty() => "all events, in order, same contents".to_string(),
             Ok(w) => format!("WRONG in {} streams, e.g. {}", w.len(), w[0]),
             Err(e) => format!("read failed: {e}"),
         };
         let mut filters = Vec::new();
-        for c in &cases {
+        for c in cases {
             let t = Instant::now();
-            let cell = match filter(addr, &groups, &c.pattern).await {
+            let cell = match filter(addr, groups, &c.pattern).await {
                 Ok(got) => format!(
                     "{:.2} ({got}{})",
                     t.elapsed().as_secs_f64(),
@@ -607,7 +729,7 @@ async fn run() -> Result<(), BoxError> {
             .collect();
         notes.push(format!(
             "{name}: {:.1} s; CPU µs per event in this process during the load: {} (total {:.2}); \
-             load average before {load_before}, after {}",
+                 load average before {load_before}, after {}",
             r.seconds,
             parts.join(", "),
             per_event(r.cpu.values().sum()),
@@ -622,18 +744,28 @@ async fn run() -> Result<(), BoxError> {
             "{name}: slowest requests (ms, at s into the load): {}",
             slowest.join(", ")
         ));
-        if name == "lookout" {
+        if let (Some(before), Some(after)) = (&stats_before, &stats_after) {
             notes.push(format!(
-                "lookout write path during the load: {}",
-                write_note(&stats_before, &stats_after)
+                "{name} write path during the load: {}",
+                write_note(before, after)
             ));
         }
+        if let Some(store) = lookout.map(|l| Arc::clone(l.store())) {
+            let t = Instant::now();
+            let settled =
+                tokio::task::spawn_blocking(move || store.flush().and_then(|()| store.compact()))
+                    .await;
+            let outcome = match settled {
+                Ok(Ok(replaced)) => format!("{replaced} segments replaced"),
+                Ok(Err(e)) => format!("failed: {e}"),
+                Err(e) => format!("failed: {e}"),
+            };
+            notes.push(format!(
+                    "{name}: flushing, indexing and merging after the filters (Store::flush, Store::compact) took {:.1} s, {outcome}",
+                    t.elapsed().as_secs_f64()
+                ));
+        }
     }
-    println!();
-    for note in notes {
-        println!("{note}");
-    }
-    Ok(())
 }
 
 fn main() -> Result<(), BoxError> {
