@@ -1,11 +1,12 @@
 //! Emits N Powertools-shaped records so an instruction counter (callgrind) can measure the
 //! per-record cost: run once with N=0 and once with N=2000 and divide the difference.
 //!
-//! `cargo run --release -p lookout-logger --example record_cost -- <lookout|keys|keys-general|suppressed|fmt> <N>`
+//! `cargo run --release -p lookout-logger --example record_cost -- <lookout|global|keys|keys-general|suppressed|fmt> <N>`
 //!
 //! `keys` is the `lookout` record plus one persistent key (`LoggerHandle::append_key`) and
 //! one invocation key (`append_key`); `keys-general` renders it with the direct path
-//! switched off, for comparison.
+//! switched off, for comparison. `global` is the `lookout` record with the layer installed
+//! as the process-wide default, as `lookout_logger::init` does, instead of a scoped one.
 
 use lookout_logger::{DiscardWriter, InvocationContext, PowertoolsLayer};
 use tracing_subscriber::layer::SubscriberExt;
@@ -66,6 +67,15 @@ fn main() {
             .span()
     };
     match mode.as_str() {
+        "global" => {
+            // The layer as `lookout_logger::init` installs it: the process-wide default.
+            if tracing::subscriber::set_global_default(ours()).is_err() {
+                return;
+            }
+            let s = span();
+            let _g = s.enter();
+            run(&emit)
+        }
         "lookout" | "keys" | "keys-general" | "suppressed" => {
             tracing::subscriber::with_default(ours(), || {
                 let s = span();

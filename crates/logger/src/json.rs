@@ -64,45 +64,20 @@ fn clean_len(b: &[u8]) -> usize {
     i
 }
 
-/// Longest string the short paths take: loaded with fixed-size copies into a stack buffer,
-/// checked for bytes needing escapes with compares the compiler vectorises, and appended
-/// with one constant-size copy, so a typical short value costs no `memcpy` call and no
-/// byte loop.
+/// Longest string the short paths take: checked for bytes needing escapes on overlapping
+/// fixed-size loads of the string itself (compares the compiler vectorises) and appended
+/// with the same overlapping fixed-size copies, so a typical short value costs no `memcpy`
+/// call and no byte loop.
+///
+/// Nothing is staged in a stack buffer: reading back a buffer just written in pieces of
+/// other sizes defeats the CPU's store-to-load forwarding, and that stall was most of a
+/// short string's cost (perf showed ~60% of the string visitor's time on those reloads).
 const SHORT_STR: usize = 32;
 
-/// A stack buffer for the short paths: an opening quote, up to [`SHORT_STR`] bytes, the
-/// closing quote; the rest is spaces, which need no escaping.
-type ShortBuf = [u8; 40];
-
-/// Copies `b` (at most [`SHORT_STR`] bytes) into `buf[at..]` with overlapping fixed-size
-/// copies, as small `memcpy` implementations do.
+/// Whether none of `block`'s bytes needs escaping: a branch-free reduction over a
+/// fixed-size block, which the compiler turns into a few vector compares.
 #[inline(always)]
-fn load_short<const N: usize>(buf: &mut [u8; N], at: usize, b: &[u8]) {
-    let n = b.len();
-    if n >= 16 {
-        buf[at..at + 16].copy_from_slice(&b[..16]);
-        buf[at + n - 16..at + n].copy_from_slice(&b[n - 16..]);
-    } else if n >= 8 {
-        buf[at..at + 8].copy_from_slice(&b[..8]);
-        buf[at + n - 8..at + n].copy_from_slice(&b[n - 8..]);
-    } else if n >= 4 {
-        buf[at..at + 4].copy_from_slice(&b[..4]);
-        buf[at + n - 4..at + n].copy_from_slice(&b[n - 4..]);
-    } else if n > 0 {
-        buf[at] = b[0];
-        buf[at + n / 2] = b[n / 2];
-        buf[at + n - 1] = b[n - 1];
-    }
-}
-
-/// Whether any of the 32 bytes loaded at `at` needs escaping (the space fill never does).
-/// Written as a branch-free reduction over a fixed-size block so the compiler turns it into
-/// a few vector compares instead of a per-word bit trick.
-#[inline(always)]
-fn short_clean<const N: usize>(buf: &[u8; N], at: usize) -> bool {
-    let Some(block) = buf.get(at..at + SHORT_STR) else {
-        return false;
-    };
+fn clean_block<const N: usize>(block: &[u8; N]) -> bool {
     let mut dirty = 0u8;
     for &b in block {
         dirty |=
@@ -111,20 +86,59 @@ fn short_clean<const N: usize>(buf: &[u8; N], at: usize) -> bool {
     dirty == 0
 }
 
+/// The first and the last `N` bytes of `b` (which overlap when `b` is shorter than `2N`);
+/// `None` when `b` is shorter than `N`.
+#[inline(always)]
+fn ends<const N: usize>(b: &[u8]) -> Option<(&[u8; N], &[u8; N])> {
+    Some((b.first_chunk::<N>()?, b.last_chunk::<N>()?))
+}
+
+/// Whether `b` (at most [`SHORT_STR`] bytes) needs no escaping, from two overlapping loads.
+#[inline(always)]
+fn short_clean(b: &[u8]) -> bool {
+    if let Some((x, y)) = ends::<16>(b) {
+        clean_block(x) & clean_block(y)
+    } else if let Some((x, y)) = ends::<8>(b) {
+        clean_block(x) & clean_block(y)
+    } else if let Some((x, y)) = ends::<4>(b) {
+        clean_block(x) & clean_block(y)
+    } else {
+        // At most three bytes.
+        b.iter().all(|&c| ESCAPE[c as usize] == 0)
+    }
+}
+
+/// Appends `b` (at most [`SHORT_STR`] bytes) as two overlapping constant-size copies: the
+/// first `N` bytes, then the last `N` ending where `b` ends.
+#[inline(always)]
+fn put_short(out: &mut Vec<u8>, b: &[u8]) {
+    let start = out.len();
+    let n = b.len();
+    if let Some((x, y)) = ends::<16>(b) {
+        out.extend_from_slice(x);
+        out.truncate(start + n - 16);
+        out.extend_from_slice(y);
+    } else if let Some((x, y)) = ends::<8>(b) {
+        out.extend_from_slice(x);
+        out.truncate(start + n - 8);
+        out.extend_from_slice(y);
+    } else if let Some((x, y)) = ends::<4>(b) {
+        out.extend_from_slice(x);
+        out.truncate(start + n - 4);
+        out.extend_from_slice(y);
+    } else {
+        out.extend_from_slice(b);
+    }
+}
+
 /// Appends the escaped body of a JSON string (no surrounding quotes). Unescaped runs are
 /// copied in bulk; the common case (nothing to escape) is one scan and one copy.
 #[inline(always)]
 pub(crate) fn escape_into(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    if bytes.len() <= SHORT_STR {
-        let mut buf: ShortBuf = [b' '; 40];
-        load_short(&mut buf, 0, bytes);
-        if short_clean(&buf, 0) {
-            let start = out.len();
-            out.extend_from_slice(&buf);
-            out.truncate(start + bytes.len());
-            return;
-        }
+    if bytes.len() <= SHORT_STR && short_clean(bytes) {
+        put_short(out, bytes);
+        return;
     }
     escape_long(out, bytes);
 }
@@ -184,19 +198,11 @@ pub(crate) fn string_comma(out: &mut Vec<u8>, s: &str) {
 #[inline(always)]
 fn string_sep<const COMMA: bool>(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    let n = bytes.len();
-    if n <= SHORT_STR {
-        let mut buf: ShortBuf = [b' '; 40];
-        buf[0] = b'"';
-        load_short(&mut buf, 1, bytes);
-        if short_clean(&buf, 1) {
-            buf[n + 1] = b'"';
-            buf[n + 2] = b',';
-            let start = out.len();
-            out.extend_from_slice(&buf);
-            out.truncate(start + n + 2 + usize::from(COMMA));
-            return;
-        }
+    if bytes.len() <= SHORT_STR && short_clean(bytes) {
+        out.push(b'"');
+        put_short(out, bytes);
+        out.extend_from_slice(if COMMA { b"\",".as_slice() } else { b"\"" });
+        return;
     }
     string_long(out, bytes);
     if COMMA {
@@ -205,8 +211,9 @@ fn string_sep<const COMMA: bool>(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Appends `key` (a pre-rendered `"name":`, the first `key_len` bytes of `padded`, which
-/// is space-padded) and the string `s` as a JSON string followed by a comma, in one copy.
-/// Returns `false`, having written nothing, when `s` is too long or needs escaping.
+/// is space-padded) and the string `s` as a JSON string followed by a comma, with
+/// constant-size copies. Returns `false`, having written nothing, when `s` is too long or
+/// needs escaping, or the key fills the padding.
 #[inline(always)]
 pub(crate) fn keyed_string_comma(
     out: &mut Vec<u8>,
@@ -215,23 +222,19 @@ pub(crate) fn keyed_string_comma(
     s: &str,
 ) -> bool {
     let bytes = s.as_bytes();
-    let n = bytes.len();
-    if n > SHORT_STR || key_len > KEY_PAD {
+    if bytes.len() > SHORT_STR || key_len >= KEY_PAD || !short_clean(bytes) {
         return false;
     }
-    // Key, quote, up to 32 bytes, quote, comma; the rest spaces (never in need of escaping).
-    let mut buf = [b' '; KEY_PAD + SHORT_STR + 8];
-    buf[..KEY_PAD].copy_from_slice(padded);
-    buf[key_len] = b'"';
-    load_short(&mut buf, key_len + 1, bytes);
-    if !short_clean(&buf, key_len + 1) {
-        return false;
-    }
-    buf[key_len + 1 + n] = b'"';
-    buf[key_len + 2 + n] = b',';
+    // The padded key and the opening quote in one copy: the quote overwrites the padding
+    // after the key.
     let start = out.len();
-    out.extend_from_slice(&buf);
-    out.truncate(start + key_len + n + 3);
+    out.extend_from_slice(padded);
+    if let Some(q) = out.get_mut(start + key_len) {
+        *q = b'"';
+    }
+    out.truncate(start + key_len + 1);
+    put_short(out, bytes);
+    out.extend_from_slice(b"\",");
     true
 }
 
@@ -420,17 +423,26 @@ fn put_uint(buf: &mut [u8], v: u64) -> usize {
     n
 }
 
-/// Appends `buf[..n]` (and a comma when `COMMA`; `n` is at most 30) with a constant-size
-/// copy (no `memcpy` call for short numbers).
-#[inline]
-fn push_padded<const COMMA: bool>(out: &mut Vec<u8>, buf: &mut [u8; 32], n: usize) {
-    let mut n = n;
-    if COMMA && let Some(b) = buf.get_mut(n) {
-        *b = b',';
-        n += 1;
-    }
+/// Appends what `fill` writes at the start of a 32-byte region (and a comma when `COMMA`;
+/// `fill` returns how many bytes it wrote, at most 31). The region is appended with one
+/// constant-size copy and the digits are stored into it in place: staging them in a stack
+/// buffer and copying that out made the CPU reload bytes it had just stored in smaller
+/// pieces, a store-forwarding stall that cost more than the digits themselves.
+#[inline(always)]
+fn in_region<const COMMA: bool>(out: &mut Vec<u8>, fill: impl FnOnce(&mut [u8; 32]) -> usize) {
     let start = out.len();
-    out.extend_from_slice(buf);
+    out.extend_from_slice(&[0u8; 32]);
+    let mut n = 0;
+    if let Some(region) = out
+        .get_mut(start..start + 32)
+        .and_then(|r| <&mut [u8; 32]>::try_from(r).ok())
+    {
+        n = fill(region).min(31);
+        if COMMA {
+            region[n] = b',';
+            n += 1;
+        }
+    }
     out.truncate(start + n);
 }
 
@@ -448,13 +460,13 @@ pub(crate) fn i64_comma(out: &mut Vec<u8>, v: i64) {
 
 #[inline]
 fn i64_sep<const COMMA: bool>(out: &mut Vec<u8>, v: i64) {
-    let mut buf = [0u8; 32];
-    let neg = v < 0;
-    if neg {
-        buf[0] = b'-';
-    }
-    let n = put_uint(&mut buf[usize::from(neg)..], v.unsigned_abs()) + usize::from(neg);
-    push_padded::<COMMA>(out, &mut buf, n);
+    in_region::<COMMA>(out, |buf| {
+        let neg = v < 0;
+        if neg {
+            buf[0] = b'-';
+        }
+        put_uint(&mut buf[usize::from(neg)..], v.unsigned_abs()) + usize::from(neg)
+    });
 }
 
 /// Appends an unsigned integer.
@@ -471,9 +483,7 @@ pub(crate) fn u64_comma(out: &mut Vec<u8>, v: u64) {
 
 #[inline]
 fn u64_sep<const COMMA: bool>(out: &mut Vec<u8>, v: u64) {
-    let mut buf = [0u8; 32];
-    let n = put_uint(&mut buf, v);
-    push_padded::<COMMA>(out, &mut buf, n);
+    in_region::<COMMA>(out, |buf| put_uint(buf, v));
 }
 
 /// Prints values such as `42.5` or `0.1` without ryu when they have at most 6 decimals.
@@ -490,43 +500,44 @@ fn short_decimal<const COMMA: bool>(out: &mut Vec<u8>, v: f64) -> bool {
     }
     let a = (m as i64).unsigned_abs();
     // At most "-999999999.999999" (17 bytes).
-    let mut buf = [0u8; 32];
-    let mut n = 0;
-    if v.is_sign_negative() {
-        buf[0] = b'-';
-        n = 1;
-    }
-    n += put_uint(&mut buf[n..], a / 1_000_000);
-    buf[n] = b'.';
-    n += 1;
-    let frac = (a % 1_000_000) as u32;
-    if frac == 0 {
-        buf[n] = b'0';
+    in_region::<COMMA>(out, |buf| {
+        let mut n = 0;
+        if v.is_sign_negative() {
+            buf[0] = b'-';
+            n = 1;
+        }
+        n += put_uint(&mut buf[n..], a / 1_000_000);
+        buf[n] = b'.';
         n += 1;
-    } else {
-        // All six digits, then the trailing zeros cut (frac > 0, so a digit remains).
-        put_pair(&mut buf, n, frac / 10_000);
-        put_pair(&mut buf, n + 2, frac / 100 % 100);
-        put_pair(&mut buf, n + 4, frac % 100);
-        // Digits left once the trailing zeros are cut, by arithmetic rather than a scan.
-        let digits = if frac.is_multiple_of(1000) {
-            if frac.is_multiple_of(100_000) {
-                1
-            } else if frac.is_multiple_of(10_000) {
-                2
-            } else {
-                3
-            }
-        } else if !frac.is_multiple_of(10) {
-            6
-        } else if !frac.is_multiple_of(100) {
-            5
+        let frac = (a % 1_000_000) as u32;
+        if frac == 0 {
+            buf[n] = b'0';
+            n += 1;
         } else {
-            4
-        };
-        n += digits;
-    }
-    push_padded::<COMMA>(out, &mut buf, n);
+            // All six digits, then the trailing zeros cut (frac > 0, so a digit remains).
+            put_pair(buf, n, frac / 10_000);
+            put_pair(buf, n + 2, frac / 100 % 100);
+            put_pair(buf, n + 4, frac % 100);
+            // Digits left once the trailing zeros are cut, by arithmetic rather than a scan.
+            let digits = if frac.is_multiple_of(1000) {
+                if frac.is_multiple_of(100_000) {
+                    1
+                } else if frac.is_multiple_of(10_000) {
+                    2
+                } else {
+                    3
+                }
+            } else if !frac.is_multiple_of(10) {
+                6
+            } else if !frac.is_multiple_of(100) {
+                5
+            } else {
+                4
+            };
+            n += digits;
+        }
+        n
+    });
     true
 }
 
@@ -756,6 +767,34 @@ mod tests {
                     body.push(b'"');
                     assert_eq!(body, out, "{text:?}");
                     assert!(!out[1..out.len() - 1].iter().any(|&b| b < 0x20), "{text:?}");
+                    let mut comma = b"pre".to_vec();
+                    string_comma(&mut comma, &text);
+                    assert_eq!(comma[3..comma.len() - 1], out[..], "{text:?}");
+                    assert_eq!(comma.last(), Some(&b','));
+                    // The one-copy key path writes the same bytes after the key, or nothing.
+                    for key in [
+                        "\"k\":",
+                        "\"customer_tier\":",
+                        "\"a_key_of_exactly_32_bytes_xxx\":",
+                    ] {
+                        let mut padded = [b' '; KEY_PAD];
+                        padded[..key.len()].copy_from_slice(key.as_bytes());
+                        let mut keyed = b"pre".to_vec();
+                        if keyed_string_comma(&mut keyed, &padded, key.len(), &text) {
+                            let mut want = format!("pre{key}").into_bytes();
+                            want.extend_from_slice(&out);
+                            want.push(b',');
+                            assert_eq!(keyed, want, "{text:?}");
+                        } else {
+                            assert_eq!(keyed, b"pre", "{text:?}");
+                            assert!(
+                                text.len() > SHORT_STR
+                                    || key.len() >= KEY_PAD
+                                    || out.contains(&b'\\'),
+                                "{text:?}"
+                            );
+                        }
+                    }
                 }
             }
         }
