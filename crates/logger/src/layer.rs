@@ -702,6 +702,8 @@ where
         let meta = attrs.metadata();
         let is_runtime = meta.name() == invocation::RUNTIME_SPAN_NAME;
         if is_invocation_span(meta) {
+            // Lambda may have frozen or restored the process since the last invocation.
+            crate::clock::new_epoch();
             let mut init = InvocationInit::default();
             attrs.record(&mut init);
             if is_runtime {

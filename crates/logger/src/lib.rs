@@ -68,6 +68,7 @@
 #![deny(missing_docs)]
 
 mod appended;
+mod clock;
 mod config;
 mod correlation;
 mod direct;
