@@ -8,14 +8,20 @@
 //! counter and wall-clock readings taken on the record's thread.
 //!
 //! The extrapolation never runs long. An anchor serves for at most [`WINDOW_NS`] of counter
-//! time, after which the next record takes a new one and checks the scale against the
-//! counter ticks and nanoseconds elapsed since the last; a scale off by more than
-//! [`MAX_DRIFT`] (a wall-clock step, a different counter frequency) is measured again.
+//! time; the next record then reads the system clock again for a new one. The scale
+//! (nanoseconds per tick) is measured once per process from pairs of readings at least
+//! [`CALIBRATION_NS`] apart on one thread, and used only once a second interval agrees
+//! with the first within [`MAX_DRIFT`]; every later re-anchor checks it against the interval
+//! since the last check, and a disagreement (a wall-clock step, a changed counter rate)
+//! sends the process back to measuring, with records on the system clock meanwhile.
 //! Every invocation scope starts a new anchor epoch: Lambda freezes an environment between
 //! invocations and may restore it from a snapshot, where the wall clock moves on without
 //! the counter, so no record of an invocation is timed from an anchor taken before it
-//! started. Elsewhere, and until a thread's first scale is measured ([`CALIBRATION_NS`] of
-//! logging), records read the system clock as before.
+//! started. What is left: a wall-clock step, or a freeze that stopped the counter, shows
+//! in records of the same epoch for at most one window (50 ms of counter time).
+//!
+//! Until the scale is known, and on other platforms, records read the system clock as
+//! before, with one extra clock and counter reading per thread every 10 ms while measuring.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -50,20 +56,27 @@ pub(crate) fn new_epoch() {
 
 /// How long one anchor serves, in nanoseconds of counter time.
 const WINDOW_NS: u64 = 50_000_000;
-/// The shortest interval a thread's first scale is measured over: the readings' jitter
-/// (well under a microsecond) then errs the scale by less than 1e-4, under 5 µs over a
-/// window.
+/// The shortest interval the scale is measured over: with both ends read within
+/// [`MAX_PAIR_TICKS`] of the counter (a few microseconds), the scale errs by at most ~1e-3,
+/// under 50 µs over a window; two such measurements must agree before one is used.
 const CALIBRATION_NS: i64 = 10_000_000;
-/// The largest relative change of the scale accepted from one window to the next; NTP slews
-/// the clock by at most 5e-4.
-const MAX_DRIFT: f64 = 1e-3;
+/// The longest interval a measurement or check spans: longer ones (a thread idle for a
+/// while) may hide a clock step and only move the thread's reference point.
+const LONGEST_NS: i64 = 500_000_000;
+/// The largest relative difference between two measurements of the scale taken as
+/// agreement; NTP slews the clock by at most 5e-4.
+const MAX_DRIFT: f64 = 2e-3;
+/// Counter ticks allowed between the two counter readings around a system-clock reading
+/// (normally a few hundred): more means the thread was interrupted, and the reading is not
+/// used.
+const MAX_PAIR_TICKS: u64 = 10_000;
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod tsc {
     use std::cell::Cell;
     use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 
-    use super::{CALIBRATION_NS, MAX_DRIFT, WINDOW_NS, system_nanos};
+    use super::{CALIBRATION_NS, LONGEST_NS, MAX_DRIFT, MAX_PAIR_TICKS, WINDOW_NS, system_nanos};
 
     const UNDECIDED: u8 = 0;
     const COUNTER: u8 = 1;
@@ -73,17 +86,24 @@ mod tsc {
     static MODE: AtomicU8 = AtomicU8::new(UNDECIDED);
     /// See [`super::new_epoch`].
     static EPOCH: AtomicU64 = AtomicU64::new(0);
+    /// Nanoseconds per counter tick, times 2^32, once measured and confirmed; 0 before.
+    static SCALE: AtomicU64 = AtomicU64::new(0);
 
-    /// A thread's anchor: a counter reading and the wall-clock time it stood for.
+    /// A thread's clock state.
     #[derive(Clone, Copy)]
     struct Anchor {
+        /// The counter reading and the wall-clock time it stood for.
         tsc: u64,
         nanos: i64,
         epoch: u64,
-        /// Nanoseconds per counter tick, times 2^32; 0 until measured.
+        /// The scale in use from this anchor, and how many ticks it serves (0: none).
         scale: u64,
-        /// Counter ticks the anchor serves for (`WINDOW_NS` at `scale`).
         limit: u64,
+        /// Where the thread's current measurement of the scale started.
+        ref_tsc: u64,
+        ref_nanos: i64,
+        /// A first measurement awaiting a second that agrees (0: none).
+        candidate: u64,
     }
 
     const NONE: Anchor = Anchor {
@@ -92,6 +112,9 @@ mod tsc {
         epoch: u64::MAX,
         scale: 0,
         limit: 0,
+        ref_tsc: 0,
+        ref_nanos: 0,
+        candidate: 0,
     };
 
     thread_local! {
@@ -140,69 +163,208 @@ mod tsc {
                 let d = read_counter().wrapping_sub(a.tsc);
                 if d < a.limit && a.epoch == epoch {
                     let ns = ((u128::from(d) * u128::from(a.scale)) >> 32) as i64;
-                    return a.nanos + ns;
+                    return a.nanos.saturating_add(ns);
                 }
                 reanchor(cell, a, epoch)
             })
             .ok()
     }
 
-    /// Takes a new anchor (measuring or checking the scale on the way) and returns the
-    /// system clock's time.
+    /// The relative difference between two scales.
+    fn drift(a: u64, b: u64) -> f64 {
+        (a as f64 / b.max(1) as f64 - 1.0).abs()
+    }
+
+    /// Reads the system clock for a record the anchor does not serve; takes a new anchor
+    /// (measuring or checking the scale on the way) when one is due.
     #[cold]
     #[inline(never)]
     fn reanchor(cell: &Cell<Anchor>, old: Anchor, epoch: u64) -> i64 {
+        let scale = SCALE.load(Relaxed);
+        if scale == 0 && old.ref_tsc != 0 {
+            // Measuring: only one reading in CALIBRATION_NS needs the counter beside it.
+            let now = system_nanos();
+            let since = now.saturating_sub(old.ref_nanos);
+            if (0..CALIBRATION_NS).contains(&since) {
+                return now;
+            }
+        }
         let before = read_counter();
         let nanos = system_nanos();
         let after = read_counter();
-        // A thread preempted between the readings cannot tell which counter value the
-        // clock reading belongs to: no anchor from them (about 30 µs at 3 GHz).
-        if after.wrapping_sub(before) > 100_000 {
+        let pair = after.wrapping_sub(before);
+        if pair > MAX_PAIR_TICKS {
             return nanos;
         }
-        let tsc = before + (after - before) / 2;
-        let mut next = Anchor {
-            tsc,
-            nanos,
-            epoch,
-            scale: old.scale,
-            limit: 0,
-        };
-        let forward = tsc > old.tsc && nanos > old.nanos;
-        let (dt, dn) = (tsc.wrapping_sub(old.tsc), nanos.saturating_sub(old.nanos));
-        let long = 10 * WINDOW_NS as i64;
-        if old.epoch != epoch {
-            // A thread's first anchor, or a new invocation: anchor here and keep the scale
-            // (the counter's frequency), which the next window checks.
-        } else if !forward {
-            // The counter or the clock went backwards: measure the scale again.
-            next.scale = 0;
-        } else if old.scale == 0 && dn < CALIBRATION_NS {
-            // Still measuring the first scale: the first anchor stays until the interval is
-            // long enough.
-            next = old;
-        } else if dn <= long {
-            let measured = u64::try_from(((dn as u128) << 32) / u128::from(dt)).unwrap_or(0);
-            let drift = (measured as f64 / old.scale.max(1) as f64 - 1.0).abs();
-            next.scale = if old.scale == 0 || drift <= MAX_DRIFT {
-                measured
-            } else {
-                0
-            };
-        }
-        // (After a long idle spell the scale is kept: the new anchor absorbs any clock step.)
-        if next.scale != 0 {
-            // Ticks in one window: WINDOW_NS * 2^32 / scale.
-            next.limit =
-                u64::try_from((u128::from(WINDOW_NS) << 32) / u128::from(next.scale)).unwrap_or(0);
+        let tsc = before.wrapping_add(pair / 2);
+        let (next, new_scale) = advance(old, scale, tsc, nanos, epoch);
+        if new_scale != scale {
+            // Another thread may have changed it meanwhile; the later word wins, and a wrong
+            // one is caught by the next check.
+            SCALE.store(new_scale, Relaxed);
         }
         cell.set(next);
         nanos
     }
 
+    /// The state after a reading pair: counter `tsc` stood for `nanos`. `scale` is the
+    /// process's confirmed scale (0: none); returns the thread's new state and the new
+    /// confirmed scale.
+    fn advance(old: Anchor, scale: u64, tsc: u64, nanos: i64, epoch: u64) -> (Anchor, u64) {
+        let mut next = old;
+        let mut scale = scale;
+        let (dt, dn) = (
+            tsc.wrapping_sub(old.ref_tsc),
+            nanos.saturating_sub(old.ref_nanos),
+        );
+        let forward = old.ref_tsc != 0 && tsc > old.ref_tsc && dn > 0;
+        // How long the interval was by the counter, at the scale in use.
+        let counted = (u128::from(dt) * u128::from(scale)) >> 32;
+        if !forward || dn > LONGEST_NS || counted > LONGEST_NS as u128 {
+            // The first reading, the counter or the clock going backwards, or a long idle
+            // spell: the next measurement starts here.
+            next.ref_tsc = tsc;
+            next.ref_nanos = nanos;
+        } else if dn >= CALIBRATION_NS {
+            let measured =
+                u64::try_from((u128::from(dn as u64) << 32) / u128::from(dt)).unwrap_or(0);
+            if scale != 0 {
+                if drift(measured, scale) > MAX_DRIFT {
+                    // A clock step or a changed counter rate: measure again.
+                    scale = 0;
+                    next.candidate = 0;
+                }
+            } else if next.candidate != 0 && drift(measured, next.candidate) <= MAX_DRIFT {
+                scale = measured;
+            } else {
+                next.candidate = measured;
+            }
+            next.ref_tsc = tsc;
+            next.ref_nanos = nanos;
+        }
+        next.tsc = tsc;
+        next.nanos = nanos;
+        next.epoch = epoch;
+        next.scale = scale;
+        next.limit = match scale {
+            0 => 0,
+            // Ticks in one window: WINDOW_NS * 2^32 / scale.
+            s => u64::try_from((u128::from(WINDOW_NS) << 32) / u128::from(s)).unwrap_or(0),
+        };
+        (next, scale)
+    }
+
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        /// A simulated thread: a counter at 3 GHz and a wall clock that may step. Each
+        /// record extrapolates as `now_nanos` does, or takes a reading as `reanchor` does;
+        /// returns the largest error of a record against the wall clock.
+        struct Sim {
+            state: Anchor,
+            scale: u64,
+            epoch: u64,
+            /// Counter ticks per nanosecond.
+            rate: f64,
+        }
+
+        impl Sim {
+            fn new() -> Sim {
+                Sim {
+                    state: NONE,
+                    scale: 0,
+                    epoch: 0,
+                    rate: 3.0,
+                }
+            }
+
+            /// One record at counter `tsc`, when the wall clock reads `wall`; its error.
+            fn record(&mut self, tsc: u64, wall: i64) -> i64 {
+                let a = self.state;
+                let d = tsc.wrapping_sub(a.tsc);
+                if d < a.limit && a.epoch == self.epoch {
+                    let ns = ((u128::from(d) * u128::from(a.scale)) >> 32) as i64;
+                    return (a.nanos + ns - wall).abs();
+                }
+                let (next, scale) = advance(a, self.scale, tsc, wall, self.epoch);
+                self.state = next;
+                self.scale = scale;
+                0
+            }
+
+            /// Records every `step_ns` for `for_ns`, starting at counter time `t0`
+            /// (nanoseconds) with the wall clock at `t0 + offset`; the largest error.
+            fn run(&mut self, t0: i64, for_ns: i64, step_ns: i64, offset: i64) -> i64 {
+                let mut worst = 0;
+                let mut t = t0;
+                while t < t0 + for_ns {
+                    let tsc = (t as f64 * self.rate) as u64;
+                    worst = worst.max(self.record(tsc, t + offset));
+                    t += step_ns;
+                }
+                worst
+            }
+        }
+
+        const MS: i64 = 1_000_000;
+
+        #[test]
+        fn the_scale_is_confirmed_before_use_and_records_stay_within_microseconds() {
+            let mut sim = Sim::new();
+            let base = 1_700_000_000_000 * MS;
+            assert!(sim.run(1_000 * MS, 19 * MS, 100_000, base) == 0);
+            assert_eq!(sim.scale, 0, "one measurement is not enough");
+            let worst = sim.run(1_020 * MS, 2_000 * MS, 100_000, base);
+            assert_ne!(sim.scale, 0);
+            assert!(worst < 10_000, "off by {worst} ns");
+        }
+
+        #[test]
+        fn a_clock_step_during_the_first_measurement_is_not_used() {
+            // The case a review found: one record, 400 ms idle, the clock stepped back
+            // 390 ms, then steady logging. The skewed first measurement must not be used.
+            let mut sim = Sim::new();
+            let base = 1_700_000_000_000 * MS;
+            sim.run(1_000 * MS, MS, MS, base);
+            let back = base - 390 * MS;
+            let worst = sim.run(1_400 * MS, 3_000 * MS, 100_000, back);
+            assert!(worst < 100_000, "off by {worst} ns");
+        }
+
+        #[test]
+        fn a_clock_step_later_shows_for_at_most_one_window() {
+            let mut sim = Sim::new();
+            let base = 1_700_000_000_000 * MS;
+            sim.run(1_000 * MS, 1_000 * MS, 100_000, base);
+            assert_ne!(sim.scale, 0);
+            // Forward by 5 s: records of the current window keep the old clock, then the
+            // clock is read again; the scale is measured anew and nothing drifts after.
+            let mut worst_after_window = 0;
+            let mut t = 2_000 * MS;
+            while t < 4_000 * MS {
+                let err = sim.record((t as f64 * sim.rate) as u64, t + base + 5_000 * MS);
+                if t >= 2_000 * MS + 60 * MS {
+                    worst_after_window = worst_after_window.max(err);
+                }
+                t += 100_000;
+            }
+            assert!(
+                worst_after_window < 100_000,
+                "off by {worst_after_window} ns"
+            );
+        }
+
+        #[test]
+        fn a_new_epoch_never_uses_an_older_anchor() {
+            let mut sim = Sim::new();
+            let base = 1_700_000_000_000 * MS;
+            sim.run(1_000 * MS, 1_000 * MS, 100_000, base);
+            // A freeze that stopped the counter for 10 minutes, then a new invocation.
+            sim.epoch += 1;
+            let worst = sim.run(2_000 * MS, 1_000 * MS, 100_000, base + 600_000 * MS);
+            assert!(worst < 100_000, "off by {worst} ns");
+        }
 
         #[test]
         fn counter_time_follows_the_system_clock() {
@@ -229,7 +391,7 @@ mod tsc {
                     0
                 };
                 worst = worst.max(off);
-                if ANCHOR.with(|c| c.get().scale) != 0 {
+                if ANCHOR.with(|c| c.get().limit) != 0 {
                     extrapolated += 1;
                 }
             }
@@ -245,13 +407,19 @@ mod tsc {
             if !decide() {
                 return;
             }
-            let _ = now_nanos();
-            let before = ANCHOR.with(|c| c.get().epoch);
+            // Log until the counter is in use on this thread.
+            let started = system_nanos();
+            while ANCHOR.with(|c| c.get().limit) == 0 {
+                let _ = now_nanos();
+                assert!(system_nanos() - started < 2_000 * MS, "never calibrated");
+            }
+            let before = ANCHOR.with(|c| c.get());
             new_epoch();
             let _ = now_nanos();
-            let after = ANCHOR.with(|c| c.get().epoch);
-            assert_ne!(before, after);
-            assert_eq!(after, EPOCH.load(Relaxed));
+            let after = ANCHOR.with(|c| c.get());
+            assert_ne!(before.epoch, after.epoch);
+            assert_eq!(after.epoch, EPOCH.load(Relaxed));
+            assert_ne!(before.tsc, after.tsc, "a new anchor, not the old one");
         }
     }
 }
