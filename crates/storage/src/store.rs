@@ -1553,7 +1553,7 @@ impl Inner {
                 true => Vec::new(),
                 false => vec![self.write_segment(g.id, w, &streams, true)?],
             };
-            if self.publish_replacement(g, &merged.readable, added, merged.dropped)? {
+            if self.publish_replacement(g, &merged.readable, added)? {
                 replaced += merged.readable.len();
             }
         }
@@ -1629,7 +1629,6 @@ impl Inner {
                 mine.sort_unstable_by_key(Row::key);
             }
             merged.readable.extend(other.readable);
-            merged.dropped += other.dropped;
             let mut windows: BTreeMap<i64, Vec<(u64, &[Row])>> = BTreeMap::new();
             for (&sid, rows) in &merged.per_stream {
                 split_windows(sid, rows, window_ms, &mut windows);
@@ -1639,7 +1638,7 @@ impl Inner {
                 .map(|(w, streams)| (g.id, w, streams))
                 .collect();
             let added = self.write_segments(&jobs, true)?;
-            if self.publish_replacement(g, &merged.readable, added, merged.dropped)? {
+            if self.publish_replacement(g, &merged.readable, added)? {
                 *left = left.saturating_sub(rebuilt_bytes);
                 self.counters
                     .indexed_segments
@@ -1650,18 +1649,17 @@ impl Inner {
         Ok(replaced)
     }
 
-    /// The rows of `segs` per live stream, sorted; rows of deleted streams are dropped and
-    /// counted. A corrupt segment is reported and left out (and out of `left`).
+    /// The rows of `segs` per live stream, sorted; rows of deleted streams are dropped. A
+    /// corrupt segment is reported and left out (and out of `left`).
     fn gather(&self, segs: &[SegmentRecord], live: &HashSet<u64>, left: &mut u64) -> Gathered {
         let mut out = Gathered::default();
         for s in segs {
             match crate::read::read_all_rows(self, s) {
                 Ok(rows) => {
                     for (sid, r) in rows {
+                        // A deleted stream's bytes left the group's count when it was deleted.
                         if live.contains(&sid) {
                             out.per_stream.entry(sid).or_default().extend(r);
-                        } else {
-                            out.dropped += r.iter().map(|x| x.msg.len() as u64).sum::<u64>();
                         }
                     }
                     out.readable.push(s.clone());
@@ -1689,7 +1687,6 @@ impl Inner {
         g: &GroupRecord,
         replaced: &[SegmentRecord],
         added: Vec<SegmentRecord>,
-        dropped: u64,
     ) -> Result<bool, StorageError> {
         {
             let _guard = self.flush_lock.lock();
@@ -1706,7 +1703,6 @@ impl Inner {
             self.publish(&Publish {
                 add: added,
                 remove: replaced.iter().map(|s| s.id).collect(),
-                shrink: vec![(g.id, dropped)],
                 ..Publish::default()
             })?;
         }
@@ -1720,8 +1716,6 @@ impl Inner {
 struct Gathered {
     per_stream: BTreeMap<u64, Vec<Row>>,
     readable: Vec<SegmentRecord>,
-    /// Message bytes of deleted streams left out.
-    dropped: u64,
 }
 
 /// Adds a stream's rows (sorted by time) to `windows`, one slice per window they touch.
@@ -1939,6 +1933,28 @@ mod write_path_tests {
         assert_eq!(stats.carried_bytes, 20 * (100 + 32));
         assert_eq!(stats.held_appends, 0);
         assert!(stats.longest_flush <= stats.flush_time);
+    }
+
+    #[test]
+    fn a_deleted_streams_bytes_leave_the_group_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path(), 0);
+        let t = LogStreamName::new("t").unwrap();
+        store.create_stream("g", &t, 0).unwrap();
+        // Enough segments in one window for compaction to merge them.
+        let rounds = store.inner.cfg.compact_min_segments.max(2);
+        for r in 0..rounds {
+            store.append("g", "s", batch(100 + r as i64, 10)).unwrap();
+            store.append("g", "t", batch(100 + r as i64, 7)).unwrap();
+            store.flush().unwrap();
+        }
+        let n = rounds as u64;
+        assert_eq!(store.group("g").unwrap().stored_bytes, n * 17 * 100);
+        store.delete_stream("g", "t").unwrap();
+        assert_eq!(store.group("g").unwrap().stored_bytes, n * 10 * 100);
+        // Compaction drops the deleted stream's rows; they were already uncounted.
+        assert_eq!(store.compact().unwrap(), rounds);
+        assert_eq!(store.group("g").unwrap().stored_bytes, n * 10 * 100);
     }
 
     #[test]
