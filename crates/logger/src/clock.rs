@@ -160,14 +160,22 @@ mod tsc {
         ANCHOR
             .try_with(|cell| {
                 let a = cell.get();
-                let d = read_counter().wrapping_sub(a.tsc);
-                if d < a.limit && a.epoch == epoch {
-                    let ns = ((u128::from(d) * u128::from(a.scale)) >> 32) as i64;
-                    return a.nanos.saturating_add(ns);
+                match extrapolate(&a, read_counter(), epoch) {
+                    Some(ns) => ns,
+                    None => reanchor(cell, a, epoch),
                 }
-                reanchor(cell, a, epoch)
             })
             .ok()
+    }
+
+    /// The time counter reading `tsc` stands for, when anchor `a` serves it.
+    #[inline(always)]
+    fn extrapolate(a: &Anchor, tsc: u64, epoch: u64) -> Option<i64> {
+        let d = tsc.wrapping_sub(a.tsc);
+        (d < a.limit && a.epoch == epoch).then(|| {
+            let ns = ((u128::from(d) * u128::from(a.scale)) >> 32) as i64;
+            a.nanos.saturating_add(ns)
+        })
     }
 
     /// The relative difference between two scales.
@@ -259,8 +267,7 @@ mod tsc {
         use super::*;
 
         /// A simulated thread: a counter at 3 GHz and a wall clock that may step. Each
-        /// record extrapolates as `now_nanos` does, or takes a reading as `reanchor` does;
-        /// returns the largest error of a record against the wall clock.
+        /// record goes through `extrapolate`, or `advance` as `reanchor` does.
         struct Sim {
             state: Anchor,
             scale: u64,
@@ -282,10 +289,8 @@ mod tsc {
             /// One record at counter `tsc`, when the wall clock reads `wall`; its error.
             fn record(&mut self, tsc: u64, wall: i64) -> i64 {
                 let a = self.state;
-                let d = tsc.wrapping_sub(a.tsc);
-                if d < a.limit && a.epoch == self.epoch {
-                    let ns = ((u128::from(d) * u128::from(a.scale)) >> 32) as i64;
-                    return (a.nanos + ns - wall).abs();
+                if let Some(ns) = extrapolate(&a, tsc, self.epoch) {
+                    return (ns - wall).abs();
                 }
                 let (next, scale) = advance(a, self.scale, tsc, wall, self.epoch);
                 self.state = next;
