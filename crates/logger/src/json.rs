@@ -108,27 +108,27 @@ fn short_clean(b: &[u8]) -> bool {
     }
 }
 
-/// Appends `b` (at most [`SHORT_STR`] bytes) as two overlapping constant-size copies: the
-/// first `N` bytes, then the last `N` ending where `b` ends.
+/// Appends `b` (at most [`SHORT_STR`] bytes) with constant-size copies ([`put_ends`]).
 #[inline(always)]
 fn put_short(out: &mut Vec<u8>, b: &[u8]) {
-    let start = out.len();
-    let n = b.len();
-    if let Some((x, y)) = ends::<16>(b) {
-        out.extend_from_slice(x);
-        out.truncate(start + n - 16);
-        out.extend_from_slice(y);
-    } else if let Some((x, y)) = ends::<8>(b) {
-        out.extend_from_slice(x);
-        out.truncate(start + n - 8);
-        out.extend_from_slice(y);
-    } else if let Some((x, y)) = ends::<4>(b) {
-        out.extend_from_slice(x);
-        out.truncate(start + n - 4);
-        out.extend_from_slice(y);
-    } else {
+    if !(put_ends::<16>(out, b) || put_ends::<8>(out, b) || put_ends::<4>(out, b)) {
         out.extend_from_slice(b);
     }
+}
+
+/// Appends `b` (at most `2N` bytes) as two overlapping `N`-byte copies: the first `N`
+/// bytes, then the last `N` ending where `b` ends. Returns `false`, having written nothing,
+/// when `b` is shorter than `N`.
+#[inline(always)]
+fn put_ends<const N: usize>(out: &mut Vec<u8>, b: &[u8]) -> bool {
+    let Some((x, y)) = ends::<N>(b) else {
+        return false;
+    };
+    let start = out.len();
+    out.extend_from_slice(x);
+    out.truncate(start + b.len() - N);
+    out.extend_from_slice(y);
+    true
 }
 
 /// Appends the escaped body of a JSON string (no surrounding quotes). Unescaped runs are
