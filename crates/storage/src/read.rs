@@ -514,6 +514,7 @@ impl Inner {
                     ingest: true,
                     messages: true,
                     fields: &[],
+                    contains: &[],
                 };
                 stats.decoded += 1;
                 let ranges: Vec<std::ops::Range<usize>> = runs
@@ -639,6 +640,7 @@ pub(crate) fn read_all_rows(
         ingest: true,
         messages: true,
         fields: &[],
+        contains: &[],
     };
     let mut out = Vec::with_capacity(index.blocks.len());
     for blk in &index.blocks {
@@ -751,18 +753,61 @@ fn needs_messages(preds: &[Predicate]) -> bool {
         .any(|p| matches!(p, Predicate::Token(_) | Predicate::Contains(_)))
 }
 
+/// The text predicates of a scan, prepared once: substring searchers are built once per
+/// scan rather than once per row.
+pub(crate) struct TextMatch<'a> {
+    tokens: Vec<&'a str>,
+    contains: Vec<memchr::memmem::Finder<'a>>,
+}
+
+impl<'a> TextMatch<'a> {
+    pub(crate) fn new(preds: &'a [Predicate]) -> Self {
+        let mut m = TextMatch {
+            tokens: Vec::new(),
+            contains: Vec::new(),
+        };
+        for p in preds {
+            match p {
+                Predicate::Token(t) => m.tokens.push(t),
+                Predicate::Contains(s) => m.contains.push(memchr::memmem::Finder::new(s)),
+                Predicate::FieldEquals { .. } => {}
+            }
+        }
+        m
+    }
+
+    /// The substring searchers, for gates on raw message bytes.
+    pub(crate) fn contains(&self) -> &[memchr::memmem::Finder<'a>] {
+        &self.contains
+    }
+
+    fn is_empty(&self) -> bool {
+        self.tokens.is_empty() && self.contains.is_empty()
+    }
+
+    /// Whether `msg` satisfies every token and substring predicate.
+    fn matches(&self, msg: Option<&str>) -> bool {
+        let Some(m) = msg else {
+            return self.is_empty();
+        };
+        self.contains.iter().all(|f| f.find(m.as_bytes()).is_some())
+            && self.tokens.iter().all(|t| tokens(m).any(|x| x == *t))
+    }
+}
+
 fn row_matches(
     preds: &[Predicate],
+    text: &TextMatch<'_>,
     msg: Option<&str>,
     field: &dyn Fn(&str) -> Option<String>,
 ) -> bool {
-    preds.iter().all(|p| match p {
-        Predicate::Token(t) => msg.is_some_and(|m| tokens(m).any(|x| x == t)),
-        Predicate::Contains(s) => {
-            msg.is_some_and(|m| memchr::memmem::find(m.as_bytes(), s.as_bytes()).is_some())
-        }
-        Predicate::FieldEquals { path, value } => field(path).as_deref() == Some(value.as_str()),
-    })
+    text.matches(msg)
+        && preds.iter().all(|p| match p {
+            Predicate::FieldEquals { path, value } => {
+                field(path).as_deref() == Some(value.as_str())
+            }
+            Predicate::Token(_) | Predicate::Contains(_) => true,
+        })
 }
 
 fn column_from_messages(msgs: &[&str], path: &str) -> FieldColumn {
@@ -1105,9 +1150,14 @@ impl Store {
         scan: &Scan,
         wanted: &[String],
     ) -> ScanBatch {
+        let text = TextMatch::new(&scan.predicates);
         let keep: Vec<Row> = rows
             .into_iter()
-            .filter(|r| row_matches(&scan.predicates, Some(&r.msg), &|p| field_of(&r.msg, p)))
+            .filter(|r| {
+                row_matches(&scan.predicates, &text, Some(&r.msg), &|p| {
+                    field_of(&r.msg, p)
+                })
+            })
             .collect();
         let msgs: Vec<&str> = keep.iter().map(|r| &*r.msg).collect();
         let fields = scan
@@ -1159,6 +1209,7 @@ impl SegScan<'_> {
         let Some((key, _, _, _)) = group.first() else {
             return;
         };
+        let text = TextMatch::new(&self.scan.predicates);
         let wants: Vec<Want<'_>> = group
             .iter()
             .map(|(_, index, block, runs)| {
@@ -1182,6 +1233,8 @@ impl SegScan<'_> {
                     ingest: self.scan.ingestion_times,
                     messages: self.need_msgs || from_msgs,
                     fields: self.wanted,
+                    // `scan_decoded` holds every row to these: the others need no string.
+                    contains: text.contains(),
                 }
             })
             .collect();
@@ -1305,6 +1358,7 @@ fn scan_decoded(
             other => text_preds.push(other.clone()),
         }
     }
+    let text = TextMatch::new(&text_preds);
     // No row can match: nothing to hand over.
     if field_codes.iter().any(|&(_, c)| c == u32::MAX) {
         return;
@@ -1393,11 +1447,7 @@ fn scan_decoded(
                                 .zip(seq.get(i))
                                 .is_some_and(|(t, q)| b.admits((t, q as u64))))
                         && (text_preds.is_empty()
-                            || row_matches(
-                                &text_preds,
-                                messages.get(i).map(String::as_str),
-                                &|_| None,
-                            ))
+                            || text.matches(messages.get(i).map(String::as_str)))
                 })
                 .collect()
         };

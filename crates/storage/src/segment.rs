@@ -1470,6 +1470,10 @@ pub(crate) struct Want<'a> {
     pub(crate) ingest: bool,
     pub(crate) messages: bool,
     pub(crate) fields: &'a [String],
+    /// Substrings every returned row's message must contain: a message lacking one reads
+    /// as empty, without a UTF-8 check or an allocation. Only for callers that hold every
+    /// row to the same substrings afterwards.
+    pub(crate) contains: &'a [memchr::memmem::Finder<'a>],
 }
 
 /// A decoded field column: `codes[i]` is 0 when row `i` lacks the field, else an index + 1
@@ -1742,6 +1746,13 @@ pub(crate) fn decode_block_gated(
         let raw = open_messages(bufs, b, dict, verify)?;
         let mut r = Reader::new(&raw, "segment messages");
         let mut out = Vec::with_capacity(n);
+        // A substring that cannot touch an expanded stamp is searched for in the stored
+        // bytes, so a stamped message without it is never expanded.
+        let stored_gate = !want.contains.is_empty()
+            && want
+                .contains
+                .iter()
+                .all(|f| !stamps::may_overlap_stamp(f.needle()));
         // Ranges and selected rows ascend (runs are in row order): one pass with cursors.
         let mut next = rows.map(|r| r.iter().peekable());
         let mut picked = selected.as_deref().map(|s| s.iter().peekable());
@@ -1766,9 +1777,22 @@ pub(crate) fn decode_block_gated(
                 out.push(String::new());
             } else if b.fixed {
                 let t = ts.get(i).ok_or_else(|| r.corrupt("missing timestamp"))?;
-                out.push(stamps::message(r.bytes()?, t)?);
+                let stored = r.bytes()?;
+                if stored_gate && !want.contains.iter().all(|f| f.find(stored).is_some()) {
+                    out.push(String::new());
+                    continue;
+                }
+                let m = stamps::message(stored, t)?;
+                let hit = want.contains.iter().all(|f| f.find(m.as_bytes()).is_some());
+                out.push(if hit { m } else { String::new() });
             } else {
-                out.push(r.str()?.to_owned());
+                let m = r.bytes()?;
+                if want.contains.iter().all(|f| f.find(m).is_some()) {
+                    let m = std::str::from_utf8(m).map_err(|_| r.corrupt("invalid utf-8"))?;
+                    out.push(m.to_owned());
+                } else {
+                    out.push(String::new());
+                }
             }
         }
         Some(out)
@@ -2268,6 +2292,7 @@ fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
             ingest: true,
             messages: true,
             fields: &paths,
+            contains: &[],
         };
         let d = decode_block_in(index.dict.as_deref(), b, &[(0, bytes)], &want, verify)?;
         if d.fields.iter().flatten().any(|c| c.len() != d.ts.len()) {
@@ -2348,6 +2373,7 @@ fn fuzz_gated(bytes: &[u8]) {
             ingest: false,
             messages: true,
             fields: &paths,
+            contains: &[],
         };
         for gate in [
             (0, "ERROR"),

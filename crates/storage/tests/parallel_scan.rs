@@ -104,3 +104,72 @@ fn parallel_scan_stops_when_the_sink_says_so() {
     assert_eq!(calls, 1);
     assert_eq!(stats.events, first as u64);
 }
+
+/// Substring predicates over messages whose timestamps the segments store as stamps: a
+/// needle that cannot touch a stamp is searched for in the stored bytes, the others in the
+/// expanded text; both must give exactly the messages containing the needle.
+#[test]
+fn substrings_match_stamped_messages_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(small_config(dir.path())).unwrap();
+    store
+        .create_group(&group("l"), Default::default(), 0)
+        .unwrap();
+    store.create_stream("l", &stream("s"), 0).unwrap();
+    // 2026-11-01T02:01:08.486Z plus whole seconds.
+    let base = 1_793_498_468_486_i64;
+    let events: Vec<InputEvent> = (0..600)
+        .map(|i| {
+            let k = i % 10;
+            let secs = 8 + k;
+            let message = match i % 3 {
+                0 => format!(
+                    "2026-11-01T02:01:{secs:02}.486Z\treq-{i}\tINFO\tREPORT RequestId: in text {i}\n"
+                ),
+                1 => format!("REPORT RequestId: req-{i}\tDuration: {i}.5 ms"),
+                _ => format!(
+                    "START RequestId: req-{i} Version: $LATEST at 2026-11-01 02:01:{secs:02},486"
+                ),
+            };
+            InputEvent {
+                timestamp: base + i64::from(k) * 1000,
+                message,
+            }
+        })
+        .collect();
+    let all: Vec<String> = events.iter().map(|e| e.message.clone()).collect();
+    let mut sorted = events;
+    sorted.sort_by_key(|e| e.timestamp);
+    store.append("l", "s", sorted).unwrap();
+    store.flush().unwrap();
+    for needle in [
+        "REPORT RequestId: ",
+        "INFO\tREPORT",
+        "486Z\treq-3",
+        "02:01:09",
+        "Version: $LATEST at 2026",
+        ",486",
+        "no such text",
+    ] {
+        let mut got = Vec::new();
+        store
+            .scan(
+                "l",
+                &Scan {
+                    messages: true,
+                    predicates: vec![Predicate::Contains(needle.into())],
+                    ..Scan::all()
+                },
+                &mut |b| {
+                    got.extend(b.messages.iter().flatten().cloned());
+                    ControlFlow::Continue(())
+                },
+            )
+            .unwrap();
+        got.sort();
+        let mut want: Vec<String> = all.iter().filter(|m| m.contains(needle)).cloned().collect();
+        want.sort();
+        assert_eq!(got.len(), want.len(), "{needle:?}");
+        assert_eq!(got, want, "{needle:?}");
+    }
+}

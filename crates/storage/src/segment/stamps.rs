@@ -164,6 +164,35 @@ fn varint_len(v: u64) -> usize {
     (64 - v.max(1).leading_zeros() as usize).div_ceil(7)
 }
 
+/// Whether an occurrence of `needle` in an expanded message could share a byte with an
+/// expanded stamp. When it cannot, every occurrence lies inside the message's own bytes,
+/// which the stored form keeps contiguous, so searching the stored bytes finds it (and
+/// may find more, across a stamp's marker: callers recheck what they keep).
+pub(crate) fn may_overlap_stamp(needle: &[u8]) -> bool {
+    // Each byte of a stamp as a class: digit, one of two separators, or itself.
+    const TEMPLATE: &[u8; 24] = b"dddd-dd-ddTdd:dd:dd.dddZ";
+    let fits = |t: u8, c: u8| match t {
+        b'd' => c.is_ascii_digit(),
+        b'T' => c == b'T' || c == b' ',
+        b'.' => c == b'.' || c == b',',
+        _ => c == t,
+    };
+    let n = needle.len() as isize;
+    // The trailing `Z` is optional: a stamp is the template's first 23 or all 24 bytes.
+    [STAMP_LEN, STAMP_LEN + 1].into_iter().any(|len| {
+        let t = &TEMPLATE[..len];
+        // The needle placed at offset `o` of the stamp, for every placement that overlaps.
+        (1 - n..len as isize).any(|o| {
+            (0..n).all(|i| {
+                usize::try_from(o + i)
+                    .ok()
+                    .and_then(|k| t.get(k))
+                    .is_none_or(|&tc| fits(tc, needle[i as usize]))
+            })
+        })
+    })
+}
+
 /// A message of the chunk, its stamps expanded against the event's timestamp `ts`.
 pub(crate) fn message(stored: &[u8], ts: i64) -> Result<String, StorageError> {
     let corrupt = |d: &str| StorageError::corrupt("segment messages", d);
@@ -213,6 +242,41 @@ mod tests {
         assert_eq!(stored.len(), len);
         assert_eq!(message(&stored, ts).unwrap(), msg);
         stored
+    }
+
+    #[test]
+    fn needles_that_cannot_touch_a_stamp_are_found_in_the_stored_bytes() {
+        assert!(!may_overlap_stamp(b"REPORT RequestId: "));
+        assert!(!may_overlap_stamp(b"ERROR"));
+        assert!(!may_overlap_stamp(b"abc"));
+        // A digit can be any of a stamp's digits, a stamp starts with one and may end with
+        // `Z`; a separator inside the needle must sit where a stamp has one.
+        assert!(may_overlap_stamp(b"7"));
+        assert!(may_overlap_stamp(b"Zabc"));
+        assert!(may_overlap_stamp(b"abc2"));
+        assert!(may_overlap_stamp(b"01 02"));
+        assert!(!may_overlap_stamp(b"xyzT"));
+        assert!(may_overlap_stamp(b"x 0"));
+        assert!(may_overlap_stamp(b":08.486Z\tabc"));
+        assert!(may_overlap_stamp(b"\t2026-"));
+        assert!(!may_overlap_stamp(b"\t2026+"));
+        // Check the claim on real stamps: every needle taken from around a stamp that the
+        // test says cannot touch one is found in the stored bytes.
+        let ts = 1_793_498_468_486;
+        let msg = "[INFO]\t2026-11-01T02:01:08.486Z\tREPORT RequestId: x 2026-11-01 02:01:08,486 y";
+        let stored = round_trip(msg, ts);
+        for a in 0..msg.len() {
+            for b in a + 1..=msg.len() {
+                let needle = &msg.as_bytes()[a..b];
+                if !may_overlap_stamp(needle) {
+                    assert!(
+                        memchr::memmem::find(&stored, needle).is_some(),
+                        "{:?}",
+                        String::from_utf8_lossy(needle)
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -124,6 +124,7 @@ fn round_trip_every_column() {
         ingest: true,
         messages: true,
         fields: &want_fields,
+        contains: &[],
     };
     let expect = rows(50, 1);
     let mut i = 0;
@@ -180,6 +181,7 @@ fn gated_decoding_reads_the_selected_rows() {
             ingest: false,
             messages: true,
             fields: &fields,
+            contains: &[],
         };
         let mut at = 0;
         for blk in &ix.blocks {
@@ -235,6 +237,7 @@ fn gated_decoding_reads_the_selected_rows() {
         ingest: false,
         messages: false,
         fields: &fields,
+        contains: &[],
     };
     for pos in HEADER_LEN..built.index_offset as usize {
         let mut bad = built.bytes.clone();
@@ -344,6 +347,7 @@ fn check_fixture(version: u16) {
         ingest: true,
         messages: true,
         fields: &fields,
+        contains: &[],
     };
     let mut got = Vec::new();
     let mut levels = Vec::new();
@@ -403,6 +407,7 @@ fn uuid_dictionaries_round_trip_and_stay_in_the_prefix() {
         ingest: false,
         messages: true,
         fields: &fields,
+        contains: &[],
     };
     let mut at = 0;
     let mut text_bytes = 0;
@@ -532,6 +537,7 @@ fn unindexed_fixture_stays_readable() {
         ingest: true,
         messages: true,
         fields: &[],
+        contains: &[],
     };
     let mut got = Vec::new();
     for blk in &ix.blocks {
