@@ -7,11 +7,11 @@
 //! record reads the counter directly (~12 ns) and scales it from an anchor: a pair of
 //! counter and wall-clock readings taken on the record's thread.
 //!
-//! The extrapolation never runs long. An anchor serves for at most [`WINDOW_NS`] of counter
+//! The extrapolation never runs long. An anchor serves for at most [`WINDOW_NS`](limits::WINDOW_NS) of counter
 //! time; the next record then reads the system clock again for a new one. The scale
 //! (nanoseconds per tick) is measured once per process from pairs of readings at least
-//! [`CALIBRATION_NS`] apart on one thread, and used only once a second interval agrees
-//! with the first within [`MAX_DRIFT`]; every later re-anchor checks it against the interval
+//! [`CALIBRATION_NS`](limits::CALIBRATION_NS) apart on one thread, and used only once a second interval agrees
+//! with the first within [`MAX_DRIFT`](limits::MAX_DRIFT); every later re-anchor checks it against the interval
 //! since the last check, and a disagreement (a wall-clock step, a changed counter rate)
 //! sends the process back to measuring, with records on the system clock meanwhile.
 //! Every invocation scope starts a new anchor epoch: Lambda freezes an environment between
@@ -54,29 +54,36 @@ pub(crate) fn new_epoch() {
     tsc::new_epoch();
 }
 
-/// How long one anchor serves, in nanoseconds of counter time.
-const WINDOW_NS: u64 = 50_000_000;
-/// The shortest interval the scale is measured over: with both ends read within
-/// [`MAX_PAIR_TICKS`] of the counter (a few microseconds), the scale errs by at most ~1e-3,
-/// under 50 µs over a window; two such measurements must agree before one is used.
-const CALIBRATION_NS: i64 = 10_000_000;
-/// The longest interval a measurement or check spans: longer ones (a thread idle for a
-/// while) may hide a clock step and only move the thread's reference point.
-const LONGEST_NS: i64 = 500_000_000;
-/// The largest relative difference between two measurements of the scale taken as
-/// agreement; NTP slews the clock by at most 5e-4.
-const MAX_DRIFT: f64 = 2e-3;
-/// Counter ticks allowed between the two counter readings around a system-clock reading
-/// (normally a few hundred): more means the thread was interrupted, and the reading is not
-/// used.
-const MAX_PAIR_TICKS: u64 = 10_000;
-
+/// The counter clock's limits, unused where it is not built.
+#[cfg_attr(
+    not(all(target_arch = "x86_64", target_os = "linux")),
+    allow(dead_code)
+)]
+mod limits {
+    /// How long one anchor serves, in nanoseconds of counter time.
+    pub(super) const WINDOW_NS: u64 = 50_000_000;
+    /// The shortest interval the scale is measured over: with both ends read within
+    /// [`MAX_PAIR_TICKS`] of the counter (a few microseconds), the scale errs by at most ~1e-3,
+    /// under 50 µs over a window; two such measurements must agree before one is used.
+    pub(super) const CALIBRATION_NS: i64 = 10_000_000;
+    /// The longest interval a measurement or check spans: longer ones (a thread idle for a
+    /// while) may hide a clock step and only move the thread's reference point.
+    pub(super) const LONGEST_NS: i64 = 500_000_000;
+    /// The largest relative difference between two measurements of the scale taken as
+    /// agreement; NTP slews the clock by at most 5e-4.
+    pub(super) const MAX_DRIFT: f64 = 2e-3;
+    /// Counter ticks allowed between the two counter readings around a system-clock reading
+    /// (normally a few hundred): more means the thread was interrupted, and the reading is not
+    /// used.
+    pub(super) const MAX_PAIR_TICKS: u64 = 10_000;
+}
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod tsc {
     use std::cell::Cell;
     use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 
-    use super::{CALIBRATION_NS, LONGEST_NS, MAX_DRIFT, MAX_PAIR_TICKS, WINDOW_NS, system_nanos};
+    use super::limits::{CALIBRATION_NS, LONGEST_NS, MAX_DRIFT, MAX_PAIR_TICKS, WINDOW_NS};
+    use super::system_nanos;
 
     const UNDECIDED: u8 = 0;
     const COUNTER: u8 = 1;

@@ -65,6 +65,15 @@
 //! ```
 //!
 //! [Powertools for AWS Lambda]: https://docs.powertools.aws.dev/lambda/python/latest/core/logger/
+// The feature-gated items are linked only where they exist; without the feature the
+// names point at this page, which says which feature brings them.
+#![cfg_attr(feature = "log", doc = "[`LogBridge`]: LogBridge")]
+#![cfg_attr(not(feature = "log"), doc = "[`LogBridge`]: crate")]
+#![cfg_attr(
+    feature = "lambda",
+    doc = "[`lambda::LoggerLayer`]: lambda::LoggerLayer"
+)]
+#![cfg_attr(not(feature = "lambda"), doc = "[`lambda::LoggerLayer`]: crate")]
 #![deny(missing_docs)]
 
 mod appended;
