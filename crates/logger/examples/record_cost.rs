@@ -1,14 +1,16 @@
 //! Emits N Powertools-shaped records so an instruction counter (callgrind) can measure the
 //! per-record cost: run once with N=0 and once with N=2000 and divide the difference.
 //!
-//! `cargo run --release -p lookout-logger --example record_cost -- <lookout|global|keys|keys-general|suppressed|fmt> <N>`
+//! `cargo run --release -p lookout-logger --example record_cost -- <lookout|global|buffered|keys|keys-general|suppressed|fmt> <N>`
 //!
 //! `keys` is the `lookout` record plus one persistent key (`LoggerHandle::append_key`) and
 //! one invocation key (`append_key`); `keys-general` renders it with the direct path
 //! switched off, for comparison. `global` is the `lookout` record with the layer installed
-//! as the process-wide default, as `lookout_logger::init` does, instead of a scoped one.
+//! as the process-wide default, as `lookout_logger::init` does, instead of a scoped one;
+//! `buffered` is `global` writing into a 64 KiB [`BufferedWriter`] over a sink, as the
+//! criterion bench's buffered case does.
 
-use lookout_logger::{DiscardWriter, InvocationContext, PowertoolsLayer};
+use lookout_logger::{BufferedWriter, DiscardWriter, InvocationContext, PowertoolsLayer};
 use tracing_subscriber::layer::SubscriberExt;
 
 fn main() {
@@ -45,12 +47,17 @@ fn main() {
         }
     };
     let ours = || {
-        let layer = PowertoolsLayer::builder()
+        let builder = PowertoolsLayer::builder()
             .service("bench-probe")
-            .writer(DiscardWriter)
             .env_vars([("POWERTOOLS_LOG_LEVEL", "INFO")])
-            .direct_rendering(mode != "keys-general")
-            .build();
+            .direct_rendering(mode != "keys-general");
+        let layer = if mode == "buffered" {
+            builder
+                .writer(BufferedWriter::new(std::io::sink(), 64 * 1024))
+                .build()
+        } else {
+            builder.writer(DiscardWriter).build()
+        };
         if mode.starts_with("keys") {
             layer.handle().append_key("region", "eu-west-1");
         }
@@ -67,7 +74,7 @@ fn main() {
             .span()
     };
     match mode.as_str() {
-        "global" => {
+        "global" | "buffered" => {
             // The layer as `lookout_logger::init` installs it: the process-wide default.
             if tracing::subscriber::set_global_default(ours()).is_err() {
                 return;
