@@ -2366,26 +2366,34 @@ fn fuzz_gated(bytes: &[u8]) {
     let Ok(ix) = decode_index(index, None, f.offset, f.grammar) else {
         return;
     };
+    // Substring gates too: one checked on stored bytes, one that can overlap a timestamp
+    // stamp (so stamped messages are expanded first).
+    let needles = [
+        memchr::memmem::Finder::new("ERROR"),
+        memchr::memmem::Finder::new("2026-"),
+    ];
     for b in &ix.blocks {
         let paths: Vec<String> = b.fields.iter().take(4).map(|f| f.path.clone()).collect();
-        let want = Want {
-            keys: false,
-            ingest: false,
-            messages: true,
-            fields: &paths,
-            contains: &[],
-        };
-        for gate in [
-            (0, "ERROR"),
-            (1, "0f9e8d7c-6b5a-4493-a281-70ffeeddccbb"),
-            (0, ""),
-        ] {
-            let bufs = [(0, bytes)];
-            if let Ok(Some(d)) =
-                decode_block_gated(ix.dict.as_deref(), b, &bufs, &want, false, &[gate], None)
-            {
-                for col in d.fields.iter().flatten() {
-                    let _ = col.select(&[0, 1, 2], &mut Vec::new());
+        for contains in [&needles[..0], &needles[..1], &needles[1..]] {
+            let want = Want {
+                keys: false,
+                ingest: false,
+                messages: true,
+                fields: &paths,
+                contains,
+            };
+            for gate in [
+                (0, "ERROR"),
+                (1, "0f9e8d7c-6b5a-4493-a281-70ffeeddccbb"),
+                (0, ""),
+            ] {
+                let bufs = [(0, bytes)];
+                if let Ok(Some(d)) =
+                    decode_block_gated(ix.dict.as_deref(), b, &bufs, &want, false, &[gate], None)
+                {
+                    for col in d.fields.iter().flatten() {
+                        let _ = col.select(&[0, 1, 2], &mut Vec::new());
+                    }
                 }
             }
         }
