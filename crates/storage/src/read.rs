@@ -515,6 +515,7 @@ impl Inner {
                     messages: true,
                     fields: &[],
                     contains: &[],
+                    contains_stored: false,
                 };
                 stats.decoded += 1;
                 let ranges: Vec<std::ops::Range<usize>> = runs
@@ -641,6 +642,7 @@ pub(crate) fn read_all_rows(
         messages: true,
         fields: &[],
         contains: &[],
+        contains_stored: false,
     };
     let mut out = Vec::with_capacity(index.blocks.len());
     for blk in &index.blocks {
@@ -758,6 +760,9 @@ fn needs_messages(preds: &[Predicate]) -> bool {
 pub(crate) struct TextMatch<'a> {
     tokens: Vec<&'a str>,
     contains: Vec<memchr::memmem::Finder<'a>>,
+    /// No substring can overlap an expanded timestamp (decided once: it costs time linear
+    /// in the needles).
+    contains_stored: bool,
 }
 
 impl<'a> TextMatch<'a> {
@@ -765,15 +770,25 @@ impl<'a> TextMatch<'a> {
         let mut m = TextMatch {
             tokens: Vec::new(),
             contains: Vec::new(),
+            contains_stored: true,
         };
         for p in preds {
             match p {
                 Predicate::Token(t) => m.tokens.push(t),
-                Predicate::Contains(s) => m.contains.push(memchr::memmem::Finder::new(s)),
+                Predicate::Contains(s) => {
+                    m.contains.push(memchr::memmem::Finder::new(s));
+                    m.contains_stored &= !segment::may_overlap_stamp(s.as_bytes());
+                }
                 Predicate::FieldEquals { .. } => {}
             }
         }
         m
+    }
+
+    /// Whether [`contains`](Self::contains) may be searched in stamped messages' stored
+    /// bytes.
+    pub(crate) fn contains_stored(&self) -> bool {
+        self.contains_stored
     }
 
     /// The substring searchers, for gates on raw message bytes.
@@ -1235,6 +1250,7 @@ impl SegScan<'_> {
                     fields: self.wanted,
                     // `scan_decoded` holds every row to these: the others need no string.
                     contains: text.contains(),
+                    contains_stored: text.contains_stored(),
                 }
             })
             .collect();

@@ -1474,6 +1474,9 @@ pub(crate) struct Want<'a> {
     /// as empty, without a UTF-8 check or an allocation. Only for callers that hold every
     /// row to the same substrings afterwards.
     pub(crate) contains: &'a [memchr::memmem::Finder<'a>],
+    /// Whether none of `contains` can overlap an expanded timestamp
+    /// ([`may_overlap_stamp`]), so stamped messages are searched in their stored bytes.
+    pub(crate) contains_stored: bool,
 }
 
 /// A decoded field column: `codes[i]` is 0 when row `i` lacks the field, else an index + 1
@@ -1748,11 +1751,7 @@ pub(crate) fn decode_block_gated(
         let mut out = Vec::with_capacity(n);
         // A substring that cannot touch an expanded stamp is searched for in the stored
         // bytes, so a stamped message without it is never expanded.
-        let stored_gate = !want.contains.is_empty()
-            && want
-                .contains
-                .iter()
-                .all(|f| !stamps::may_overlap_stamp(f.needle()));
+        let stored_gate = !want.contains.is_empty() && want.contains_stored;
         // Ranges and selected rows ascend (runs are in row order): one pass with cursors.
         let mut next = rows.map(|r| r.iter().peekable());
         let mut picked = selected.as_deref().map(|s| s.iter().peekable());
@@ -2293,6 +2292,7 @@ fn decode_segment(bytes: &[u8], verify: bool) -> Result<u64, StorageError> {
             messages: true,
             fields: &paths,
             contains: &[],
+            contains_stored: false,
         };
         let d = decode_block_in(index.dict.as_deref(), b, &[(0, bytes)], &want, verify)?;
         if d.fields.iter().flatten().any(|c| c.len() != d.ts.len()) {
@@ -2381,6 +2381,7 @@ fn fuzz_gated(bytes: &[u8]) {
                 messages: true,
                 fields: &paths,
                 contains,
+                contains_stored: contains.iter().all(|f| !may_overlap_stamp(f.needle())),
             };
             for gate in [
                 (0, "ERROR"),
@@ -2498,6 +2499,7 @@ pub struct SizeReport {
 }
 
 mod stamps;
+pub(crate) use stamps::may_overlap_stamp;
 #[cfg(test)]
 mod tests;
 

@@ -177,17 +177,21 @@ pub(crate) fn may_overlap_stamp(needle: &[u8]) -> bool {
         b'.' => c == b'.' || c == b',',
         _ => c == t,
     };
-    let n = needle.len() as isize;
     // The trailing `Z` is optional: a stamp is the template's first 23 or all 24 bytes.
     [STAMP_LEN, STAMP_LEN + 1].into_iter().any(|len| {
         let t = &TEMPLATE[..len];
-        // The needle placed at offset `o` of the stamp, for every placement that overlaps.
-        (1 - n..len as isize).any(|o| {
-            (0..n).all(|i| {
-                usize::try_from(o + i)
-                    .ok()
-                    .and_then(|k| t.get(k))
-                    .is_none_or(|&tc| fits(tc, needle[i as usize]))
+        // The stamp placed at needle offset `at` (negative: the needle starts inside the
+        // stamp), for every placement that overlaps; only the overlapping bytes are
+        // compared, so the cost does not grow with the needle.
+        let n = needle.len() as isize;
+        (1 - len as isize..n).any(|at| {
+            let from = at.max(0);
+            let to = (at + len as isize).min(n);
+            (from..to).all(|i| {
+                let (Ok(k), Ok(j)) = (usize::try_from(i - at), usize::try_from(i)) else {
+                    return false;
+                };
+                matches!((t.get(k), needle.get(j)), (Some(&tc), Some(&c)) if fits(tc, c))
             })
         })
     })
@@ -260,6 +264,12 @@ mod tests {
         assert!(may_overlap_stamp(b":08.486Z\tabc"));
         assert!(may_overlap_stamp(b"\t2026-"));
         assert!(!may_overlap_stamp(b"\t2026+"));
+        // The cost does not grow with the needle: only overlapping bytes are compared.
+        let long = vec![b'a'; 1 << 20];
+        assert!(!may_overlap_stamp(&long));
+        let mut long = long;
+        long.push(b'7');
+        assert!(may_overlap_stamp(&long));
         // Check the claim on real stamps: every needle taken from around a stamp that the
         // test says cannot touch one is found in the stored bytes.
         let ts = 1_793_498_468_486;

@@ -125,6 +125,7 @@ fn round_trip_every_column() {
         messages: true,
         fields: &want_fields,
         contains: &[],
+        contains_stored: false,
     };
     let expect = rows(50, 1);
     let mut i = 0;
@@ -182,6 +183,7 @@ fn gated_decoding_reads_the_selected_rows() {
             messages: true,
             fields: &fields,
             contains: &[],
+            contains_stored: false,
         };
         let mut at = 0;
         for blk in &ix.blocks {
@@ -238,6 +240,7 @@ fn gated_decoding_reads_the_selected_rows() {
         messages: false,
         fields: &fields,
         contains: &[],
+        contains_stored: false,
     };
     for pos in HEADER_LEN..built.index_offset as usize {
         let mut bad = built.bytes.clone();
@@ -348,6 +351,7 @@ fn check_fixture(version: u16) {
         messages: true,
         fields: &fields,
         contains: &[],
+        contains_stored: false,
     };
     let mut got = Vec::new();
     let mut levels = Vec::new();
@@ -408,6 +412,7 @@ fn uuid_dictionaries_round_trip_and_stay_in_the_prefix() {
         messages: true,
         fields: &fields,
         contains: &[],
+        contains_stored: false,
     };
     let mut at = 0;
     let mut text_bytes = 0;
@@ -538,6 +543,7 @@ fn unindexed_fixture_stays_readable() {
         messages: true,
         fields: &[],
         contains: &[],
+        contains_stored: false,
     };
     let mut got = Vec::new();
     for blk in &ix.blocks {
