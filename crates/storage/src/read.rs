@@ -1311,7 +1311,15 @@ impl SegScan<'_> {
                         .filter_map(|&j| blk.runs.get(j as usize))
                         .filter_map(|r| Some((self.streams.get(&r.stream_id)?.clone(), r)))
                         .collect();
-                    scan_decoded(d, blk, &runs, self.bounds, self.scan, self.wanted, out);
+                    scan_decoded(
+                        d,
+                        blk,
+                        &runs,
+                        self.bounds,
+                        (self.scan, &text),
+                        self.wanted,
+                        out,
+                    );
                 }
                 Err(e) => {
                     stats.corrupt += 1;
@@ -1331,7 +1339,7 @@ fn scan_decoded(
     blk: &BlockMeta,
     runs: &[(Arc<str>, &Run)],
     b: &Bounds,
-    scan: &Scan,
+    (scan, text): (&Scan, &TextMatch<'_>),
     wanted: &[String],
     out: &mut Vec<ScanBatch>,
 ) {
@@ -1362,19 +1370,13 @@ fn scan_decoded(
     }
     // Field predicates compare dictionary codes, so no row's value is materialized.
     let mut field_codes: Vec<(usize, u32)> = Vec::new();
-    let mut text_preds: Vec<Predicate> = Vec::new();
     for p in &scan.predicates {
-        match p {
-            Predicate::FieldEquals { path, value } => {
-                let Some(j) = wanted.iter().position(|w| w == path) else {
-                    continue;
-                };
-                field_codes.push((j, cols[j].code_of(value)));
-            }
-            other => text_preds.push(other.clone()),
+        if let Predicate::FieldEquals { path, value } = p
+            && let Some(j) = wanted.iter().position(|w| w == path)
+        {
+            field_codes.push((j, cols[j].code_of(value)));
         }
     }
-    let text = TextMatch::new(&text_preds);
     // No row can match: nothing to hand over.
     if field_codes.iter().any(|&(_, c)| c == u32::MAX) {
         return;
@@ -1383,7 +1385,7 @@ fn scan_decoded(
         && (!scan.ingestion_times || ingest.len() == n)
         && (!scan.messages || messages.len() == n);
     let no_row_preds =
-        field_codes.is_empty() && text_preds.is_empty() && b.after.is_none() && b.before.is_none();
+        field_codes.is_empty() && text.is_empty() && b.after.is_none() && b.before.is_none();
     // Reused by every run's field selection.
     let mut remap: Vec<u32> = Vec::new();
     let (mut ts, mut seq, mut ingest) = (Some(ts), Some(seq), Some(ingest));
@@ -1462,8 +1464,7 @@ fn scan_decoded(
                                 .get(i)
                                 .zip(seq.get(i))
                                 .is_some_and(|(t, q)| b.admits((t, q as u64))))
-                        && (text_preds.is_empty()
-                            || text.matches(messages.get(i).map(String::as_str)))
+                        && (text.is_empty() || text.matches(messages.get(i).map(String::as_str)))
                 })
                 .collect()
         };
