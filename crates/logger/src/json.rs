@@ -135,14 +135,20 @@ fn short_clean(b: &[u8]) -> bool {
         // Both ends in one word; the other half is spaces, which need no escape.
         let w = u64::from(u32::from_le_bytes(*x)) | (u64::from(u32::from_le_bytes(*y)) << 32);
         clean_words(w, LO * 0x20)
-    } else if let (Some(&a), Some(&z)) = (b.first(), b.last()) {
-        // One to three bytes: the first, middle and last cover them all.
-        let m = b.get(b.len() / 2).copied().unwrap_or(a);
+    } else if let Some([a, m, z]) = first_mid_last(b) {
         let w = u64::from(a) | (u64::from(m) << 8) | (u64::from(z) << 16) | (LO * 0x20) << 24;
         clean_words(w, LO * 0x20)
     } else {
         true
     }
+}
+
+/// The first, middle and last bytes of a string of one to three bytes: together they are
+/// the string, followed by a repeat of its last byte (cut off by the callers' lengths);
+/// `None` when it is empty.
+#[inline(always)]
+fn first_mid_last(b: &[u8]) -> Option<[u8; 3]> {
+    Some([*b.first()?, *b.get(b.len() / 2)?, *b.last()?])
 }
 
 /// The two little-endian words of a 16-byte block.
@@ -163,12 +169,11 @@ fn ends<const N: usize>(b: &[u8]) -> Option<(&[u8; N], &[u8; N])> {
 #[inline(always)]
 fn put_short(out: &mut Vec<u8>, b: &[u8]) {
     if !(put_ends::<16>(out, b) || put_ends::<8>(out, b) || put_ends::<4>(out, b))
-        && let (Some(&a), Some(&z)) = (b.first(), b.last())
+        && let Some(three) = first_mid_last(b)
     {
-        // One to three bytes: first, middle and last as one 3-byte store, cut to length.
-        let m = b.get(b.len() / 2).copied().unwrap_or(a);
+        // One to three bytes as one 3-byte store, cut to length.
         let start = out.len();
-        out.extend_from_slice(&[a, if b.len() == 2 { z } else { m }, z]);
+        out.extend_from_slice(&three);
         out.truncate(start + b.len());
     }
 }
@@ -326,10 +331,9 @@ fn store_short<const R: usize>(r: &mut [u8; R], at: usize, b: &[u8]) -> usize {
     {
         return n;
     }
-    match (b.first(), b.last(), r.get_mut(at..at + 3)) {
-        (Some(&a), Some(&z), Some(d)) => {
-            let m = b.get(b.len() / 2).copied().unwrap_or(a);
-            d.copy_from_slice(&[a, if b.len() == 2 { z } else { m }, z]);
+    match (first_mid_last(b), r.get_mut(at..at + 3)) {
+        (Some(three), Some(d)) => {
+            d.copy_from_slice(&three);
             b.len()
         }
         _ => 0,
