@@ -373,12 +373,14 @@ impl PowertoolsLayer {
         self.shared.cfg.writer.flush();
     }
 
+    /// Hands a finished record to the writer, which may keep `rec`'s buffer (see
+    /// [`RecordWriter::write_record_vec`](crate::RecordWriter::write_record_vec)).
     #[inline]
-    fn write(&self, rec: &[u8]) {
+    fn write(&self, rec: &mut Vec<u8>) {
         if self.shared.cfg.pretty {
             self.write_pretty(rec);
         } else {
-            self.shared.cfg.writer.write_record(rec);
+            self.shared.cfg.writer.write_record_vec(rec);
         }
     }
 
@@ -388,7 +390,7 @@ impl PowertoolsLayer {
     fn write_pretty(&self, rec: &[u8]) {
         let mut p = Vec::with_capacity(rec.len() * 2);
         json::pretty(rec, &mut p);
-        self.shared.cfg.writer.write_record(&p);
+        self.shared.cfg.writer.write_record_vec(&mut p);
     }
 
     /// Writes out an invocation's buffered records, preceded by the eviction notice.
@@ -404,8 +406,8 @@ impl PowertoolsLayer {
                 &[("evicted_records", &n), ("evicted_bytes", &b)],
             );
         }
-        for r in records {
-            self.write(&r);
+        for mut r in records {
+            self.write(&mut r);
         }
     }
 
@@ -427,7 +429,7 @@ impl PowertoolsLayer {
             |_| {},
             Some((message, fields)),
         );
-        self.write(&s.out);
+        self.write(&mut s.out);
     }
 
     fn warn_reserved(&self, s: &Scratch, inv: Option<&Invocation>) {
@@ -557,15 +559,15 @@ impl PowertoolsLayer {
             (Some(inv), Some(b)) if buffering => {
                 let rec = s.out.clone();
                 let overflow = inv.lock().buffer.push(rec, b.max_bytes);
-                if let Some(rec) = overflow {
-                    self.write(&rec);
+                if let Some(mut rec) = overflow {
+                    self.write(&mut rec);
                 }
             }
             (Some(inv), Some(b)) if level >= Level::Error && b.flush_on_error_log => {
                 self.flush_invocation(inv);
-                self.write(&s.out);
+                self.write(&mut s.out);
             }
-            _ => self.write(&s.out),
+            _ => self.write(&mut s.out),
         }
         if !s.reserved_hits.is_empty() {
             self.warn_reserved(s, inv);
