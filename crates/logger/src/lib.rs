@@ -28,8 +28,8 @@
 //!
 //! Cost: a record is assembled in a per-thread buffer from pieces rendered ahead of time
 //! (the static keys of the layer and of each invocation as one block, each callsite's field
-//! keys and `location`, the timestamp's date part per second), with no allocation and no
-//! lock besides the writer's; a record filtered out by level costs what `tracing`'s
+//! keys and `location`, the timestamp's date part per second), with no allocation (once
+//! the buffers have grown to the records' size) and no lock besides the writer's; a record filtered out by level costs what `tracing`'s
 //! callsite cache costs (BENCHMARKS.md has the figures).
 //!
 //! ```

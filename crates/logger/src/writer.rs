@@ -13,9 +13,9 @@ pub trait RecordWriter: Send + Sync + 'static {
 
     /// Writes the record held in `record`, possibly keeping its buffer: an implementation
     /// that batches records can take the allocation and leave an empty buffer in its place
-    /// (one it used before), which spares copying the record. Callers must not rely on what
-    /// `record` holds afterwards. The default passes it to [`write_record`](Self::write_record)
-    /// and leaves it as it is.
+    /// (one it used before, when it has one), which spares copying the record. Callers must
+    /// not rely on what `record` holds afterwards. The default passes it to
+    /// [`write_record`](Self::write_record) and leaves it as it is.
     fn write_record_vec(&self, record: &mut Vec<u8>) {
         self.write_record(record);
     }
@@ -99,8 +99,10 @@ impl RecordWriter for CaptureWriter {
 ///
 /// A record handed over with [`RecordWriter::write_record_vec`] (as the layer does) joins
 /// the batch in the buffer it was rendered in, so it is not copied; the layer gets the
-/// buffer of a record written earlier in exchange. A batch goes out in vectored writes, one
-/// per 256 records. When `W` turns out to take only the first slice of a vectored write
+/// emptied buffer of a record written earlier in exchange, once there is one. (A buffer far
+/// larger than its record is copied from instead, so that the buffers held stay within
+/// 16 bytes per byte of capacity.) A batch goes out in vectored writes, one per 256
+/// records. When `W` turns out to take only the first slice of a vectored write
 /// (the default of [`Write::write_vectored`]), the records of every later batch are gathered
 /// into one buffer first, so a batch is still one `write` for such a `W`.
 #[derive(Debug)]
@@ -118,7 +120,9 @@ struct Batch<W> {
     pending: usize,
     /// Bytes of the pending records.
     bytes: usize,
-    /// Capacity of all `buffers`, kept under [`SPARE_PER_BYTE`] × capacity.
+    /// Capacity of all `buffers`. A buffer joins only while this stays within `keep`
+    /// ([`SPARE_PER_BYTE`] × capacity); records copied in add about their length, so it never
+    /// passes `keep` + capacity, and a write-out trims it back to `keep`.
     held: usize,
     /// Where records are gathered for a `W` without vectored writes.
     gathered: Vec<u8>,
@@ -154,6 +158,21 @@ impl<W: Write> Batch<W> {
         }
     }
 
+    /// Adds a record by copying it into the buffer of a record written before, or a new one.
+    fn copy_in(&mut self, record: &[u8]) {
+        self.bytes += record.len();
+        let i = self.pending;
+        if i == self.buffers.len() {
+            self.buffers.push(Vec::new());
+        }
+        let buf = &mut self.buffers[i];
+        let before = buf.capacity();
+        buf.clear();
+        buf.extend_from_slice(record);
+        self.held += buf.capacity() - before;
+        self.pending += 1;
+    }
+
     /// Writes two or more records: vectored while `W` takes more than one slice at a time,
     /// gathered into one buffer otherwise.
     fn write_batch(&mut self, keep: usize) {
@@ -172,13 +191,15 @@ impl<W: Write> Batch<W> {
             let first = slices[0].len();
             match self.out.write_vectored(&slices[..chunk.len()]) {
                 Ok(0) => return,
-                Ok(n) if n == total - partial => {
+                // (More than was asked breaks `Write`'s contract; it is taken as all of it.)
+                Ok(n) if n >= total - partial => {
                     done += chunk.len();
                     partial = 0;
                 }
                 Ok(n) => {
-                    if n == first {
-                        // `W` writes one slice per call: gather the rest instead.
+                    if n == first && partial == 0 {
+                        // `W` writes one slice per call: gather the rest instead. (A
+                        // vectored `W` stopping at the same byte by chance only costs a copy.)
                         self.vectored = false;
                     }
                     let (d, p) = advance(&records[done..], partial, n);
@@ -258,23 +279,11 @@ impl<W: Write + Send + 'static> RecordWriter for BufferedWriter<W> {
             return;
         }
         let (mut b, fits) = self.room(record.len());
-        if !fits {
+        if fits {
+            b.copy_in(record);
+        } else {
             let _ = b.out.write_all(record);
-            return;
         }
-        // Copied into the buffer of a record written before, or a new one.
-        let b = &mut *b;
-        b.bytes += record.len();
-        let i = b.pending;
-        if i == b.buffers.len() {
-            b.buffers.push(Vec::new());
-        }
-        let buf = &mut b.buffers[i];
-        let before = buf.capacity();
-        buf.clear();
-        buf.extend_from_slice(record);
-        b.held += buf.capacity() - before;
-        b.pending += 1;
     }
 
     fn write_record_vec(&self, record: &mut Vec<u8>) {
@@ -284,20 +293,22 @@ impl<W: Write + Send + 'static> RecordWriter for BufferedWriter<W> {
         let (mut b, fits) = self.room(record.len());
         if !fits {
             let _ = b.out.write_all(record);
-            return;
-        }
-        let b = &mut *b;
-        b.bytes += record.len();
-        b.held += record.capacity();
-        match b.buffers.get_mut(b.pending) {
-            Some(spare) => {
-                std::mem::swap(spare, record);
-                b.held -= record.capacity();
-                record.clear();
+        } else if b.held + record.capacity() > self.keep() {
+            b.copy_in(record);
+        } else {
+            let b = &mut *b;
+            b.bytes += record.len();
+            b.held += record.capacity();
+            match b.buffers.get_mut(b.pending) {
+                Some(spare) => {
+                    std::mem::swap(spare, record);
+                    b.held -= record.capacity();
+                    record.clear();
+                }
+                None => b.buffers.push(std::mem::take(record)),
             }
-            None => b.buffers.push(std::mem::take(record)),
+            b.pending += 1;
         }
-        b.pending += 1;
     }
 
     fn flush(&self) {
@@ -446,6 +457,8 @@ mod tests {
         writes: Arc<Mutex<Vec<Vec<u8>>>>,
         limit: Option<usize>,
         interrupt: bool,
+        /// Claims one byte more than it took, on the first call (a broken `Write`).
+        overclaim: bool,
         calls: Arc<Mutex<usize>>,
     }
 
@@ -463,7 +476,11 @@ mod tests {
             all.truncate(self.limit.unwrap_or(usize::MAX));
             let n = all.len();
             self.writes.lock().unwrap().push(all);
-            Ok(n)
+            Ok(if self.overclaim && *calls == 1 {
+                n + 1
+            } else {
+                n
+            })
         }
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
@@ -510,15 +527,27 @@ mod tests {
 
     #[test]
     fn buffered_writer_survives_partial_and_interrupted_writes() {
-        for (limit, interrupt) in [(Some(7), false), (Some(1), true), (Some(40), true)] {
+        for (limit, interrupt, overclaim) in [
+            (Some(7), false, false),
+            (Some(1), true, false),
+            (Some(40), true, false),
+            (None, false, true),
+        ] {
             let out = Vectored {
                 limit,
                 interrupt,
+                overclaim,
                 ..Vectored::default()
             };
-            let w = BufferedWriter::new(out.clone(), 300);
+            // The broken writer gets more than 256 records in one batch.
+            let (capacity, n) = if overclaim {
+                (64 * 1024, 600)
+            } else {
+                (300, 100)
+            };
+            let w = BufferedWriter::new(out.clone(), capacity);
             let mut expected = Vec::new();
-            for i in 0..100 {
+            for i in 0..n {
                 let mut r = record(i);
                 expected.extend_from_slice(&r);
                 if i % 3 == 0 {
@@ -566,12 +595,13 @@ mod tests {
         let mut expected = Vec::new();
         for i in 0..500 {
             // Each record arrives in a buffer far larger than itself.
-            let mut r = Vec::with_capacity(4096);
+            let mut r = Vec::with_capacity(if i % 50 == 0 { 1 << 20 } else { 4096 });
             r.extend_from_slice(&record(i));
             expected.extend_from_slice(&r);
             w.write_record_vec(&mut r);
             let b = lock(&w.batch);
             assert_eq!(b.held, b.buffers.iter().map(Vec::capacity).sum::<usize>());
+            assert!(b.held <= 1000 * SPARE_PER_BYTE + 1000, "{}", b.held);
         }
         w.flush();
         let b = lock(&w.batch);
