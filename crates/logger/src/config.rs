@@ -16,6 +16,8 @@ pub enum Profile {
     Powertools,
     /// Key for key what Powertools Python prints: `WARNING`/`CRITICAL`, Python timestamp
     /// shape, string `function_memory_size`, `exception`/`exception_name`/`stack_trace`.
+    /// One difference in order: `correlation_id` always follows the invocation's context
+    /// keys, where Python places it after any key appended before it was set.
     PowertoolsPython,
     /// Powertools TypeScript's order (no `location`), `CRITICAL`, `sampling_rate` always.
     PowertoolsTs,
