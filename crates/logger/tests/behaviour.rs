@@ -394,3 +394,164 @@ fn configured_key_order_pretty_and_text_modes() {
         "[INFO]\t1970-01-01T00:00:00.000Z\treq-1\tline\\none n=1\n"
     );
 }
+
+/// A reference record rebuilt from its keys in written order, after `edit`.
+fn rebuild(r: &Rec, edit: impl FnOnce(&mut Vec<(String, Value)>)) -> Rec {
+    let mut pairs: Vec<(String, Value)> =
+        r.keys.iter().map(|k| (k.clone(), r[k].clone())).collect();
+    edit(&mut pairs);
+    let body: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}:{v}", Value::from(k.as_str())))
+        .collect();
+    Rec::parse(&format!("{{{}}}", body.join(",")))
+}
+
+/// Sets `key` to `value` in place, or inserts it after `after`.
+fn put(pairs: &mut Vec<(String, Value)>, key: &str, value: Value, after: &str) {
+    if let Some(p) = pairs.iter_mut().find(|(k, _)| k == key) {
+        p.1 = value;
+    } else {
+        let at = pairs.iter().position(|(k, _)| k == after).unwrap() + 1;
+        pairs.insert(at, (key.to_owned(), value));
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn values_replayed_record_by_record() {
+    #[derive(Debug)]
+    struct Custom;
+    #[derive(Debug)]
+    enum Color {
+        Red,
+    }
+    let ours = run(
+        LoggerBuilder::default()
+            .profile(Profile::PowertoolsPython)
+            .service("payment")
+            .env_vars([("X", "")]),
+        |h| {
+            // Python took the trace id from the environment, outside a handler. Here it
+            // comes with an invocation, which adds its request id (`function_request_id`).
+            let span = lookout_logger::InvocationContext::new("values")
+                .trace_header(crate::util::trace_header(1))
+                .span();
+            let _g = span.enter();
+            tracing::info!("{}", r#"{"dict_message": true, "n": [1, 2, 3]}"#);
+            tracing::info!("{}", r#"{"json_string_message": "gets decoded"}"#);
+            tracing::info!("[1, 2, 3]");
+            tracing::info!("true");
+            tracing::info!("user {} paid {} {}", "alice", 5, "EUR");
+            tracing::info!("{}", 12345);
+            tracing::info!("{:?}", ["list", "message"]);
+            tracing::info!("");
+            let big: u128 = 1_180_591_620_717_411_303_424;
+            tracing::info!(
+                when = %"2026-11-23 12:00:00+00:00",
+                naive_date = "2026-11-23",
+                tags = ?std::collections::BTreeSet::from(["only-one"]),
+                raw = &b"\x00\x01hi"[..],
+                price = "9.99",
+                obj = ?Custom,
+                color = ?Color::Red,
+                id = "00000000-0000-0000-0000-000000000001",
+                tuple = ?lookout_logger::json(&(1, "a")),
+                nested_none = ?lookout_logger::json(&serde_json::json!({"x": null})),
+                unicode = "héllo ✓",
+                big_int = big,
+                nan = f64::NAN,
+                inf = f64::INFINITY,
+                empty_str = "",
+                false_val = false,
+                zero = 0,
+                "unserializable extras"
+            );
+            tracing::info!(
+                level = "DEBUG",
+                location = "elsewhere",
+                timestamp = "yesterday",
+                service = "other",
+                "override reserved keys via kwargs"
+            );
+            h.append_key("service", "overridden-service");
+            h.append_key("cold_start", "not-bool");
+            tracing::info!("after append_keys(service=...)");
+            tracing::info!("multi\nline\tmessage with \"quotes\" and \\ backslash");
+        },
+    );
+    // Reserved names warn once each per process, in the order first used.
+    let (warnings, ours): (Vec<Rec>, Vec<Rec>) = ours
+        .into_iter()
+        .partition(|r| r.get("renamed_to").is_some());
+    let warned: Vec<&str> = warnings
+        .iter()
+        .map(|w| w["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        warned,
+        ["level", "location", "timestamp", "service", "cold_start"]
+    );
+
+    let py = load("powertools-python-values.jsonl");
+    let mut reference = Vec::new();
+    for (i, r) in py.iter().enumerate() {
+        let rec = match i {
+            // Deviation: a message is always a string; Python decodes one that parses as
+            // JSON and keeps a non-string message's type (spec §2.5).
+            0..=3 | 5 | 6 => rebuild(r, |p| {
+                let text = match &r["message"] {
+                    Value::Bool(b) => b.to_string(),
+                    _ if i == 6 => "[\"list\", \"message\"]".to_owned(),
+                    v => v.to_string().replace(":", ": ").replace(",", ", "),
+                };
+                put(p, "message", Value::from(text), "location");
+            }),
+            // Deviation: a record without a message has `"message": ""` (spec §2.5).
+            7 => rebuild(r, |p| put(p, "message", Value::from(""), "location")),
+            // Deviation: reserved names neither replace the built-in keys nor vanish: they
+            // are kept as `field_<name>` (spec §2.7). Python drops `level`, `location` and
+            // `timestamp` and lets `service` through.
+            9 => rebuild(r, |p| {
+                put(p, "service", Value::from("payment"), "timestamp");
+                for (k, v) in [
+                    ("field_level", "DEBUG"),
+                    ("field_location", "elsewhere"),
+                    ("field_timestamp", "yesterday"),
+                    ("field_service", "other"),
+                ] {
+                    let before = p.len() - 1; // xray_trace_id stays last
+                    p.insert(before, (k.to_owned(), Value::from(v)));
+                }
+            }),
+            // Python's stdlib raises `KeyError` into the caller for an extra key named
+            // `message` or `asctime`: in Rust a field named `message` is the message and
+            // `asctime` means nothing, so no call fails and there is nothing to replay.
+            10 | 11 => continue,
+            // Deviation: appended keys with reserved names are renamed as well.
+            12 | 13 => rebuild(r, |p| {
+                put(p, "service", Value::from("payment"), "timestamp");
+                p.retain(|(k, _)| k != "cold_start");
+                let before = p.len() - 1;
+                p.insert(
+                    before,
+                    ("field_service".into(), Value::from("overridden-service")),
+                );
+                p.insert(
+                    before + 1,
+                    ("field_cold_start".into(), Value::from("not-bool")),
+                );
+            }),
+            _ => r.clone(),
+        };
+        // The invocation that carries the trace id also carries its request id.
+        reference.push(rebuild(&rec, |p| {
+            put(p, "function_request_id", Value::from("values"), "service")
+        }));
+    }
+    assert_eq!(compare("values", &reference, &ours, &[]), 12);
+    // Messages compare by value too.
+    for (p, o) in reference.iter().zip(&ours) {
+        assert_eq!(p["message"], o["message"]);
+    }
+}
