@@ -118,6 +118,29 @@ pub fn type_of(v: &Value) -> &'static str {
     }
 }
 
+/// Compares what lies inside a value: an object's keys (as a set) and their types, an
+/// array's elements' types as far as both arrays go (a stack's depth is the program's own).
+fn nested(at: &str, p: &Value, o: &Value) {
+    match (p, o) {
+        (Value::Object(p), Value::Object(o)) => {
+            let (pk, ok): (Vec<&String>, Vec<&String>) = (p.keys().collect(), o.keys().collect());
+            assert_eq!(pk, ok, "{at}: keys\nreference: {p:?}\nours: {o:?}");
+            for (k, pv) in p {
+                let ov = &o[k];
+                assert_eq!(type_of(pv), type_of(ov), "{at}.{k}: type: {pv} vs {ov}");
+                nested(&format!("{at}.{k}"), pv, ov);
+            }
+        }
+        (Value::Array(p), Value::Array(o)) => {
+            for (n, (pv, ov)) in p.iter().zip(o).enumerate() {
+                assert_eq!(type_of(pv), type_of(ov), "{at}[{n}]: type: {pv} vs {ov}");
+                nested(&format!("{at}[{n}]"), pv, ov);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Keys whose values are deterministic in the captures and must match exactly.
 const EXACT: &[&str] = &[
     "level",
@@ -134,8 +157,8 @@ const EXACT: &[&str] = &[
 ];
 
 /// Compares records pairwise: same key order (after dropping `ignore` keys from the
-/// reference), same value types, exact values for deterministic keys, and matching
-/// timestamp shape. Returns the number of records compared.
+/// reference), same value types (nested ones too, see [`nested`]), exact values for
+/// deterministic keys, and matching timestamp shape. Returns the number of records compared.
 pub fn compare(name: &str, reference: &[Rec], ours: &[Rec], ignore: &[&str]) -> usize {
     let summary = |recs: &[Rec]| -> Vec<String> {
         recs.iter()
@@ -170,6 +193,7 @@ pub fn compare(name: &str, reference: &[Rec], ours: &[Rec], ignore: &[&str]) -> 
                 type_of(ov),
                 "{name} record {i}: type of {k}: {pv} vs {ov}"
             );
+            nested(&format!("{name} record {i}: {k}"), pv, ov);
             if EXACT.contains(&k.as_str()) {
                 assert_eq!(pv, ov, "{name} record {i}: value of {k}");
             }
