@@ -141,7 +141,8 @@ fn nested(at: &str, p: &Value, o: &Value) {
     }
 }
 
-/// Keys whose values are deterministic in the captures and must match exactly.
+/// Keys whose values are deterministic in the captures and must match exactly (the
+/// replays log the captures' messages word for word).
 const EXACT: &[&str] = &[
     "level",
     "service",
@@ -154,6 +155,7 @@ const EXACT: &[&str] = &[
     "xray_trace_id",
     "sampling_rate",
     "exception_name",
+    "message",
 ];
 
 /// Compares records pairwise: same key order (after dropping `ignore` keys from the
