@@ -29,8 +29,31 @@
 //! Cost: a record is assembled in a per-thread buffer from pieces rendered ahead of time
 //! (the static keys of the layer and of each invocation as one block, each callsite's field
 //! keys and `location`, the timestamp's date part per second), with no allocation (once
-//! the buffers have grown to the records' size) and no lock besides the writer's; a record filtered out by level costs what `tracing`'s
-//! callsite cache costs (BENCHMARKS.md has the figures).
+//! the buffers have grown to the records' size) and no lock besides the writer's; a record
+//! filtered out by level costs what `tracing`'s callsite cache costs (BENCHMARKS.md has the
+//! figures).
+//!
+//! Where it differs from Powertools on purpose (the compat tests replay the Powertools
+//! captures and assert each of these):
+//! - The default profile fixes Powertools' rough edges: RFC 3339 UTC timestamps, a numeric
+//!   `function_memory_size`, `WARN` and `FATAL`, one `error` object, the logged event under
+//!   `event` (message `Lambda invocation event`), `sampling_rate` as a number and left out
+//!   at 0. [`Profile::PowertoolsPython`] and [`Profile::PowertoolsTs`] keep the originals.
+//! - A message is always a string, never decoded from JSON; a record without one has
+//!   `"message": ""`. Non-finite floats are the strings `"NaN"`, `"Infinity"`,
+//!   `"-Infinity"`, so a line is always valid JSON.
+//! - A field or appended key with a reserved name never replaces the built-in key: it is
+//!   kept as `field_<name>`, with one WARN record per name per process.
+//! - `location` is `file:line`, a panic is FATAL at the panic site with a `thread` key,
+//!   and an error's causes read `caused by: …` in `exception`.
+//! - `correlation_id` always follows the invocation's context keys, whenever it was set,
+//!   and a logged event carries the id of its own invocation.
+//! - Invocation keys never outlive their invocation; the debug buffer belongs to the
+//!   invocation and works without X-Ray; its eviction notice is a WARN record in the
+//!   stream.
+//! - Level values are case-insensitive; `TRACE` exists everywhere; a bad value is one WARN
+//!   record, never a failed start; sampling never goes below the Advanced Logging Controls
+//!   floor, and the floor's mismatch warning is a record too.
 //!
 //! ```
 //! use lookout_logger::{CaptureWriter, Clock, InvocationContext, PowertoolsLayer};
