@@ -121,8 +121,9 @@ struct Batch<W> {
     /// Bytes of the pending records.
     bytes: usize,
     /// Capacity of all `buffers`. A buffer joins only while this stays within `keep`
-    /// ([`SPARE_PER_BYTE`] × capacity); records copied in add about their length, so it never
-    /// passes `keep` + capacity, and a write-out trims it back to `keep`.
+    /// ([`SPARE_PER_BYTE`] × capacity); a record copied in grows a buffer by at most twice
+    /// its length, so this stays under `keep` + 2 × capacity, and a write-out trims it back
+    /// to `keep`.
     held: usize,
     /// Where records are gathered for a `W` without vectored writes.
     gathered: Vec<u8>,
