@@ -12,3 +12,4 @@ mod compat;
 mod differential;
 mod features;
 mod util;
+mod writer_props;
